@@ -1,0 +1,41 @@
+# `make run` and `make test` work on a bare machine with Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate demo schema schema-check bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+# Loads demo data only into an empty catalog.
+demo: migrate
+	$(PY) manage.py seed_demo --if-empty
+
+run: demo
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/uvicorn commerce.asgi:application --host 127.0.0.1 --port 8000 --reload
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+schema: install
+	$(PY) manage.py export_schema schema.schema:schema --path graphql_schema.graphql
+
+schema-check: install
+	$(PY) manage.py export_schema schema.schema:schema --path /tmp/graphql_schema.check.graphql >/dev/null
+	diff -q graphql_schema.graphql /tmp/graphql_schema.check.graphql
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache

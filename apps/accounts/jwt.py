@@ -1,0 +1,55 @@
+"""Access tokens: short-lived JSON Web Tokens signed with JWT_SIGNING_KEY.
+
+This small module replaces django-graphql-jwt (a Graphene library that
+cannot live beside current Strawberry); the mutation names stay the same.
+Refresh tokens are not JWTs: they are random strings kept only as a hash
+(see services.py), so they can be revoked.
+"""
+
+from datetime import datetime, timezone
+
+import jwt
+from django.conf import settings
+
+ACCESS = "access"
+
+
+class InvalidAccessToken(Exception):
+    pass
+
+
+def encode_access_token(*, user_id: int, email: str, now: datetime | None = None) -> str:
+    issued = now or datetime.now(tz=timezone.utc)
+    payload = {
+        "sub": str(user_id),
+        "email": email,
+        "type": ACCESS,
+        "iat": issued,
+        "exp": issued + settings.JWT_ACCESS_TOKEN_LIFETIME,
+    }
+    return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=settings.JWT_ALGORITHM)
+
+
+def decode_access_token(token: str) -> dict:
+    try:
+        payload = jwt.decode(
+            token,
+            settings.JWT_SIGNING_KEY,
+            algorithms=[settings.JWT_ALGORITHM],
+            options={"require": ["exp", "iat", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise InvalidAccessToken("The access token has expired.") from error
+    except jwt.InvalidTokenError as error:
+        raise InvalidAccessToken("The access token is invalid.") from error
+    if payload.get("type") != ACCESS:
+        raise InvalidAccessToken("The access token is invalid.")
+    return payload
+
+
+def token_from_header(value: str) -> str | None:
+    """The token of an `Authorization: Bearer <jwt>` (or `JWT <jwt>`) header."""
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() in {"bearer", "jwt"} and token.strip():
+        return token.strip()
+    return None

@@ -1,0 +1,26 @@
+"""ASGI entry point: HTTP through Django (so middleware applies), WebSocket
+to Strawberry's Channels consumer on the same /graphql/ path."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
+
+from commerce.checks import refuse_development_secret_key  # noqa: E402
+from schema.views import GraphQLWebSocketConsumer  # noqa: E402
+
+refuse_development_secret_key()
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": URLRouter(
+            [re_path(r"^graphql/?$", GraphQLWebSocketConsumer.as_asgi())]
+        ),
+    }
+)

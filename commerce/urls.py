@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path, re_path
+from django.views.static import serve
+
+from commerce.health import healthz
+from schema.views import GraphQLView
+
+urlpatterns = [
+    path("graphql/", GraphQLView.as_view()),
+    path("healthz", healthz),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    # Production serves media from object storage or the front proxy.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    ]

@@ -1,0 +1,56 @@
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from strawberry.dataloader import DataLoader
+
+from apps.accounts.jwt import InvalidAccessToken, token_from_header
+from apps.accounts.selectors import user_from_access_token
+
+L = TypeVar("L", bound=DataLoader)
+
+
+@dataclass
+class Context:
+    """What every resolver gets as `info.context`, over HTTP and WebSocket.
+
+    `user` comes only from the bearer token; session cookies never
+    authenticate a GraphQL request. `auth_error` is set when a token was sent
+    but is bad: the operation is then refused as UNAUTHENTICATED, even one
+    that would work anonymously, so the client knows to refresh.
+    """
+
+    request: Any
+    response: Any = None
+    user: Any = field(default_factory=AnonymousUser)
+    auth_error: str | None = None
+    client_ip: str = ""
+    connection_params: dict | None = None
+    _loaders: dict = field(default_factory=dict)
+
+    def loader(self, factory: Callable[["Context"], L]) -> L:
+        """One dataloader of each kind per request, so batches are shared."""
+        if factory not in self._loaders:
+            self._loaders[factory] = factory(self)
+        return self._loaders[factory]
+
+    async def authenticate(self, header: str | None) -> None:
+        self.user, self.auth_error = AnonymousUser(), None
+        if not header:
+            return
+        token = token_from_header(header)
+        if token is None:
+            self.auth_error = "The Authorization header must be 'Bearer <token>'."
+            return
+        try:
+            self.user = await sync_to_async(user_from_access_token)(token)
+        except InvalidAccessToken as error:
+            self.auth_error = str(error)
+        # strawberry-django and Django helpers look for the user on the request.
+        if hasattr(self.request, "user") or hasattr(self.request, "META"):
+            try:
+                self.request.user = self.user
+            except AttributeError:
+                pass

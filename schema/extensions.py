@@ -1,0 +1,116 @@
+"""Schema extensions. Passed to the schema as classes or factories, never as
+instances, so no state leaks from one request into the next."""
+
+import logging
+from collections.abc import Iterator
+from functools import partial
+
+from django.conf import settings
+from django.core.cache import cache
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+logger = logging.getLogger("commerce.graphql")
+
+APQ_PREFIX = "apq:"
+
+
+def apq_key(sha256_hash: str) -> str:
+    return APQ_PREFIX + sha256_hash
+
+
+class Authentication(SchemaExtension):
+    """Refuse the whole operation when the request carried a bad token."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if getattr(context, "auth_error", None):
+            raise GraphQLError(context.auth_error, extensions={"code": "UNAUTHENTICATED"})
+        yield
+
+
+class PersistedQueries(SchemaExtension):
+    """Apollo Automatic Persisted Queries: a hash alone finds its stored query.
+
+    The view has already checked that a sent query matches its hash and stored
+    it; here a hash without a query is looked up.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        persisted = (context.operation_extensions or {}).get("persistedQuery")
+        if isinstance(persisted, dict) and not context.query:
+            query = cache.get(apq_key(str(persisted.get("sha256Hash", ""))))
+            if query is None:
+                raise GraphQLError(
+                    "PersistedQueryNotFound",
+                    extensions={"code": "PERSISTED_QUERY_NOT_FOUND"},
+                )
+            context.query = query
+        yield
+
+
+class ErrorCodes(SchemaExtension):
+    """Give every error an `extensions.code` and hide unexpected ones.
+
+    An exception that is not a GraphQLError is a bug: it is logged with its
+    traceback and the client sees INTERNAL_SERVER_ERROR, with no detail
+    outside DEBUG.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        result.errors = [self._coded(error) for error in result.errors]
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is not None and not isinstance(original, GraphQLError):
+            logger.error(
+                "Unexpected error in %s", error.path, exc_info=(type(original), original,
+                                                               original.__traceback__)
+            )
+            return GraphQLError(
+                str(original) if settings.DEBUG else "Internal server error.",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "INTERNAL_SERVER_ERROR"},
+            )
+        if (error.extensions or {}).get("code"):
+            return error
+        if "Parsing aborted" in error.message:  # MaxTokensLimiter
+            code = "GRAPHQL_VALIDATION_FAILED"
+        elif self.execution_context.graphql_document is None:
+            code = "GRAPHQL_PARSE_FAILED"
+        elif error.path is None and error.message.startswith("Variable '$"):
+            code = "BAD_USER_INPUT"
+        elif error.path is None:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        else:
+            code = "INTERNAL_SERVER_ERROR"
+        error.extensions = {**(error.extensions or {}), "code": code}
+        return error
+
+
+def schema_extensions() -> list:
+    """The schema's extensions, in order: guards first, then the limits."""
+    extensions = [
+        ErrorCodes,
+        Authentication,
+        PersistedQueries,
+        partial(QueryDepthLimiter, max_depth=settings.GRAPHQL_MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=settings.GRAPHQL_MAX_TOKENS),
+    ]
+    if not settings.GRAPHQL_INTROSPECTION:
+        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    return extensions

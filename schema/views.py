@@ -1,0 +1,123 @@
+"""The /graphql/ endpoint: HTTP (Django's async view) and WebSocket (Channels)."""
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from strawberry.channels import GraphQLWSConsumer
+from strawberry.django.views import AsyncGraphQLView
+from strawberry.exceptions import ConnectionRejectionError
+from cross_web import HTTPException
+from strawberry.http import GraphQLRequestData
+
+from schema.context import Context
+from schema.extensions import apq_key
+from schema.schema import schema
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def _client_ip(meta: dict) -> str:
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR", "")
+
+
+def error_response(status: int, message: str, code: str = "BAD_REQUEST") -> JsonResponse:
+    return JsonResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
+    )
+
+
+# No session cookie authenticates a GraphQL request (only the bearer token
+# does), so cross-site request forgery has nothing to ride on.
+@method_decorator(csrf_exempt, name="dispatch")
+class GraphQLView(AsyncGraphQLView):
+    def __init__(self, **kwargs: Any):
+        super().__init__(
+            schema=schema,
+            graphql_ide="graphiql" if settings.GRAPHQL_IDE else None,
+            allow_queries_via_get=True,
+            multipart_uploads_enabled=True,
+            **kwargs,
+        )
+
+    async def get_context(self, request: HttpRequest, response: HttpResponse) -> Context:
+        context = Context(request=request, response=response, client_ip=_client_ip(request.META))
+        await context.authenticate(request.headers.get("Authorization"))
+        return context
+
+    async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        try:
+            response = await self.run(request=request)
+        except HTTPException as error:
+            return error_response(error.status_code, error.reason)
+        return self._negotiate(request, response)
+
+    @staticmethod
+    def _negotiate(request: HttpRequest, response):
+        """GraphQL over HTTP: a client that accepts application/graphql-response+json
+        gets it, with 400 for a request that never reached execution."""
+        if GRAPHQL_RESPONSE_JSON not in request.headers.get("Accept", ""):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            response["Content-Type"] = GRAPHQL_RESPONSE_JSON
+            if response.status_code == 200:
+                try:
+                    body = json.loads(response.content)
+                except ValueError:
+                    return response
+                if isinstance(body, dict) and body.get("errors") and body.get("data") is None:
+                    response.status_code = 400
+        return response
+
+    async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
+        if request_adapter.content_type and GRAPHQL_RESPONSE_JSON in request_adapter.content_type:
+            request_adapter.request.content_type = "application/json"
+        data = await super().parse_http_body(request_adapter)
+        if isinstance(data, GraphQLRequestData):
+            self._persist_query(data)
+        return data
+
+    @staticmethod
+    def _persist_query(data: GraphQLRequestData) -> None:
+        """Apollo APQ: store a sent query under its hash, after checking the hash."""
+        persisted = (data.extensions or {}).get("persistedQuery")
+        if not isinstance(persisted, dict) or not data.query:
+            return
+        sent_hash = str(persisted.get("sha256Hash", ""))
+        if hashlib.sha256(data.query.encode()).hexdigest() != sent_hash:
+            raise HTTPException(400, "provided sha does not match query")
+        cache.set(apq_key(sent_hash), data.query, timeout=settings.GRAPHQL_APQ_TIMEOUT)
+
+
+class GraphQLWebSocketConsumer(GraphQLWSConsumer):
+    """Subscriptions over graphql-transport-ws (and the legacy graphql-ws).
+
+    The token travels in the connection_init payload; a bad one closes the
+    socket with 4403.
+    """
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(schema=schema, **kwargs)
+
+    async def get_context(self, request, response) -> Context:
+        return Context(request=request, response=response,
+                       client_ip=(request.scope.get("client") or ("",))[0])
+
+    async def on_ws_connect(self, context: Context):
+        params = context.connection_params or {}
+        header = next(
+            (params[key] for key in ("Authorization", "authorization", "token") if params.get(key)),
+            None,
+        )
+        if header and isinstance(header, str) and " " not in header.strip():
+            header = f"Bearer {header}"
+        await context.authenticate(header if isinstance(header, str) else None)
+        if context.auth_error or (header is not None and not isinstance(header, str)):
+            raise ConnectionRejectionError()
+        return None
