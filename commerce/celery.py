@@ -3,9 +3,25 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings")
 
 app = Celery("commerce")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_development_secret_key(**kwargs) -> None:
+    # A worker signs email links with SECRET_KEY: the web server's rule holds.
+    # Celery logs and swallows exceptions from signal handlers; SystemExit stops.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from commerce.checks import refuse_development_secret_key
+
+    try:
+        refuse_development_secret_key()
+    except ImproperlyConfigured as error:
+        raise SystemExit(str(error)) from error

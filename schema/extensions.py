@@ -3,7 +3,7 @@ instances, so no state leaks from one request into the next."""
 
 import logging
 from collections.abc import Iterator
-from functools import partial
+import re
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,6 +20,8 @@ from strawberry.extensions import (
 logger = logging.getLogger("commerce.graphql")
 
 APQ_PREFIX = "apq:"
+# graphql-core's "did you mean" hints, which map the schema for a prober.
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
 def apq_key(sha256_hash: str) -> str:
@@ -85,6 +87,11 @@ class ErrorCodes(SchemaExtension):
                 path=error.path,
                 extensions={"code": "INTERNAL_SERVER_ERROR"},
             )
+        if not settings.GRAPHQL_FIELD_SUGGESTIONS and _SUGGESTION.search(error.message):
+            error = GraphQLError(
+                _SUGGESTION.sub("", error.message), nodes=error.nodes, path=error.path,
+                extensions=error.extensions,
+            )
         if (error.extensions or {}).get("code"):
             return error
         if "Parsing aborted" in error.message:  # MaxTokensLimiter
@@ -101,16 +108,25 @@ class ErrorCodes(SchemaExtension):
         return error
 
 
+class Introspection(AddValidationRules):
+    """Refuse introspection unless GRAPHQL_INTROSPECTION (default: DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__([] if settings.GRAPHQL_INTROSPECTION else [NoSchemaIntrospectionCustomRule])
+
+
 def schema_extensions() -> list:
-    """The schema's extensions, in order: guards first, then the limits."""
-    extensions = [
+    """The schema's extensions, in order: guards first, then the limits.
+
+    Each is a class or a factory, instantiated per operation, so the limits
+    follow the settings at the time of the request.
+    """
+    return [
         ErrorCodes,
         Authentication,
         PersistedQueries,
-        partial(QueryDepthLimiter, max_depth=settings.GRAPHQL_MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=settings.GRAPHQL_MAX_ALIASES),
-        partial(MaxTokensLimiter, max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
+        Introspection,
     ]
-    if not settings.GRAPHQL_INTROSPECTION:
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    return extensions

@@ -33,7 +33,6 @@ schema = strawberry.Schema(
     mutation=Mutation,
     extensions=[*schema_extensions(), DjangoOptimizerExtension],
     config=StrawberryConfig(
-        disable_field_suggestions=not settings.GRAPHQL_FIELD_SUGGESTIONS,
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),
 )

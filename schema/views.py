@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.channels import GraphQLWSConsumer
 from strawberry.django.views import AsyncGraphQLView
 from strawberry.exceptions import ConnectionRejectionError
-from cross_web import HTTPException
+from cross_web import AsyncDjangoHTTPRequestAdapter, HTTPException
 from strawberry.http import GraphQLRequestData
 
 from schema.context import Context
@@ -33,10 +33,23 @@ def error_response(status: int, message: str, code: str = "BAD_REQUEST") -> Json
     )
 
 
+class RequestAdapter(AsyncDjangoHTTPRequestAdapter):
+    """Read a body sent as application/graphql-response+json as JSON too."""
+
+    @property
+    def content_type(self) -> str | None:
+        value = super().content_type
+        if value and value.split(";")[0].strip() == GRAPHQL_RESPONSE_JSON:
+            return "application/json"
+        return value
+
+
 # No session cookie authenticates a GraphQL request (only the bearer token
 # does), so cross-site request forgery has nothing to ride on.
 @method_decorator(csrf_exempt, name="dispatch")
 class GraphQLView(AsyncGraphQLView):
+    request_adapter_class = RequestAdapter
+
     def __init__(self, **kwargs: Any):
         super().__init__(
             schema=schema,
@@ -55,6 +68,11 @@ class GraphQLView(AsyncGraphQLView):
         try:
             response = await self.run(request=request)
         except HTTPException as error:
+            if request.method == "GET" and "not allowed when using GET" in error.reason:
+                # GraphQL over HTTP: a mutation over GET is 405, POST allowed.
+                response = error_response(405, error.reason, code="METHOD_NOT_ALLOWED")
+                response["Allow"] = "POST"
+                return response
             return error_response(error.status_code, error.reason)
         return self._negotiate(request, response)
 
@@ -76,8 +94,6 @@ class GraphQLView(AsyncGraphQLView):
         return response
 
     async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
-        if request_adapter.content_type and GRAPHQL_RESPONSE_JSON in request_adapter.content_type:
-            request_adapter.request.content_type = "application/json"
         data = await super().parse_http_body(request_adapter)
         if isinstance(data, GraphQLRequestData):
             self._persist_query(data)

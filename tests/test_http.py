@@ -1,0 +1,224 @@
+"""The /graphql/ transport as API.md fixes it: media types, GET, GraphiQL,
+APQ, limits, error codes, and what never leaks."""
+
+import hashlib
+import json
+
+import pytest
+import strawberry
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from commerce.checks import refuse_development_secret_key
+from schema.extensions import schema_extensions
+from tests.conftest import error_codes
+
+pytestmark = pytest.mark.django_db
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_post_json(client):
+    response = client.request("POST", json={"query": "{ __typename }"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_graphql_response_media_type(client):
+    response = client.request(
+        "POST",
+        content=json.dumps({"query": "{ __typename }"}),
+        headers={"Content-Type": "application/graphql-response+json",
+                 "Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert response.json()["data"] == {"__typename": "Query"}
+
+
+def test_graphql_response_media_type_answers_400_to_invalid_documents(client):
+    response = client.request(
+        "POST", json={"query": "{ nope }"},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400
+    assert error_codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_get_runs_queries(client):
+    response = client.request("GET", params={"query": "{ __typename }"},
+                              headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_get_refuses_mutations(client):
+    response = client.request(
+        "GET", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert "errors" in response.json()
+
+
+def test_browser_gets_graphiql(client):
+    response = client.request("GET", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+def test_malformed_json_is_400_without_traceback(client):
+    response = client.request("POST", content=b"{not json",
+                              headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "Traceback" not in response.text
+
+
+def test_batched_requests_are_refused(client):
+    response = client.request("POST", json=[{"query": "{ __typename }"}] * 2)
+    assert response.status_code == 400
+
+
+def test_body_over_one_mebibyte_is_413(client):
+    padding = " " * (1024 * 1024)
+    response = client.request("POST", json={"query": "{ __typename }" + padding})
+    assert response.status_code == 413
+
+
+def test_body_just_under_the_limit_is_accepted(client):
+    body = json.dumps({"query": "{ __typename }"})
+    body = body[:-2] + " " * (1024 * 1024 - len(body) - 10) + body[-2:]
+    response = client.request("POST", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+
+
+def test_unknown_field_is_a_validation_error_without_suggestions(client):
+    result = client.post("{ nod(id: \"x\") { id } }")
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Did you mean" not in result["errors"][0]["message"]
+
+
+@override_settings(GRAPHQL_FIELD_SUGGESTIONS=True)
+def test_suggestions_when_enabled(client):
+    result = client.post("{ nod(id: \"x\") { id } }")
+    assert "Did you mean" in result["errors"][0]["message"]
+
+
+def test_wrong_variable_type_is_bad_user_input(client):
+    result = client.post("query Q($id: ID!) { node(id: $id) { id } }", {"id": {"no": 1}})
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
+def test_syntax_error_is_parse_failed(client):
+    result = client.post("{ __typename ")
+    assert error_codes(result) == ["GRAPHQL_PARSE_FAILED"]
+
+
+def test_introspection_is_off_by_default(client):
+    result = client.post("{ __schema { queryType { name } } }")
+    assert set(error_codes(result)) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert "data" not in result or result["data"] is None
+
+
+@override_settings(GRAPHQL_INTROSPECTION=True)
+def test_introspection_when_enabled(client):
+    data = client.execute("{ __schema { queryType { name } } }")
+    assert data == {"__schema": {"queryType": {"name": "Query"}}}
+
+
+def test_more_than_thirty_aliases_are_refused(client):
+    ok = "{ " + " ".join(f"a{i}: __typename" for i in range(30)) + " }"
+    too_many = "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }"
+    assert not client.post(ok).get("errors")
+    assert error_codes(client.post(too_many)) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+def test_more_than_5000_tokens_are_refused(client):
+    fields = " ".join("__typename" for _ in range(5001))
+    result = client.post("{ " + fields + " }")
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+class TestPersistedQueries:
+    QUERY = "{ __typename }"
+
+    def ext(self, query: str | None = None) -> dict:
+        return {"persistedQuery": {"version": 1, "sha256Hash": sha256(query or self.QUERY)}}
+
+    def test_unknown_hash(self, client):
+        result = client.request("POST", json={"extensions": self.ext()}).json()
+        assert error_codes(result) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+    def test_register_then_use_over_post_and_get(self, client):
+        first = client.request("POST", json={"query": self.QUERY, "extensions": self.ext()})
+        assert first.json() == {"data": {"__typename": "Query"}}
+        again = client.request("POST", json={"extensions": self.ext()})
+        assert again.json() == {"data": {"__typename": "Query"}}
+        over_get = client.request(
+            "GET", params={"extensions": json.dumps(self.ext())},
+            headers={"Accept": "application/json"},
+        )
+        assert over_get.json() == {"data": {"__typename": "Query"}}
+
+    def test_unknown_hash_over_get(self, client):
+        response = client.request("GET", params={"extensions": json.dumps(self.ext())},
+                                  headers={"Accept": "application/json"})
+        assert error_codes(response.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+    def test_hash_mismatch_is_400_and_not_stored(self, client):
+        wrong = {"persistedQuery": {"version": 1, "sha256Hash": sha256("{ other }")}}
+        response = client.request("POST", json={"query": self.QUERY, "extensions": wrong})
+        assert response.status_code == 400
+        later = client.request("POST", json={"extensions": wrong}).json()
+        assert error_codes(later) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+def test_unexpected_errors_are_masked_and_logged(caplog):
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def boom(self) -> int:
+            raise RuntimeError("secret internals at /srv/app.py")
+
+    schema = strawberry.Schema(query=Query, extensions=schema_extensions())
+    result = schema.execute_sync("{ boom }")
+    (error,) = result.errors
+    assert error.extensions == {"code": "INTERNAL_SERVER_ERROR"}
+    assert "secret" not in error.message
+    assert "secret internals" in caplog.text
+
+
+def test_healthz(client):
+    response = client.request("GET", "/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["https://shop.example"])
+def test_cors_preflight_for_the_storefront(client):
+    response = client.request(
+        "OPTIONS",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type"},
+    )
+    assert response.headers["access-control-allow-origin"] == "https://shop.example"
+    assert "authorization" in response.headers["access-control-allow-headers"]
+
+
+def test_post_needs_no_csrf_token(client):
+    response = client.request("POST", json={"query": "{ __typename }"},
+                              headers={"Cookie": "csrftoken=abc"})
+    assert response.status_code == 200
+
+
+def test_server_refuses_the_development_key_without_debug(settings):
+    settings.DEBUG = False
+    settings.SECRET_KEY = settings.DEV_SECRET_KEY
+    with pytest.raises(ImproperlyConfigured):
+        refuse_development_secret_key()
+    settings.DEBUG = True
+    refuse_development_secret_key()
