@@ -1,0 +1,540 @@
+"""The demo catalog: a perfume and cosmetics shop, generated from a seed.
+
+Everything the catalog holds comes from one `random.Random(seed)`, drawn in a
+fixed order, so the same seed gives the same categories, slugs, SKUs, prices,
+stock and reviews on any database. Nothing is derived from the clock (only the
+bookkeeping timestamps `created_at`/`updated_at`/`published_at` are).
+
+Why this bypasses the per-object services (apps.catalog.services,
+apps.inventory.services): those are for API writes, one product at a time,
+with a query or more per row; seeding thousands of products through them
+would take minutes. Here rows are built in memory and inserted with
+`bulk_create` in batches, inside one transaction. The invariants the services
+keep still hold, by construction:
+- slugs and SKUs are unique (a set of those already taken is kept);
+- prices and compare-at prices are non-negative Decimals with two places;
+- every variant gets one Stock row in the default warehouse, quantity >= 0,
+  nothing allocated, and one StockMovement of kind INITIAL carrying the
+  quantity, so the audit trail adds up to what is on hand;
+- descriptions are plain, already-safe HTML (no user input);
+- the search document is refreshed for every product created
+  (apps.catalog.search.refresh_search_vector).
+"""
+
+import io
+import itertools
+import os
+import random
+import secrets
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
+
+from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from tqdm import tqdm
+
+from apps.accounts.models import User
+from apps.catalog import models
+from apps.catalog.search import refresh_search_vector
+from apps.inventory.models import Stock, StockMovement, Warehouse
+
+DEFAULT_PRODUCTS = 200
+DEFAULT_SEED = 1
+ADMIN_EMAIL = "admin@example.com"
+# Every demo customer signs in with this password (printed by seed_demo).
+CUSTOMER_PASSWORD = "demo-customer-password"
+IMAGE_SIZE = 256
+THUMBNAIL_SIZE = 64
+MEDIA_DIR = "products/demo"
+
+# --- What the shop sells ------------------------------------------------------------
+# A family says what a leaf category's products look like: the nouns in their
+# names, their options, their attributes and their price band (USD, for the
+# smallest variant).
+
+NOTES_TOP = ["bergamot", "pink pepper", "mandarin", "neroli", "cardamom", "lemon",
+             "blackcurrant", "saffron", "grapefruit", "ginger"]
+NOTES_HEART = ["rose", "jasmine", "iris", "orange blossom", "lavender", "violet",
+               "tuberose", "fig leaf", "magnolia", "geranium"]
+NOTES_BASE = ["vetiver", "sandalwood", "amber", "musk", "oud", "patchouli", "tonka bean",
+              "vanilla", "cedarwood", "leather", "benzoin", "labdanum"]
+ACCORDS = ["floral", "woody", "citrus", "amber", "fresh", "spicy", "musky", "powdery",
+           "aquatic", "green", "gourmand", "leather"]
+SKIN_TYPES = ["dry", "oily", "combination", "sensitive", "normal"]
+SKIN_INGREDIENTS = ["hyaluronic acid", "niacinamide", "vitamin C", "retinol", "ceramides",
+                    "squalane", "peptides", "salicylic acid", "aloe vera", "green tea"]
+HAIR_TYPES = ["curly", "fine", "thick", "coloured", "all hair types"]
+HAIR_INGREDIENTS = ["argan oil", "keratin", "biotin", "coconut oil", "rosemary", "shea butter"]
+FINISHES = ["matte", "satin", "dewy", "shimmer", "natural"]
+SHADES = ["Porcelain", "Ivory", "Sand", "Honey", "Caramel", "Chestnut", "Espresso"]
+LIP_COLOURS = ["Rosewood", "Ruby", "Coral", "Nude", "Plum", "Berry", "Cherry", "Mauve"]
+EYE_COLOURS = ["Black", "Brown", "Navy", "Bronze", "Olive", "Plum"]
+SCENTS = ["Unscented", "Lavender", "Citrus", "Fig", "Sea Salt", "Vanilla"]
+
+
+@dataclass(frozen=True)
+class Family:
+    options: tuple[tuple[str, tuple[str, ...]], ...]
+    price: tuple[int, int]
+    # How much dearer each step along the first option is (sizes), 0 for shades.
+    step: float = 0.0
+
+
+FAMILIES = {
+    "fragrance": Family((("Size", ("30 ml", "50 ml", "100 ml", "150 ml")),), (38, 190), 0.55),
+    "set": Family((("Set", ("5 x 2 ml", "10 x 2 ml")),), (18, 45), 0.8),
+    "skincare": Family((("Size", ("15 ml", "30 ml", "50 ml", "100 ml")),), (14, 95), 0.6),
+    "complexion": Family((("Shade", tuple(SHADES)),), (16, 58)),
+    "eyes": Family((("Colour", tuple(EYE_COLOURS)), ("Finish", ("Matte", "Shimmer"))), (9, 36)),
+    "lips": Family((("Colour", tuple(LIP_COLOURS)), ("Finish", ("Matte", "Satin"))), (12, 40)),
+    "hair": Family((("Size", ("250 ml", "500 ml", "1 l")),), (11, 48), 0.7),
+    "body": Family((("Size", ("100 ml", "200 ml", "400 ml")), ("Scent", tuple(SCENTS))),
+                   (8, 42), 0.6),
+    "home": Family((("Size", ("Classic 190 g", "Large 600 g")), ("Scent", tuple(SCENTS[1:]))),
+                   (24, 85), 1.2),
+}
+
+# Top level → second level → leaves (name, family).
+CATEGORY_TREE: list[tuple[str, list[tuple[str, list[tuple[str, str]]]]]] = [
+    ("Fragrance", [
+        ("Women", [("Eau de Parfum", "fragrance"), ("Eau de Toilette", "fragrance"),
+                   ("Body Mist", "fragrance")]),
+        ("Men", [("Eau de Parfum", "fragrance"), ("Eau de Toilette", "fragrance"),
+                 ("Aftershave", "fragrance")]),
+        ("Unisex", [("Extrait de Parfum", "fragrance"), ("Cologne", "fragrance"),
+                    ("Discovery Set", "set")]),
+    ]),
+    ("Skincare", [
+        ("Face", [("Cleanser", "skincare"), ("Serum", "skincare"), ("Moisturiser", "skincare"),
+                  ("Face Mask", "skincare")]),
+        ("Eyes", [("Eye Cream", "skincare"), ("Eye Serum", "skincare")]),
+        ("Sun Care", [("Sunscreen", "skincare"), ("After Sun", "skincare")]),
+    ]),
+    ("Makeup", [
+        ("Face", [("Foundation", "complexion"), ("Concealer", "complexion"),
+                  ("Blush", "complexion"), ("Highlighter", "complexion")]),
+        ("Eyes", [("Mascara", "eyes"), ("Eyeshadow", "eyes"), ("Eyeliner", "eyes")]),
+        ("Lips", [("Lipstick", "lips"), ("Lip Gloss", "lips"), ("Lip Liner", "lips")]),
+    ]),
+    ("Hair", [
+        ("Care", [("Shampoo", "hair"), ("Conditioner", "hair"), ("Hair Mask", "hair")]),
+        ("Styling", [("Hair Oil", "hair"), ("Hair Spray", "hair")]),
+    ]),
+    ("Bath & Body", [
+        ("Bath", [("Bath Oil", "body"), ("Bath Salts", "body")]),
+        ("Body", [("Body Lotion", "body"), ("Body Scrub", "body"), ("Hand Cream", "body")]),
+        ("Home", [("Scented Candle", "home"), ("Room Spray", "home"), ("Diffuser", "home")]),
+    ]),
+]
+
+BRANDS = ["Maison Aurore", "Atelier Sel", "Nordlys", "Casa Verde", "Lumen & Co", "Odeur Noire",
+          "Petal Theory", "Saltwater Lab", "Koyo", "Velvet Fig", "Hale & Hearth", "Bruma"]
+WORDS_A = ["Velvet", "Midnight", "Golden", "Wild", "Silk", "Amber", "Citrus", "Smoked", "Rose",
+           "Salt", "Cedar", "Iris", "Neroli", "Fig", "Oud", "Vanilla", "Tea", "Moss", "Linen",
+           "Plum", "Ivory", "Copper", "Desert", "Morning"]
+WORDS_B = ["Garden", "Hour", "Dune", "Reverie", "Bloom", "Tide", "Ember", "Orchard", "Veil",
+           "Atlas", "Harbour", "Nocturne", "Meadow", "Grove", "Mirage", "Glow", "Ritual", "Cloud"]
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Maya", "Noah", "Lea", "Omar", "Ines", "Yuki", "Sven",
+               "Priya", "Tomas", "Zoe", "Luca", "Amara", "Felix", "Nina", "Kofi", "Elif", "Marta"]
+LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Okafor", "Silva", "Novak", "Haddad", "Tanaka",
+              "Larsen", "Moreau", "Rossi", "Kowalski", "Nguyen", "Schmidt", "Adeyemi", "Garcia"]
+REVIEW_TITLES = {
+    1: ["Not for me", "Disappointed", "Faded in an hour"],
+    2: ["Expected more", "Just okay", "Nice bottle, shame about the rest"],
+    3: ["Decent", "Pleasant enough", "Good, not great"],
+    4: ["Really nice", "Lovely everyday pick", "Would buy again"],
+    5: ["Absolutely love it", "My new signature", "Perfect", "Worth every penny"],
+}
+REVIEW_BODIES = {
+    1: ["It irritated my skin and I had to stop using it.", "Nothing like the description."],
+    2: ["Fine, but it did not last as long as I hoped.", "The texture was not for me."],
+    3: ["Does the job. The packaging is lovely.", "Nice, though a little pricey for the size."],
+    4: ["Gets compliments every time I wear it.", "Lasts all day and feels light."],
+    5: ["I have finished two bottles already.", "Beautiful from the first minute to the last.",
+        "Exactly what I was looking for, fast delivery too."],
+}
+# How likely a product is to have 0, 1, ... 8 reviews.
+REVIEW_COUNT_WEIGHTS = [20, 12, 12, 12, 10, 10, 8, 8, 8]
+# Colour pairs for the generated images (top → bottom of a vertical gradient).
+PALETTES = [((233, 196, 106), (231, 111, 81)), ((42, 157, 143), (38, 70, 83)),
+            ((244, 162, 97), (157, 78, 221)), ((255, 183, 197), (200, 80, 120)),
+            ((142, 202, 230), (33, 158, 188)), ((184, 192, 255), (90, 80, 180)),
+            ((202, 210, 197), (82, 121, 111)), ((250, 225, 221), (184, 134, 11))]
+
+
+@dataclass
+class SeedResult:
+    categories: int = 0
+    products: int = 0
+    variants: int = 0
+    media: int = 0
+    customers: int = 0
+    reviews: int = 0
+    admin_email: str | None = None
+    admin_password: str | None = None
+    product_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Leaf:
+    category: models.Category
+    family: Family
+    # What the products are called, e.g. "Eau de Parfum" ("… Velvet Dune Eau de Parfum").
+    noun: str
+    # The family's key in FAMILIES.
+    code: str
+
+
+# --- Entry point -------------------------------------------------------------------------
+
+
+def seed_demo(
+    *,
+    products: int = DEFAULT_PRODUCTS,
+    seed: int = DEFAULT_SEED,
+    progress: bool = False,
+    batch_size: int = 500,
+    admin_password: str | None = None,
+) -> SeedResult:
+    """Fill an empty catalog with `products` demo products, the same for the
+    same seed. Demo customers and the staff superuser are created when
+    missing. Shipping methods and coupons: see the note in `_seed_extras`."""
+    rng = random.Random(seed)
+    result = SeedResult()
+    with transaction.atomic():
+        leaves = _seed_categories(result)
+        customers = _seed_customers(rng, count=max(10, min(300, products // 5)), result=result)
+        warehouse = Warehouse.objects.get(is_default=True)
+        taken_slugs = set(models.Product.objects.values_list("slug", flat=True))
+        taken_skus = set(models.ProductVariant.objects.values_list("sku", flat=True))
+        specs = (
+            _product_spec(rng, number, leaves, len(customers), taken_slugs, taken_skus)
+            for number in range(1, products + 1)
+        )
+        with tqdm(total=products, unit="product", disable=not progress) as bar:
+            for batch in _batched(specs, batch_size):
+                _write_batch(batch, warehouse=warehouse, customers=customers, result=result)
+                bar.update(len(batch))
+        _seed_extras(rng)
+        refresh_search_vector(product_ids=result.product_ids)
+    _seed_admin(result, password=admin_password)
+    return result
+
+
+def _seed_extras(rng: random.Random) -> None:
+    # Shipping methods and coupons go here once their models exist (the
+    # checkout and discounts issues): a few shipping methods (standard,
+    # express, free over a threshold) and coupons of each discount type,
+    # drawn from the same rng after the products so earlier data stays put.
+    return None
+
+
+# --- Categories, customers, the admin ---------------------------------------------------------
+
+
+def _seed_categories(result: SeedResult) -> list[Leaf]:
+    """The fixed three-level tree; a category whose slug exists is reused."""
+    existing = {c.slug: c for c in models.Category.objects.all()}
+    leaves: list[Leaf] = []
+
+    def node(name: str, slug: str, parent: models.Category | None) -> models.Category:
+        if slug in existing:
+            return existing[slug]
+        fields = {"name": name, "slug": slug, "description": f"<p>{name}, hand-picked.</p>"}
+        created = (
+            models.Category.objects.add_root(fields)
+            if parent is None
+            else models.Category.objects.add_child(parent, fields)
+        )
+        result.categories += 1
+        return created
+
+    for top_name, seconds in CATEGORY_TREE:
+        top = node(top_name, slugify(top_name), None)
+        for second_name, thirds in seconds:
+            second = node(second_name, f"{top.slug}-{slugify(second_name)}", top)
+            for leaf_name, family in thirds:
+                leaf = node(leaf_name, f"{second.slug}-{slugify(leaf_name)}", second)
+                leaves.append(Leaf(leaf, FAMILIES[family], leaf_name, family))
+    return leaves
+
+
+def _seed_customers(rng: random.Random, *, count: int, result: SeedResult) -> list[User]:
+    """Demo customers, all with CUSTOMER_PASSWORD (hashed once: hashing costs
+    a third of a second)."""
+    password = make_password(CUSTOMER_PASSWORD)
+    people = []
+    for number in range(1, count + 1):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{first}.{last}.{number}@example.com".lower()
+        people.append(User(email=email, first_name=first, last_name=last, password=password,
+                           is_email_verified=True))
+    emails = [p.email for p in people]
+    before = User.objects.filter(email__in=emails).count()
+    User.objects.bulk_create(people, ignore_conflicts=True)
+    result.customers = count - before
+    by_email = {u.email: u for u in User.objects.filter(email__in=emails)}
+    return [by_email[e] for e in emails]
+
+
+def _seed_admin(result: SeedResult, *, password: str | None) -> None:
+    """A staff superuser, when the project has none, so the admin console can
+    be tried at once. The password is random unless given."""
+    if User.objects.filter(is_superuser=True).exists():
+        return
+    if User.objects.filter(email=ADMIN_EMAIL).exists():
+        return
+    password = password or os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
+    User.objects.create_superuser(email=ADMIN_EMAIL, password=password,
+                                  first_name="Demo", last_name="Admin")
+    result.admin_email, result.admin_password = ADMIN_EMAIL, password
+
+
+# --- Products ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProductSpec:
+    product: models.Product
+    variants: list[tuple[models.ProductVariant, int]]  # with the quantity on hand
+    media: list[int]  # palette offsets, one image each
+    reviews: list[tuple[int, int, str, str, bool]]  # customer index, rating, title, body, verified
+
+
+def _product_spec(
+    rng: random.Random,
+    number: int,
+    leaves: list[Leaf],
+    customer_count: int,
+    taken_slugs: set[str],
+    taken_skus: set[str],
+) -> ProductSpec:
+    # Fragrance is what the shop is known for: it gets more products.
+    leaf = rng.choices(leaves, weights=[3 if lf.code == "fragrance" else 1 for lf in leaves])[0]
+    brand = rng.choice(BRANDS)
+    name = f"{brand} {rng.choice(WORDS_A)} {rng.choice(WORDS_B)} {leaf.noun}"
+    slug = _unique(slugify(name), taken_slugs)
+    attributes = _attributes(rng, leaf)
+    is_published = rng.random() < 0.92
+    product = models.Product(
+        name=name,
+        slug=slug,
+        category=leaf.category,
+        description=_description(rng, name, leaf, attributes),
+        attributes=attributes,
+        seo_title=f"{name} | Demo Shop",
+        seo_description=f"{name} by {brand}: {leaf.noun.lower()} from our "
+                        f"{leaf.category.name.lower()} range.",
+        is_published=is_published,
+        published_at=timezone.now() if is_published else None,
+    )
+
+    base = Decimal(rng.randint(*leaf.family.price))
+    on_sale = rng.random() < 0.2
+    combos = list(itertools.product(*(values for _, values in leaf.family.options)))
+    count = min(len(combos), rng.choices([1, 2, 3, 4, 5], weights=[25, 25, 25, 15, 10])[0])
+    if leaf.family.step:  # sizes: consecutive, smallest first
+        start = rng.randrange(len(combos) - count + 1)
+        chosen = combos[start:start + count]
+    else:
+        chosen = sorted(rng.sample(combos, count), key=combos.index)
+    variants = []
+    for index, combo in enumerate(chosen):
+        step = combos.index(combo) if leaf.family.step else 0
+        price = _price(base * Decimal(str(1 + leaf.family.step * step)), rng)
+        compare_at = (price * Decimal("1.25")).quantize(Decimal("1"), ROUND_CEILING)
+        options = [{"name": n, "value": v} for (n, _), v in zip(leaf.family.options, combo)]
+        variant = models.ProductVariant(
+            sku=_unique(f"DEMO-{number:05d}-{index + 1}", taken_skus),
+            name=" / ".join(combo),
+            options=options,
+            price=price,
+            compare_at_price=compare_at if on_sale else None,
+            weight_grams=rng.randint(40, 900),
+            low_stock_threshold=rng.choice([3, 5, 10]),
+            sort_order=index,
+        )
+        quantity = 0 if rng.random() < 0.08 else rng.randint(1, 120)
+        variants.append((variant, quantity))
+
+    media = [0] if rng.random() < 0.7 else [0, rng.randint(1, len(PALETTES) - 1)]
+    reviews = []
+    review_count = min(customer_count, rng.choices(range(9), weights=REVIEW_COUNT_WEIGHTS)[0])
+    for customer in rng.sample(range(customer_count), review_count):
+        rating = rng.choices([1, 2, 3, 4, 5], weights=[4, 6, 15, 35, 40])[0]
+        reviews.append((customer, rating, rng.choice(REVIEW_TITLES[rating]),
+                        rng.choice(REVIEW_BODIES[rating]), rng.random() < 0.6))
+    return ProductSpec(product, variants, media, reviews)
+
+
+def _unique(candidate: str, taken: set[str]) -> str:
+    value, n = candidate, 2
+    while value in taken:
+        value, n = f"{candidate}-{n}", n + 1
+    taken.add(value)
+    return value
+
+
+def _price(amount: Decimal, rng: random.Random) -> Decimal:
+    """A shop price: whole units ending in .00, .50, .95 or .99."""
+    return amount.quantize(Decimal("1")) + rng.choice(
+        [Decimal("0.00"), Decimal("0.50"), Decimal("0.95"), Decimal("0.99")]
+    )
+
+
+def _attributes(rng: random.Random, leaf: Leaf) -> dict[str, list[str]]:
+    family = leaf.code
+    if family in ("fragrance", "set"):
+        return {
+            "Top notes": rng.sample(NOTES_TOP, 2),
+            "Heart notes": rng.sample(NOTES_HEART, 2),
+            "Base notes": rng.sample(NOTES_BASE, rng.randint(2, 3)),
+            "Accords": rng.sample(ACCORDS, rng.randint(2, 3)),
+            "Concentration": [leaf.noun if family == "fragrance" else "Eau de Parfum"],
+        }
+    if family == "skincare":
+        return {
+            "Skin type": sorted(rng.sample(SKIN_TYPES, rng.randint(1, 3))),
+            "Key ingredients": rng.sample(SKIN_INGREDIENTS, rng.randint(1, 3)),
+            "Texture": [rng.choice(["gel", "cream", "lotion", "balm", "oil"])],
+        }
+    if family in ("complexion", "eyes", "lips"):
+        return {
+            "Finish": [rng.choice(FINISHES)],
+            "Coverage": [rng.choice(["sheer", "medium", "full"])],
+            "Vegan": [rng.choice(["yes", "no"])],
+        }
+    if family == "hair":
+        return {
+            "Hair type": sorted(rng.sample(HAIR_TYPES, rng.randint(1, 2))),
+            "Key ingredients": rng.sample(HAIR_INGREDIENTS, rng.randint(1, 2)),
+        }
+    return {  # body, home
+        "Accords": rng.sample(ACCORDS, 2),
+        "Key ingredients": rng.sample(["shea butter", "essential oils", "soy wax",
+                                       "sea salt", "almond oil"], 2),
+    }
+
+
+def _description(rng: random.Random, name: str, leaf: Leaf, attributes: dict) -> str:
+    if "Top notes" in attributes:
+        first = (f"{name} opens on {attributes['Top notes'][0]} and "
+                 f"{attributes['Top notes'][1]}, with a heart of "
+                 f"{attributes['Heart notes'][0]}, and settles on "
+                 f"{' and '.join(attributes['Base notes'][:2])}.")
+    else:
+        first = f"{name}: a {leaf.noun.lower()} made with care, for every day."
+    second = rng.choice([
+        "Made in small batches and never tested on animals.",
+        "Recyclable glass, refillable where we can.",
+        "Dermatologically tested. Free from parabens.",
+        "Our best seller since the day it launched.",
+    ])
+    return f"<p>{first}</p><p>{second}</p>"
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+def _batched(items, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _write_batch(batch: list[ProductSpec], *, warehouse: Warehouse, customers: list[User],
+                 result: SeedResult) -> None:
+    products = models.Product.objects.bulk_create([spec.product for spec in batch])
+    result.product_ids.extend(p.pk for p in products)
+    result.products += len(products)
+
+    variants = [(v, qty) for spec in batch for v, qty in _attach(spec.variants, spec.product)]
+    models.ProductVariant.objects.bulk_create([v for v, _ in variants])
+    result.variants += len(variants)
+    stocks = Stock.objects.bulk_create(
+        [Stock(variant=v, warehouse=warehouse, quantity=qty) for v, qty in variants]
+    )
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(stock=stock, kind=StockMovement.Kind.INITIAL,
+                          quantity_delta=stock.quantity, reason="Demo data",
+                          reference="seed_demo")
+            for stock in stocks
+        ]
+    )
+
+    media = []
+    for spec in batch:
+        for position, palette in enumerate(spec.media):
+            image, thumbnail = _store_image(spec.product, palette, position)
+            media.append(models.ProductMedia(product=spec.product, image=image,
+                                             thumbnail=thumbnail, alt=spec.product.name,
+                                             sort_order=position))
+    models.ProductMedia.objects.bulk_create(media)
+    result.media += len(media)
+
+    reviews = [
+        models.Review(product=spec.product, user=customers[who], rating=rating, title=title,
+                      body=body, verified_purchase=verified)
+        for spec in batch
+        for who, rating, title, body, verified in spec.reviews
+    ]
+    models.Review.objects.bulk_create(reviews)
+    result.reviews += len(reviews)
+
+
+def _attach(variants, product):
+    for variant, quantity in variants:
+        variant.product = product
+        yield variant, quantity
+
+
+# --- Images ------------------------------------------------------------------------------------
+
+
+def _store_image(product: models.Product, palette: int, position: int) -> tuple[str, str]:
+    """Store the product's image and thumbnail through the storage API, under
+    names fixed by the slug; an image already stored under that name is the
+    same picture (it depends only on the name and slug) and is reused."""
+    suffix = f"-{position + 1}" if position else ""
+    names = (f"{MEDIA_DIR}/{product.slug}{suffix}.png",
+             f"{MEDIA_DIR}/thumbnails/{product.slug}{suffix}.png")
+    colours = (zlib.crc32(product.slug.encode()) + palette) % len(PALETTES)
+    initial = (product.name[:1] or "?").upper()
+    stored = []
+    for name, content in zip(names, _picture(initial, colours)):
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(content))
+        stored.append(name)
+    return stored[0], stored[1]
+
+
+@lru_cache(maxsize=512)
+def _picture(initial: str, palette: int) -> tuple[bytes, bytes]:
+    """PNG bytes of a gradient square with the initial on it, and its
+    thumbnail. Cached: a catalog has few distinct (initial, palette) pairs."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    top, bottom = PALETTES[palette]
+    mask = Image.linear_gradient("L").resize((IMAGE_SIZE, IMAGE_SIZE))
+    image = Image.composite(Image.new("RGB", mask.size, bottom),
+                            Image.new("RGB", mask.size, top), mask)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=IMAGE_SIZE // 2)
+    draw.text((IMAGE_SIZE / 2, IMAGE_SIZE / 2), initial, fill=(255, 255, 255), font=font,
+              anchor="mm")
+    thumbnail = image.resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    return _png(image), _png(thumbnail)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
