@@ -13,7 +13,9 @@ import httpx
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import Permission
+from django.core import signals
 from django.core.cache import cache
+from django.db import close_old_connections
 
 from apps.accounts.jwt import encode_access_token
 from apps.accounts.models import User
@@ -51,7 +53,15 @@ class Client:
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 return await c.request(method, url, headers=headers, **kwargs)
 
-        return async_to_sync(send)()
+        # As Django's test client does: a request must not close the test's
+        # connection, which holds the transaction the test rolls back.
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            return async_to_sync(send)()
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
 
     def post(self, query: str, variables: dict | None = None, **kwargs: Any) -> dict:
         body: dict[str, Any] = {"query": query}
