@@ -4,7 +4,10 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+from apps.core.countries import validate_country_code
 
 
 class UserManager(BaseUserManager):
@@ -28,7 +31,9 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, email: str):
-        return self.get(email__iexact=email)
+        # Emails are stored lower-cased, so an exact match uses the unique index
+        # where `iexact` would scan the table.
+        return self.get(email=(email or "").strip().lower())
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -66,6 +71,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             ("manage_staff", "Manage staff accounts and their permissions"),
             ("view_reports", "View sales reports"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="accounts_user_email_lower_case"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -90,7 +100,9 @@ class Address(models.Model):
     city = models.CharField(max_length=255)
     postal_code = models.CharField(max_length=32, blank=True)
     country_area = models.CharField(max_length=128, blank=True)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    country = models.CharField(
+        max_length=2, validators=[validate_country_code], help_text="ISO 3166-1 alpha-2"
+    )
     phone = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

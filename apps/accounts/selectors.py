@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 
 from .jwt import InvalidAccessToken, decode_access_token
 from .models import Address, User
+from .permissions import Perm
 
 
 def user_from_access_token(token: str) -> User:
@@ -24,3 +25,30 @@ def anonymous() -> AnonymousUser:
 
 def addresses_of(*, user: User) -> QuerySet[Address]:
     return Address.objects.filter(user=user)
+
+
+def _manages_customers(viewer) -> bool:
+    return bool(
+        viewer is not None
+        and viewer.is_authenticated
+        and viewer.is_staff
+        and viewer.has_perm(Perm.MANAGE_CUSTOMERS.value)
+    )
+
+
+def users_visible_to(*, viewer) -> QuerySet[User]:
+    """A customer sees only themself; staff managing customers see everyone."""
+    if _manages_customers(viewer):
+        return User.objects.all()
+    if viewer is None or not viewer.is_authenticated:
+        return User.objects.none()
+    return User.objects.filter(pk=viewer.pk)
+
+
+def addresses_visible_to(*, viewer) -> QuerySet[Address]:
+    """Address book entries: one's own; staff managing customers see all."""
+    if _manages_customers(viewer):
+        return Address.objects.all()
+    if viewer is None or not viewer.is_authenticated:
+        return Address.objects.none()
+    return addresses_of(user=viewer)

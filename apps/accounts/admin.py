@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Address, RefreshToken, User
+from .services import normalize_email
+
+
+class _LowerCaseEmail:
+    """Emails are stored lower-cased (a database constraint insists)."""
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data.get("email"))
+
+
+class UserCreationForm(_LowerCaseEmail, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserChangeForm(_LowerCaseEmail, DjangoUserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class AddressInline(admin.StackedInline):
+    model = Address
+    extra = 0
+    fk_name = "user"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, with the email as the login instead of a username."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "is_email_verified")}),
+        (_("Addresses"), {"fields": ("default_shipping_address", "default_billing_address")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", "is_email_verified", "groups")
+    search_fields = ("email", "first_name", "last_name")
+    ordering = ("-date_joined",)
+    raw_id_fields = ("default_shipping_address", "default_billing_address")
+    inlines = [AddressInline]
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "user", "country", "city", "created_at")
+    list_filter = ("country",)
+    search_fields = ("first_name", "last_name", "city", "postal_code", "user__email")
+    raw_id_fields = ("user",)
+
+
+@admin.register(RefreshToken)
+class RefreshTokenAdmin(admin.ModelAdmin):
+    """Read-only but for revoking: tokens are made by signing in."""
+
+    list_display = ("id", "user", "family", "created_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__email", "family")
+    readonly_fields = ("user", "token_hash", "family", "created_at", "expires_at", "replaced_by")
+    raw_id_fields = ("user",)
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,24 @@
+"""Account emails, sent by Celery after the transaction that asked commits.
+
+Tasks take the user's id, not a token: the token is made when the email is
+sent, so no secret travels through (or rests in) the broker.
+"""
+
+from celery import shared_task
+
+from . import emails
+from .models import User
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_account_confirmation_email(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None and not user.is_email_verified:
+        emails.send_account_confirmation(user)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_password_reset_email(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        emails.send_password_reset(user)
