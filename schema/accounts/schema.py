@@ -1,15 +1,6 @@
-import strawberry
+"""The accounts domain's root fields, merged into the schema in schema/schema.py."""
 
+from .mutations import AccountMutation
+from .queries import AccountQuery
 
-@strawberry.type
-class AccountQuery:
-    @strawberry.field
-    def me(self) -> None:
-        return None
-
-
-@strawberry.type
-class AccountMutation:
-    @strawberry.mutation
-    def noop_accounts(self) -> bool:
-        return True
+__all__ = ["AccountMutation", "AccountQuery"]

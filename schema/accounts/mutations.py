@@ -1,0 +1,238 @@
+"""Account mutations: thin resolvers over apps.accounts.services. A refused
+write comes back as the payload's `errors` (UserErrorsExtension)."""
+
+import strawberry
+import strawberry_django
+from strawberry import Info, relay
+
+from apps.accounts import selectors, services
+from apps.accounts.jwt import InvalidAccessToken
+from apps.core.errors import ErrorCode, ServiceError
+from schema.errors import UserError, UserErrorsExtension
+from schema.permissions import IsAuthenticated, require_user
+
+from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
+from .types import Address, User
+
+
+def _errors():
+    return strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountRegisterPayload:
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class AccountConfirmPayload:
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class TokenAuthPayload:
+    token: str | None = strawberry.field(default=None, description="The access token (JWT).")
+    refresh_token: str | None = None
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class RefreshTokenPayload:
+    token: str | None = strawberry.field(default=None, description="A new access token.")
+    refresh_token: str | None = strawberry.field(
+        default=None, description="The refresh token to use next time; the one sent is spent."
+    )
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class VerifyTokenPayload:
+    is_valid: bool = False
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class RevokeTokenPayload:
+    revoked: bool = False
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class AccountUpdatePayload:
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class AddressCreatePayload:
+    address: Address | None = None
+    user: User | None = strawberry.field(
+        default=None, description="The owner, to refetch the default address."
+    )
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class AddressUpdatePayload:
+    address: Address | None = None
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class AddressDeletePayload:
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class PasswordChangePayload:
+    user: User | None = None
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class PasswordResetRequestPayload:
+    errors: list[UserError] = _errors()
+
+
+@strawberry.type
+class PasswordResetPayload:
+    errors: list[UserError] = _errors()
+
+
+def address_pk(value: strawberry.ID) -> int | None:
+    """The primary key an Address global ID names; None for anything else, which
+    the service answers as NOT_FOUND like someone else's address."""
+    try:
+        global_id = relay.GlobalID.from_id(value)
+        return int(global_id.node_id) if global_id.type_name == "Address" else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _given(value: str | None) -> str | None:
+    """None for a field left out or null: the service leaves it as it is."""
+    return None if value is strawberry.UNSET else value
+
+
+def _mutation(**kwargs):
+    return strawberry_django.mutation(extensions=[UserErrorsExtension()], **kwargs)
+
+
+def _signed_in_mutation(**kwargs):
+    return _mutation(permission_classes=[IsAuthenticated], **kwargs)
+
+
+@strawberry.type
+class AccountMutation:
+    @_mutation(description="Sign up. A confirmation link is emailed.")
+    def account_register(self, input: AccountRegisterInput) -> AccountRegisterPayload:
+        user = services.account_register(
+            email=input.email,
+            password=input.password,
+            first_name=input.first_name or "",
+            last_name=input.last_name or "",
+        )
+        return AccountRegisterPayload(user=user)
+
+    @_mutation(description="Confirm the email address with the emailed token.")
+    def account_confirm(self, token: str) -> AccountConfirmPayload:
+        return AccountConfirmPayload(user=services.account_confirm(token=token))
+
+    @_mutation(description="Sign in: an access token and a refresh token.")
+    def token_auth(self, info: Info, email: str, password: str) -> TokenAuthPayload:
+        issued = services.token_auth(email=email, password=password, ip=info.context.client_ip)
+        return TokenAuthPayload(
+            token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
+        )
+
+    @_mutation(description="Trade a refresh token for new tokens (rotation).")
+    def refresh_token(self, refresh_token: str) -> RefreshTokenPayload:
+        issued = services.refresh_token_rotate(refresh_token=refresh_token)
+        return RefreshTokenPayload(
+            token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
+        )
+
+    @_mutation(description="Whether an access token is valid, and whose it is.")
+    def verify_token(self, token: str) -> VerifyTokenPayload:
+        """An invalid, expired or deactivated user's token answers isValid false
+        with one INVALID_TOKEN error on `token`, so a client can treat it like any
+        other refused mutation."""
+        try:
+            user = selectors.user_from_access_token(token)
+        except InvalidAccessToken as error:
+            raise ServiceError(str(error), code=ErrorCode.INVALID_TOKEN, field="token") from None
+        return VerifyTokenPayload(is_valid=True, user=user)
+
+    @_mutation(description="Sign out: revoke a refresh token and its rotations.")
+    def revoke_token(self, refresh_token: str) -> RevokeTokenPayload:
+        services.refresh_token_revoke(refresh_token=refresh_token)
+        return RevokeTokenPayload(revoked=True)
+
+    @_signed_in_mutation()
+    def account_update(self, info: Info, input: AccountUpdateInput) -> AccountUpdatePayload:
+        user = services.account_update(
+            user=require_user(info),
+            first_name=_given(input.first_name),
+            last_name=_given(input.last_name),
+        )
+        return AccountUpdatePayload(user=user)
+
+    @_signed_in_mutation(
+        description=(
+            "Add to the address book. setDefault true makes it the default shipping "
+            "address; left out, it becomes the default only if there is none yet "
+            "(so a first address is the default); false never."
+        )
+    )
+    def address_create(
+        self, info: Info, input: AddressInput, set_default: bool | None = None
+    ) -> AddressCreatePayload:
+        user = require_user(info)
+        address = services.address_create(
+            user=user, data=input.as_data(), set_default=set_default
+        )
+        return AddressCreatePayload(address=address, user=user)
+
+    @_signed_in_mutation(description="Change one's own address; setDefault true makes it the default.")
+    def address_update(
+        self, info: Info, id: strawberry.ID, input: AddressInput, set_default: bool = False
+    ) -> AddressUpdatePayload:
+        user = require_user(info)
+        address = services.address_update(
+            user=user, address_id=address_pk(id), data=input.as_data(), set_default=set_default
+        )
+        return AddressUpdatePayload(address=address, user=user)
+
+    @_signed_in_mutation()
+    def address_delete(self, info: Info, id: strawberry.ID) -> AddressDeletePayload:
+        user = require_user(info)
+        services.address_delete(user=user, address_id=address_pk(id))
+        return AddressDeletePayload(user=user)
+
+    @_signed_in_mutation(description="Change the password; every refresh token is revoked.")
+    def password_change(
+        self, info: Info, old_password: str, new_password: str
+    ) -> PasswordChangePayload:
+        user = services.password_change(
+            user=require_user(info), old_password=old_password, new_password=new_password
+        )
+        return PasswordChangePayload(user=user)
+
+    @_mutation(
+        description="Email a password-reset link. The answer is the same whether or not the account exists."
+    )
+    def password_reset_request(self, email: str) -> PasswordResetRequestPayload:
+        services.password_reset_request(email=email)
+        return PasswordResetRequestPayload()
+
+    @_mutation(description="Set a new password with the emailed token; every refresh token is revoked.")
+    def password_reset(self, token: str, new_password: str) -> PasswordResetPayload:
+        services.password_reset(token=token, new_password=new_password)
+        return PasswordResetPayload()

@@ -1,0 +1,20 @@
+import strawberry
+import strawberry_django
+from strawberry import Info
+
+from apps.accounts import selectors
+from schema.permissions import current_user
+
+from .types import User
+
+
+@strawberry.type
+class AccountQuery:
+    @strawberry_django.field(description="The signed-in user; null when anonymous.")
+    def me(self, info: Info) -> User | None:
+        viewer = current_user(info)
+        if viewer is None:
+            return None
+        # A queryset, not the context's user object, so the optimizer can
+        # prefetch what the query asks for (addresses) in constant queries.
+        return selectors.users_visible_to(viewer=viewer).filter(pk=viewer.pk)  # type: ignore[return-value]

@@ -1,0 +1,337 @@
+"""Sign-in, refresh-token rotation and reuse detection, revocation, access
+tokens, login throttling."""
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone as dj_timezone
+
+from apps.accounts import services, tokens
+from apps.accounts.jwt import encode_access_token
+from apps.accounts.models import RefreshToken
+from apps.core.errors import ErrorCode, ServiceError
+from tests.conftest import Client, error_codes, make_user, token_for
+
+PASSWORD = "correct-horse-battery"
+
+TOKEN_AUTH = """
+mutation TokenAuth($email: String!, $password: String!) {
+  tokenAuth(email: $email, password: $password) {
+    token refreshToken user { id email isStaff } errors { field message code }
+  }
+}"""
+REFRESH = """
+mutation RefreshToken($refreshToken: String!) {
+  refreshToken(refreshToken: $refreshToken) { token refreshToken errors { field message code } }
+}"""
+VERIFY = """
+mutation VerifyToken($token: String!) {
+  verifyToken(token: $token) { isValid user { id } errors { field message code } }
+}"""
+REVOKE = """
+mutation RevokeToken($refreshToken: String!) {
+  revokeToken(refreshToken: $refreshToken) { revoked errors { field message code } }
+}"""
+ME = "{ me { id email } }"
+
+
+def codes(payload: dict) -> list[str]:
+    return [e["code"] for e in payload["errors"]]
+
+
+def sign_in(client, email, password=PASSWORD, **kwargs) -> dict:
+    return client.execute(TOKEN_AUTH, {"email": email, "password": password}, **kwargs)["tokenAuth"]
+
+
+def refresh(client, raw: str) -> dict:
+    return client.execute(REFRESH, {"refreshToken": raw})["refreshToken"]
+
+
+# --- tokenAuth -------------------------------------------------------------------
+
+
+def test_token_auth_returns_working_tokens(db, client):
+    user = make_user(email="ada@example.com")
+    payload = sign_in(client, "  ADA@Example.com ")
+    assert payload["errors"] == []
+    assert payload["user"]["email"] == "ada@example.com"
+    assert payload["user"]["isStaff"] is False
+    me = Client(token=payload["token"]).execute(ME)["me"]
+    assert me["email"] == "ada@example.com"
+    # Only the hash of the refresh token is stored.
+    record = RefreshToken.objects.get(user=user)
+    assert record.token_hash == tokens.hash_refresh_token(payload["refreshToken"])
+    assert payload["refreshToken"] not in record.token_hash
+    lifetime = record.expires_at - record.created_at
+    assert lifetime == timedelta(days=30)
+    user.refresh_from_db()
+    assert user.last_login is not None
+
+
+@pytest.mark.parametrize("case", ["wrong password", "unknown email", "inactive"])
+def test_token_auth_failures_look_the_same(db, client, case):
+    make_user(email="ada@example.com")
+    make_user(email="gone@example.com", is_active=False)
+    email, password = {
+        "wrong password": ("ada@example.com", "nope-nope-nope"),
+        "unknown email": ("nobody@example.com", PASSWORD),
+        "inactive": ("gone@example.com", PASSWORD),
+    }[case]
+    payload = sign_in(client, email, password)
+    assert payload["token"] is None and payload["refreshToken"] is None and payload["user"] is None
+    assert payload["errors"] == [
+        {"field": None, "message": "The email or password is not right.",
+         "code": "INVALID_CREDENTIALS"}
+    ]
+    assert not RefreshToken.objects.exists()
+
+
+# --- Throttling ----------------------------------------------------------------------
+
+
+@override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=3, LOGIN_THROTTLE_IP_LIMIT=100)
+def test_repeated_failures_for_one_email_are_throttled(db, client):
+    make_user(email="ada@example.com")
+    for _ in range(3):
+        assert codes(sign_in(client, "ada@example.com", "wrong-wrong-wrong")) == [
+            "INVALID_CREDENTIALS"
+        ]
+    # Locked for the rest of the window, even with the right password...
+    assert codes(sign_in(client, "ada@example.com")) == ["THROTTLED"]
+    assert codes(sign_in(client, "ADA@example.com")) == ["THROTTLED"]
+    # ...from any address, while other accounts are unaffected.
+    other = make_user(email="bob@example.com")
+    assert sign_in(client, other.email)["errors"] == []
+    assert codes(sign_in(client, "ada@example.com", headers={"X-Forwarded-For": "10.0.0.9"})) == [
+        "THROTTLED"
+    ]
+
+
+@override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=100, LOGIN_THROTTLE_IP_LIMIT=4)
+def test_repeated_failures_from_one_address_are_throttled(db, client):
+    make_user(email="victim@example.com")
+    for n in range(4):
+        assert codes(sign_in(client, f"guess{n}@example.com", "x-wrong-x")) == [
+            "INVALID_CREDENTIALS"
+        ]
+    assert codes(sign_in(client, "victim@example.com")) == ["THROTTLED"]
+    elsewhere = {"X-Forwarded-For": "203.0.113.5"}
+    assert sign_in(client, "victim@example.com", headers=elsewhere)["errors"] == []
+
+
+@override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=3, LOGIN_THROTTLE_IP_LIMIT=100)
+def test_success_clears_the_email_counter(db):
+    make_user(email="ada@example.com")
+    for _ in range(2):
+        with pytest.raises(ServiceError):
+            services.token_auth(email="ada@example.com", password="bad-bad-bad", ip="1.2.3.4")
+    services.token_auth(email="ada@example.com", password=PASSWORD, ip="1.2.3.4")
+    for _ in range(2):
+        with pytest.raises(ServiceError) as refused:
+            services.token_auth(email="ada@example.com", password="bad-bad-bad", ip="1.2.3.4")
+        assert refused.value.errors[0].code == ErrorCode.INVALID_CREDENTIALS
+    # Had the success not cleared it, this would be the 5th failure: throttled.
+    assert services.token_auth(email="ada@example.com", password=PASSWORD, ip="1.2.3.4").user
+
+
+@override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=2, LOGIN_THROTTLE_WINDOW=60)
+def test_throttle_ends_with_the_window(db, monkeypatch):
+    make_user(email="ada@example.com")
+    for _ in range(2):
+        with pytest.raises(ServiceError):
+            services.token_auth(email="ada@example.com", password="bad-bad-bad")
+    with pytest.raises(ServiceError) as refused:
+        services.token_auth(email="ada@example.com", password=PASSWORD)
+    assert refused.value.errors[0].code == ErrorCode.THROTTLED
+    from django.core.cache import cache
+
+    cache.clear()  # what the window's expiry does
+    assert services.token_auth(email="ada@example.com", password=PASSWORD).access_token
+
+
+# --- refreshToken rotation -------------------------------------------------------------
+
+
+def test_refresh_rotates_the_token(db, client):
+    user = make_user(email="ada@example.com")
+    first = sign_in(client, user.email)
+    second = refresh(client, first["refreshToken"])
+    assert second["errors"] == []
+    assert second["refreshToken"] != first["refreshToken"]
+    assert Client(token=second["token"]).execute(ME)["me"]["email"] == user.email
+    old = RefreshToken.objects.get(token_hash=tokens.hash_refresh_token(first["refreshToken"]))
+    new = RefreshToken.objects.get(token_hash=tokens.hash_refresh_token(second["refreshToken"]))
+    assert old.revoked_at is not None and old.replaced_by == new
+    assert new.family == old.family and new.revoked_at is None
+    # The new one rotates in turn.
+    assert refresh(client, second["refreshToken"])["errors"] == []
+
+
+def test_replaying_a_rotated_token_revokes_the_whole_family(db, client):
+    user = make_user(email="ada@example.com")
+    first = sign_in(client, user.email)
+    second = refresh(client, first["refreshToken"])
+    third = refresh(client, second["refreshToken"])
+    other_session = sign_in(client, user.email)
+
+    replay = refresh(client, first["refreshToken"])
+    assert replay["token"] is None and replay["refreshToken"] is None
+    assert replay["errors"] == [
+        {"field": "refreshToken", "message": "The token is invalid or has expired.",
+         "code": "INVALID_TOKEN"}
+    ]
+    family = RefreshToken.objects.get(token_hash=tokens.hash_refresh_token(first["refreshToken"])).family
+    assert not RefreshToken.objects.filter(family=family, revoked_at__isnull=True).exists()
+    # The thief's (or the victim's) latest token is dead too...
+    assert codes(refresh(client, third["refreshToken"])) == ["INVALID_TOKEN"]
+    # ...but another sign-in's session is not touched.
+    assert refresh(client, other_session["refreshToken"])["errors"] == []
+
+
+def test_expired_unknown_and_inactive_refresh_tokens_are_invalid(db, client):
+    user = make_user(email="ada@example.com")
+    assert codes(refresh(client, "not-a-token")) == ["INVALID_TOKEN"]
+    assert codes(refresh(client, "")) == ["INVALID_TOKEN"]
+
+    expired = sign_in(client, user.email)["refreshToken"]
+    RefreshToken.objects.filter(token_hash=tokens.hash_refresh_token(expired)).update(
+        expires_at=dj_timezone.now() - timedelta(seconds=1)
+    )
+    assert codes(refresh(client, expired)) == ["INVALID_TOKEN"]
+
+    live = sign_in(client, user.email)["refreshToken"]
+    user.is_active = False
+    user.save()
+    assert codes(refresh(client, live)) == ["INVALID_TOKEN"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_cannot_both_succeed():
+    from django.db import connections, transaction
+
+    user = make_user(email="racer@example.com")
+    raw = services.token_auth(email=user.email, password=PASSWORD).refresh_token
+    token_hash = tokens.hash_refresh_token(raw)
+    results: list[str] = []
+
+    def attempt():
+        try:
+            services.refresh_token_rotate(refresh_token=raw)
+            results.append("ok")
+        except ServiceError as error:
+            results.append(error.errors[0].code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    # Hold the row lock so both attempts are waiting on it at once; without
+    # select_for_update both would read the live token and both would rotate it.
+    with transaction.atomic():
+        RefreshToken.objects.select_for_update().get(token_hash=token_hash)
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        assert results == []  # both are blocked on the lock
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(results) == ["INVALID_TOKEN", "ok"]
+    # The loser saw a rotated token: reuse, so the family is revoked.
+    assert not RefreshToken.objects.filter(revoked_at__isnull=True).exists()
+    assert RefreshToken.objects.count() == 2
+
+
+# --- verifyToken / revokeToken ---------------------------------------------------------
+
+
+def test_verify_token(db, client):
+    user = make_user(email="ada@example.com")
+    valid = client.execute(VERIFY, {"token": token_for(user)})["verifyToken"]
+    assert valid["isValid"] is True and valid["errors"] == []
+    assert valid["user"]["id"] == Client(token=token_for(user)).execute(ME)["me"]["id"]
+
+    for bad in ["garbage", encode_access_token(user_id=user.pk, email=user.email,
+                                                now=datetime.now(tz=timezone.utc) - timedelta(hours=1))]:
+        invalid = client.execute(VERIFY, {"token": bad})["verifyToken"]
+        assert invalid["isValid"] is False and invalid["user"] is None
+        assert invalid["errors"][0]["code"] == "INVALID_TOKEN"
+        assert invalid["errors"][0]["field"] == "token"
+
+    user.is_active = False
+    user.save()
+    assert client.execute(VERIFY, {"token": token_for(user)})["verifyToken"]["isValid"] is False
+
+
+def test_revoke_token(db, client):
+    user = make_user(email="ada@example.com")
+    raw = sign_in(client, user.email)["refreshToken"]
+    assert client.execute(REVOKE, {"refreshToken": raw})["revokeToken"] == {
+        "revoked": True, "errors": []
+    }
+    assert codes(refresh(client, raw)) == ["INVALID_TOKEN"]
+    # Revoking again succeeds; only an unknown token is refused.
+    assert client.execute(REVOKE, {"refreshToken": raw})["revokeToken"]["revoked"] is True
+    unknown = client.execute(REVOKE, {"refreshToken": "never-issued"})["revokeToken"]
+    assert unknown["revoked"] is False and codes(unknown) == ["INVALID_TOKEN"]
+
+
+def test_revoking_a_rotated_token_ends_its_session(db, client):
+    user = make_user(email="ada@example.com")
+    first = sign_in(client, user.email)["refreshToken"]
+    second = refresh(client, first)["refreshToken"]
+    assert client.execute(REVOKE, {"refreshToken": first})["revokeToken"]["revoked"] is True
+    assert codes(refresh(client, second)) == ["INVALID_TOKEN"]
+
+
+# --- Access tokens on every request --------------------------------------------------------
+
+
+def test_expired_access_token_is_unauthenticated_even_for_typename(db, client):
+    user = make_user()
+    expired = encode_access_token(
+        user_id=user.pk, email=user.email, now=datetime.now(tz=timezone.utc) - timedelta(minutes=6)
+    )
+    result = Client(token=expired).post("{ __typename }")
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert result.get("data") is None
+
+
+def test_access_token_lifetime_is_five_minutes(db):
+    user = make_user()
+    issued = datetime.now(tz=timezone.utc) - timedelta(minutes=4, seconds=50)
+    assert Client(token=encode_access_token(user_id=user.pk, email=user.email, now=issued)).execute(
+        ME
+    )["me"]["email"] == user.email
+
+
+def test_deactivated_users_access_token_fails_at_once(db):
+    user = make_user()
+    client = Client(token=token_for(user))
+    assert client.execute(ME)["me"]["email"] == user.email
+    user.is_active = False
+    user.save()
+    assert error_codes(client.post(ME)) == ["UNAUTHENTICATED"]
+    assert error_codes(client.post("{ __typename }")) == ["UNAUTHENTICATED"]
+
+
+def test_refresh_token_is_not_an_access_token(db, client):
+    user = make_user()
+    raw = sign_in(client, user.email)["refreshToken"]
+    assert error_codes(Client(token=raw).post(ME)) == ["UNAUTHENTICATED"]
+
+
+def test_session_cookie_does_not_authenticate_graphql(db):
+    from django.conf import settings
+    from django.test import Client as DjangoClient
+
+    user = make_user()
+    browser = DjangoClient()
+    browser.force_login(user)
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    result = Client().post(ME, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"})
+    assert result == {"data": {"me": None}}
