@@ -1,16 +1,26 @@
 """Catalog GraphQL types. Other packages (mutation payloads, carts, orders)
-import Product, ProductVariant, Category and ProductMedia from here."""
+import Product, ProductVariant, Category, ProductMedia and Review from here.
+
+What a listing asks per product (price range, rating, thumbnail,
+availability) and per category (parent, children, ancestors, product count)
+comes from dataloaders, so a page costs the same number of queries whatever
+its size."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
 import strawberry_django
+from django.db.models import QuerySet
 from strawberry import Info, relay
 
-from apps.catalog import models
+from apps.catalog import models, selectors
+from schema.catalog import dataloaders
 from schema.money import Money
+from schema.pagination import CountableConnection
+from schema.permissions import current_user
 
 
 @strawberry.type
@@ -23,6 +33,35 @@ class ProductAttribute:
 class VariantOption:
     name: str
     value: str
+
+
+@strawberry.type
+class Image:
+    url: str
+    alt: str
+
+
+@strawberry.type
+class PriceRange:
+    start: Money
+    stop: Money
+
+
+@strawberry.type
+class RatingCount:
+    stars: int
+    count: int
+
+
+@strawberry.type
+class Rating:
+    average: float | None = strawberry.field(
+        description="Mean of the visible reviews' stars, to 2 places; null without reviews."
+    )
+    count: int
+    distribution: list[RatingCount] = strawberry.field(
+        description="How many visible reviews gave each number of stars, 1 to 5."
+    )
 
 
 @strawberry_django.type(models.ProductMedia, name="ProductMedia")
@@ -42,8 +81,57 @@ class Category(relay.Node):
     name: str
     slug: str
     description: str
+    depth: int
     created_at: datetime
     updated_at: datetime
+
+    @strawberry_django.field(only=["path", "depth"])
+    async def parent(self, root: models.Category, info: Info) -> Category | None:
+        if root.depth <= 1:
+            return None
+        parent_path = root.path[: -models.Category.steplen]
+        return await info.context.loader(dataloaders.category_by_path).load(parent_path)
+
+    @strawberry_django.field(only=["path"], description="Subcategories, in menu order.")
+    async def children(self, root: models.Category, info: Info) -> list[Category]:
+        return list(await info.context.loader(dataloaders.category_children).load(root.path))
+
+    @strawberry_django.field(only=["path"], description="From the root down to the parent.")
+    async def ancestors(self, root: models.Category, info: Info) -> list[Category]:
+        return list(await info.context.loader(dataloaders.category_ancestors).load(root.path))
+
+    @strawberry_django.field(
+        only=["path"],
+        description="Products customers can see in this category and the ones below it.",
+    )
+    async def product_count(self, root: models.Category, info: Info) -> int:
+        return await info.context.loader(dataloaders.category_product_count).load(root.path)
+
+    @strawberry_django.connection(
+        CountableConnection["Product"],
+        only=["path"],
+        description="Visible products of this category and the ones below it.",
+    )
+    def products(self, root: models.Category, info: Info) -> Iterable[models.Product]:
+        return selectors.products_in_category(user=current_user(info), category=root)
+
+
+@strawberry_django.type(models.Review, name="Review")
+class Review(relay.Node):
+    id: relay.NodeID[int]
+    rating: int
+    title: str
+    body: str
+    verified_purchase: bool
+    created_at: datetime
+
+    @strawberry_django.field(
+        only=["user__first_name", "user__last_name"],
+        select_related=["user"],
+        description='The reviewer as the shop shows them, e.g. "Ada L."',
+    )
+    def author_name(self, root: models.Review) -> str:
+        return author_name(root.user.first_name, root.user.last_name)
 
 
 @strawberry_django.type(models.ProductVariant, name="ProductVariant")
@@ -78,6 +166,10 @@ class ProductVariant(relay.Node):
             if isinstance(o, dict)
         ]
 
+    @strawberry_django.field(description="On hand minus allocated, summed over warehouses.")
+    async def quantity_available(self, root: models.ProductVariant, info: Info) -> int:
+        return await info.context.loader(dataloaders.variant_quantity_available).load(root.pk)
+
 
 @strawberry_django.type(models.Product, name="Product")
 class Product(relay.Node):
@@ -95,9 +187,52 @@ class Product(relay.Node):
     media: list[ProductMedia]
     variants: list[ProductVariant]
 
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+        # Every way to a Product (lists, `product`, `node`) sees the same products.
+        return selectors.products_visible_to(user=current_user(info), queryset=queryset)
+
     @strawberry_django.field(only=["attributes"])
     def attributes(self, root: models.Product) -> list[ProductAttribute]:
         return attributes_of(root.attributes)
+
+    @strawberry_django.field(description="The first image, as a listing shows it.")
+    async def thumbnail(self, root: models.Product, info: Info) -> Image | None:
+        media = await info.context.loader(dataloaders.product_thumbnail).load(root.pk)
+        if media is None:
+            return None
+        image = media.thumbnail or media.image
+        return Image(url=absolute_url(info, image.url), alt=media.alt)
+
+    @strawberry_django.field(description="Lowest and highest variant price; null without variants.")
+    async def price_range(self, root: models.Product, info: Info) -> PriceRange | None:
+        offer = await info.context.loader(dataloaders.product_offer).load(root.pk)
+        if offer.min_price is None:
+            return None
+        return PriceRange(start=Money.of(offer.min_price), stop=Money.of(offer.max_price))
+
+    @strawberry_django.field(description="Whether some variant has stock available.")
+    async def is_available(self, root: models.Product, info: Info) -> bool:
+        offer = await info.context.loader(dataloaders.product_offer).load(root.pk)
+        return offer.quantity_available > 0
+
+    @strawberry_django.field
+    async def rating(self, root: models.Product, info: Info) -> Rating:
+        summary = await info.context.loader(dataloaders.product_rating).load(root.pk)
+        return Rating(
+            average=summary.average,
+            count=summary.count,
+            distribution=[
+                RatingCount(stars=stars, count=summary.distribution.get(stars, 0))
+                for stars in range(1, 6)
+            ],
+        )
+
+    @strawberry_django.connection(
+        CountableConnection[Review], description="Visible reviews, newest first."
+    )
+    def reviews(self, root: models.Product) -> Iterable[models.Review]:
+        return selectors.visible_reviews(product=root)
 
 
 def attributes_of(raw: object) -> list[ProductAttribute]:
@@ -113,18 +248,17 @@ def attributes_of(raw: object) -> list[ProductAttribute]:
     return result
 
 
+def author_name(first_name: str, last_name: str) -> str:
+    """First name and last initial: enough to feel personal, not enough to
+    find someone."""
+    first, last = first_name.strip(), last_name.strip()
+    if first and last:
+        return f"{first} {last[0].upper()}."
+    return first or (f"{last[0].upper()}." if last else "A customer")
+
+
 def absolute_url(info: Info, url: str) -> str:
     request = getattr(info.context, "request", None)
     if request is not None and hasattr(request, "build_absolute_uri"):
         return request.build_absolute_uri(url)
     return url
-
-
-__all__ = [
-    "Category",
-    "Product",
-    "ProductAttribute",
-    "ProductMedia",
-    "ProductVariant",
-    "VariantOption",
-]

@@ -1,0 +1,374 @@
+"""Catalog reads: who sees which products, the storefront's product list, and
+batched look-ups (one query for many products or categories) behind the
+GraphQL dataloaders."""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import reduce
+from operator import or_
+
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Left
+from django.db.models.lookups import Exact, IContains
+
+from apps.accounts.permissions import Perm
+from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
+from apps.catalog.search import search_products
+from apps.core.errors import ErrorCode, ServiceError
+from apps.inventory.selectors import available_sum, in_stock_condition
+
+# ---------------------------------------------------------------- visibility
+
+
+def may_see_unpublished(user) -> bool:
+    """Catalog managers preview unpublished products; nobody sees deleted ones."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.has_perm(Perm.MANAGE_PRODUCTS.value)
+    )
+
+
+def products_visible_to(*, user, queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """The one visibility rule for products, wherever they are read (lists,
+    detail, node look-ups): published and not deleted, or for catalog
+    managers not deleted."""
+    queryset = Product.objects.all() if queryset is None else queryset
+    if may_see_unpublished(user):
+        return queryset.filter(deleted_at__isnull=True)
+    return queryset.filter(deleted_at__isnull=True, is_published=True)
+
+
+# ------------------------------------------------------------- product list
+
+SORT_FIELDS = ("name", "price", "created_at", "rating", "relevance")
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    search: str | None = None
+    category_ids: Sequence[int] | None = None
+    price_gte: Decimal | None = None
+    price_lte: Decimal | None = None
+    in_stock: bool | None = None
+    min_rating: float | None = None
+    # (attribute name, accepted values): the product has the attribute with
+    # any of the values; several pairs must all hold.
+    attributes: Sequence[tuple[str, Sequence[str]]] = field(default_factory=tuple)
+    # Only for catalog managers (the caller checks the permission).
+    is_published: bool | None = None
+
+
+def min_price_expression() -> Subquery:
+    return Subquery(
+        ProductVariant.objects.filter(product_id=OuterRef("pk"))
+        .order_by()
+        .values("product_id")
+        .annotate(value=Min("price"))
+        .values("value")[:1]
+    )
+
+
+def average_rating_expression() -> Subquery:
+    return Subquery(
+        Review.objects.filter(product_id=OuterRef("pk"), is_hidden=False)
+        .order_by()
+        .values("product_id")
+        .annotate(value=Avg("rating"))
+        .values("value")[:1]
+    )
+
+
+def product_list(
+    *,
+    user,
+    filters: ProductFilters | None = None,
+    ordering: Sequence[tuple[str, bool]] = (),
+) -> QuerySet[Product]:
+    """The products `user` may see that match `filters`, in `ordering` (pairs
+    of a SORT_FIELDS name and whether descending), ties broken by id.
+
+    Bad filter values raise ServiceError rather than matching nothing, so a
+    client bug does not look like an empty shop.
+    """
+    filters = filters or ProductFilters()
+    queryset = products_visible_to(user=user)
+    if filters.is_published is not None:
+        queryset = queryset.filter(is_published=filters.is_published)
+
+    search = (filters.search or "").strip()
+    if search:
+        queryset = search_products(queryset, search)
+
+    if filters.category_ids is not None:
+        queryset = queryset.filter(_in_categories(filters.category_ids))
+
+    if filters.price_gte is not None or filters.price_lte is not None:
+        queryset = queryset.filter(_priced_between(filters.price_gte, filters.price_lte))
+
+    if filters.in_stock is not None:
+        available = in_stock_condition()
+        queryset = queryset.filter(available if filters.in_stock else ~available)
+
+    if filters.min_rating is not None:
+        if not 0 <= filters.min_rating <= 5:
+            raise ServiceError("minRating must be between 0 and 5.", field="min_rating")
+        if filters.min_rating > 0:
+            queryset = queryset.alias(average_rating=average_rating_expression()).filter(
+                average_rating__gte=filters.min_rating
+            )
+
+    for name, values in filters.attributes:
+        queryset = queryset.filter(_has_attribute(name, values))
+
+    return _ordered(queryset, ordering, searched=bool(search))
+
+
+def _in_categories(category_ids: Sequence[int]) -> Q:
+    ids = {int(pk) for pk in category_ids}
+    paths = list(Category.objects.filter(pk__in=ids).values_list("pk", "path"))
+    missing = ids - {pk for pk, _ in paths}
+    if missing:
+        raise ServiceError(
+            "Unknown category.", code=ErrorCode.NOT_FOUND, field="categories"
+        )
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(category__path__startswith=p) for p in _outermost(p for _, p in paths)))
+
+
+def _priced_between(gte: Decimal | None, lte: Decimal | None) -> Exists:
+    for value, name in ((gte, "price.gte"), (lte, "price.lte")):
+        if value is not None and (not value.is_finite() or value < 0):
+            raise ServiceError("A price bound must be a non-negative amount.", field=name)
+    if gte is not None and lte is not None and gte > lte:
+        raise ServiceError("price.gte must not be above price.lte.", field="price")
+    bounds = {}
+    if gte is not None:
+        bounds["price__gte"] = gte
+    if lte is not None:
+        bounds["price__lte"] = lte
+    return Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), **bounds))
+
+
+def _has_attribute(name: str, values: Sequence[str]) -> Q:
+    name = name.strip()
+    values = [str(v) for v in values]
+    if not name:
+        raise ServiceError("An attribute filter needs a name.", field="attributes")
+    if not values:
+        raise ServiceError(f"The attribute filter {name!r} needs values.", field="attributes")
+    if connection.vendor == "postgresql":
+        # jsonb containment: exact values, served by PostgreSQL's JSON operators.
+        return reduce(
+            or_,
+            (Q(attributes__contains={name: [v]}) | Q(attributes__contains={name: v})
+             for v in values),
+        )
+    # Elsewhere the values are matched in the attribute's JSON text (or the
+    # attribute is a single value).
+    text = KeyTextTransform(name, "attributes")
+    return reduce(
+        or_, (Q(IContains(text, json.dumps(v))) | Q(Exact(text, v)) for v in values)
+    )
+
+
+def _ordered(
+    queryset: QuerySet[Product], ordering: Sequence[tuple[str, bool]], *, searched: bool
+) -> QuerySet[Product]:
+    if not ordering:
+        ordering = [("relevance", True)] if searched else [("name", False)]
+    order_by = []
+    for name, descending in ordering:
+        if name not in SORT_FIELDS:
+            raise ServiceError(f"Cannot order products by {name!r}.", field="ordering")
+        if name == "relevance" and not searched:
+            continue  # Nothing to rank without a search: the tie-break decides.
+        if name == "price":
+            queryset = queryset.alias(min_price=min_price_expression())
+            name = "min_price"
+        elif name == "rating":
+            queryset = queryset.alias(average_rating=average_rating_expression())
+            name = "average_rating"
+        expression = F(name)
+        order_by.append(
+            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        )
+    return queryset.order_by(*order_by, "id")
+
+
+def products_in_category(*, user, category: Category) -> QuerySet[Product]:
+    """Visible products of the category and of every category below it."""
+    return products_visible_to(user=user).filter(category__path__startswith=category.path)
+
+
+# ----------------------------------------------------------- batched facts
+
+
+@dataclass(frozen=True)
+class ProductOffer:
+    """What a listing shows of a product's variants."""
+
+    min_price: Decimal | None
+    max_price: Decimal | None
+    quantity_available: int
+
+
+NO_OFFER = ProductOffer(min_price=None, max_price=None, quantity_available=0)
+
+
+def product_offers(*, product_ids: Iterable[int]) -> dict[int, ProductOffer]:
+    """Price range and units available of many products, in one query.
+
+    Variants are joined to their stock rows; MIN and MAX do not mind the
+    repeated variant rows, and each stock row is counted once.
+    """
+    rows = (
+        ProductVariant.objects.filter(product_id__in=list(product_ids))
+        .order_by()
+        .values("product_id")
+        .annotate(low=Min("price"), high=Max("price"), available=available_sum("stocks__"))
+    )
+    return {
+        row["product_id"]: ProductOffer(
+            min_price=row["low"], max_price=row["high"], quantity_available=max(row["available"], 0)
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    count: int
+    average: float | None
+    # stars (1..5) -> number of visible reviews
+    distribution: dict[int, int]
+
+
+NO_RATING = RatingSummary(count=0, average=None, distribution={s: 0 for s in range(1, 6)})
+
+
+def product_ratings(*, product_ids: Iterable[int]) -> dict[int, RatingSummary]:
+    """Average, count and per-star counts of visible reviews, in one query."""
+    rows = (
+        Review.objects.filter(product_id__in=list(product_ids), is_hidden=False)
+        .order_by()
+        .values_list("product_id", "rating")
+        .annotate(n=Count("id"))
+    )
+    by_product: dict[int, dict[int, int]] = defaultdict(lambda: {s: 0 for s in range(1, 6)})
+    for product_id, stars, n in rows:
+        by_product[product_id][stars] = n
+    result = {}
+    for product_id, distribution in by_product.items():
+        count = sum(distribution.values())
+        total = sum(stars * n for stars, n in distribution.items())
+        result[product_id] = RatingSummary(
+            count=count,
+            average=round(total / count, 2) if count else None,
+            distribution=distribution,
+        )
+    return result
+
+
+def product_thumbnails(*, product_ids: Iterable[int]) -> dict[int, ProductMedia]:
+    """The first media (by sort order) of each product, in one query."""
+    first = (
+        ProductMedia.objects.filter(product_id=OuterRef("product_id"))
+        .order_by("sort_order", "id")
+        .values("pk")[:1]
+    )
+    media = ProductMedia.objects.filter(product_id__in=list(product_ids), pk=Subquery(first))
+    return {item.product_id: item for item in media}
+
+
+def visible_reviews(*, product: Product) -> QuerySet[Review]:
+    """Reviews the shop shows (staff can hide one), newest first."""
+    return (
+        Review.objects.filter(product=product, is_hidden=False)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )
+
+
+# ------------------------------------------------------------- categories
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """Drop paths that lie under another given path (their subtree is
+    already covered)."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not kept or not path.startswith(kept[-1]):
+            kept.append(path)
+    return kept
+
+
+def categories_by_path(*, paths: Iterable[str]) -> dict[str, Category]:
+    return {c.path: c for c in Category.objects.filter(path__in=list(paths))}
+
+
+def category_children(*, paths: Iterable[str]) -> dict[str, list[Category]]:
+    """Children of many categories, in tree order, in one query."""
+    steplen = Category.steplen
+    children = (
+        Category.objects.alias(
+            parent_path=Left("path", (F("depth") - Value(1)) * Value(steplen))
+        )
+        .filter(depth__gt=1, parent_path__in=list(paths))
+        .order_by("path")
+    )
+    result: dict[str, list[Category]] = defaultdict(list)
+    for child in children:
+        result[child.path[:-steplen]].append(child)
+    return result
+
+
+def category_ancestors(*, paths: Iterable[str]) -> dict[str, list[Category]]:
+    """Ancestors of many categories, root first, in one query."""
+    steplen = Category.steplen
+    paths = list(paths)
+    prefixes = {
+        path: [path[:i] for i in range(steplen, len(path), steplen)] for path in paths
+    }
+    wanted = {prefix for chain in prefixes.values() for prefix in chain}
+    found = categories_by_path(paths=wanted) if wanted else {}
+    return {
+        path: [found[prefix] for prefix in chain if prefix in found]
+        for path, chain in prefixes.items()
+    }
+
+
+def category_product_counts(*, paths: Iterable[str]) -> dict[str, int]:
+    """Customer-visible products in each category and its descendants, in
+    one query (grouped per category, summed per subtree here)."""
+    paths = list(paths)
+    if not paths:
+        return {}
+    rows = (
+        Product.objects.visible_to_customers()
+        .filter(reduce(or_, (Q(category__path__startswith=p) for p in _outermost(paths))))
+        .order_by()
+        .values_list("category__path")
+        .annotate(n=Count("id"))
+    )
+    rows = list(rows)
+    return {path: sum(n for p, n in rows if p.startswith(path)) for path in paths}

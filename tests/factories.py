@@ -1,0 +1,116 @@
+"""Small test factories: plain keyword-only functions that write real rows.
+Every argument has a workable default, so a test names only what it checks."""
+
+import io
+import itertools
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from apps.accounts.models import User
+from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
+from apps.catalog.search import refresh_search_vector
+from apps.inventory.models import Stock, Warehouse
+
+_seq = itertools.count(1)
+
+
+def make_category(*, name: str | None = None, slug: str | None = None,
+                  parent: Category | None = None, description: str = "") -> Category:
+    n = next(_seq)
+    fields = {"name": name or f"Category {n}", "slug": slug or f"category-{n}",
+              "description": description}
+    if parent is None:
+        return Category.objects.add_root(fields)
+    parent.refresh_from_db()  # treebeard keeps child counts on the parent row
+    return Category.objects.add_child(parent, fields)
+
+
+def make_product(*, name: str | None = None, slug: str | None = None,
+                 category: Category | None = None, description: str = "",
+                 attributes: dict | None = None, is_published: bool = True,
+                 deleted: bool = False, **extra) -> Product:
+    n = next(_seq)
+    product = Product.objects.create(
+        name=name or f"Product {n}",
+        slug=slug or f"product-{n}",
+        category=category,
+        description=description,
+        attributes=attributes or {},
+        is_published=is_published,
+        published_at=timezone.now() if is_published else None,
+        deleted_at=timezone.now() if deleted else None,
+        **extra,
+    )
+    refresh_search_vector(product_ids=[product.pk])
+    return product
+
+
+def make_variant(*, product: Product, sku: str | None = None, name: str = "",
+                 price: Decimal | str = "10.00", compare_at_price: Decimal | str | None = None,
+                 options: list | None = None, stock: int | None = None, allocated: int = 0,
+                 low_stock_threshold: int = 5, **extra) -> ProductVariant:
+    """`stock` (when given) is the quantity on hand in the default warehouse."""
+    n = next(_seq)
+    variant = ProductVariant.objects.create(
+        product=product,
+        sku=sku or f"SKU-{n}",
+        name=name,
+        price=Decimal(price),
+        compare_at_price=Decimal(compare_at_price) if compare_at_price is not None else None,
+        options=options or [],
+        low_stock_threshold=low_stock_threshold,
+        **extra,
+    )
+    if stock is not None:
+        make_stock(variant=variant, quantity=stock, allocated=allocated)
+    refresh_search_vector(product_ids=[product.pk])
+    return variant
+
+
+def make_warehouse(*, name: str | None = None, slug: str | None = None) -> Warehouse:
+    n = next(_seq)
+    return Warehouse.objects.create(name=name or f"Warehouse {n}", slug=slug or f"warehouse-{n}")
+
+
+def make_stock(*, variant: ProductVariant, quantity: int = 10, allocated: int = 0,
+               warehouse: Warehouse | None = None) -> Stock:
+    warehouse = warehouse or Warehouse.objects.get(is_default=True)
+    return Stock.objects.create(
+        variant=variant, warehouse=warehouse, quantity=quantity, quantity_allocated=allocated
+    )
+
+
+def make_reviewer(*, first_name: str = "Ada", last_name: str = "Lovelace") -> User:
+    return User.objects.create_user(
+        email=f"reviewer{next(_seq)}@example.com", password=None,
+        first_name=first_name, last_name=last_name,
+    )
+
+
+def make_review(*, product: Product, user: User | None = None, rating: int = 5,
+                title: str = "", body: str = "", verified_purchase: bool = False,
+                is_hidden: bool = False) -> Review:
+    return Review.objects.create(
+        product=product, user=user or make_reviewer(), rating=rating, title=title, body=body,
+        verified_purchase=verified_purchase, is_hidden=is_hidden,
+    )
+
+
+def png_bytes(size: tuple[int, int] = (4, 4), color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_media(*, product: Product, alt: str = "", sort_order: int = 0,
+               with_thumbnail: bool = False) -> ProductMedia:
+    n = next(_seq)
+    media = ProductMedia(product=product, alt=alt, sort_order=sort_order)
+    media.image.save(f"image-{n}.png", ContentFile(png_bytes()), save=False)
+    if with_thumbnail:
+        media.thumbnail.save(f"thumb-{n}.png", ContentFile(png_bytes((2, 2))), save=False)
+    media.save()
+    return media
