@@ -1,0 +1,181 @@
+"""Stock writes. Every change of on-hand or allocated stock goes through here,
+locks its Stock row, and leaves a StockMovement behind, so the audit trail
+always adds up to the current quantities.
+
+The floor rule: on hand may never fall below what is allocated to orders (and
+so never below zero). A change that would break it is refused with
+INSUFFICIENT_STOCK, the same code the storefront gets when it asks for more
+than is available: in both cases there is not enough stock to do it.
+"""
+
+from django.db import IntegrityError, transaction
+
+from apps.catalog.models import ProductVariant
+from apps.core.errors import ErrorCode, ServiceError
+from apps.inventory.models import Stock, StockMovement, Warehouse
+from apps.inventory.selectors import variant_quantity_available
+
+
+def default_warehouse() -> Warehouse:
+    warehouse = Warehouse.objects.filter(is_default=True).first()
+    if warehouse is None:
+        # The migration makes it; a deleted one is recreated rather than
+        # failing every stock write.
+        warehouse, _ = Warehouse.objects.get_or_create(
+            slug="main", defaults={"name": "Main warehouse", "is_default": True}
+        )
+    return warehouse
+
+
+def _locked_stock(*, variant: ProductVariant, warehouse: Warehouse) -> Stock:
+    """The variant's Stock row in the warehouse, locked until the transaction
+    ends; made (empty) when the variant has none there yet."""
+    locked = Stock.objects.select_for_update().filter(variant=variant, warehouse=warehouse)
+    stock = locked.first()
+    if stock is None:
+        try:
+            with transaction.atomic():
+                Stock.objects.create(variant=variant, warehouse=warehouse)
+        except IntegrityError:
+            pass  # Made by a concurrent writer in the meantime; lock theirs.
+        stock = locked.get()
+    stock.variant = variant
+    return stock
+
+
+def _record(
+    *, stock: Stock, kind: str, quantity_delta: int = 0, allocated_delta: int = 0,
+    actor=None, reason: str = "", reference: str = "",
+) -> None:
+    """Apply a change to a locked stock row, log it, and raise the low-stock
+    alert when it takes the variant's availability down to its threshold."""
+    variant = stock.variant
+    if stock.quantity + quantity_delta < stock.quantity_allocated + allocated_delta:
+        raise ServiceError(
+            f"Only {stock.quantity_available} of {variant.sku} are free to change "
+            f"({stock.quantity} on hand, {stock.quantity_allocated} allocated).",
+            code=ErrorCode.INSUFFICIENT_STOCK,
+            field="delta" if allocated_delta == 0 else "quantity",
+        )
+    if stock.quantity_allocated + allocated_delta < 0:
+        raise ServiceError(
+            f"Only {stock.quantity_allocated} of {variant.sku} are allocated.",
+            code=ErrorCode.INVALID,
+            field="quantity",
+        )
+    before = variant_quantity_available(variant_id=variant.pk)
+    stock.quantity += quantity_delta
+    stock.quantity_allocated += allocated_delta
+    stock.save(update_fields=["quantity", "quantity_allocated"])
+    StockMovement.objects.create(
+        stock=stock, kind=kind, quantity_delta=quantity_delta, allocated_delta=allocated_delta,
+        actor=actor, reason=reason, reference=reference,
+    )
+    after = before + quantity_delta - allocated_delta
+    threshold = variant.low_stock_threshold
+    if before > threshold >= after:
+        from apps.inventory.tasks import send_low_stock_alert
+
+        variant_id = variant.pk
+        transaction.on_commit(lambda: send_low_stock_alert.delay(variant_id))
+
+
+@transaction.atomic
+def stock_set_initial(
+    *, actor, variant: ProductVariant, quantity: int, warehouse: Warehouse | None = None,
+    kind: str = StockMovement.Kind.INITIAL, reference: str = "", reason: str = "",
+) -> Stock:
+    """Give a new variant its first stock (kind INITIAL, or IMPORT from a CSV).
+
+    The row is made even for zero, so the variant has a place to be adjusted
+    in; a movement is logged only for a real quantity.
+    """
+    if quantity < 0:
+        raise ServiceError("Stock must not be negative.", field="stock")
+    stock = _locked_stock(variant=variant, warehouse=warehouse or default_warehouse())
+    if quantity:
+        _record(stock=stock, kind=kind, quantity_delta=quantity, actor=actor,
+                reason=reason, reference=reference)
+    return stock
+
+
+@transaction.atomic
+def stock_adjust(
+    *, actor, variant: ProductVariant, delta: int, reason: str,
+    warehouse: Warehouse | None = None, kind: str = StockMovement.Kind.ADJUSTMENT,
+    reference: str = "",
+) -> Stock:
+    """Count stock in or out by hand (a delivery, breakage, a stock-take).
+
+    The reason is required: it is what the audit trail is for.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("Say why the stock changes.", code=ErrorCode.REQUIRED, field="reason")
+    if delta == 0:
+        raise ServiceError("The change must not be zero.", field="delta")
+    stock = _locked_stock(variant=variant, warehouse=warehouse or default_warehouse())
+    _record(stock=stock, kind=kind, quantity_delta=delta, actor=actor, reason=reason,
+            reference=reference)
+    return stock
+
+
+def _locked_stocks(variant: ProductVariant) -> list[Stock]:
+    """All of the variant's stock rows, locked, the default warehouse first."""
+    stocks = list(
+        Stock.objects.select_for_update(of=("self",))
+        .filter(variant=variant)
+        .select_related("warehouse")
+        .order_by("-warehouse__is_default", "warehouse_id")
+    )
+    for stock in stocks:
+        stock.variant = variant
+    return stocks
+
+
+@transaction.atomic
+def stock_allocate(*, actor=None, variant: ProductVariant, quantity: int, reference: str = "") -> None:
+    """Promise `quantity` to an order, from the default warehouse first.
+
+    All or nothing: not enough available over every warehouse is
+    INSUFFICIENT_STOCK and nothing is allocated.
+    """
+    if quantity <= 0:
+        raise ServiceError("The quantity must be positive.", field="quantity")
+    stocks = _locked_stocks(variant)
+    available = sum(stock.quantity_available for stock in stocks)
+    if available < quantity:
+        raise ServiceError(
+            f"Only {max(available, 0)} of {variant.sku} are available.",
+            code=ErrorCode.INSUFFICIENT_STOCK, field="quantity",
+        )
+    remaining = quantity
+    for stock in stocks:
+        take = min(remaining, stock.quantity_available)
+        if take > 0:
+            _record(stock=stock, kind=StockMovement.Kind.ALLOCATION, allocated_delta=take,
+                    actor=actor, reference=reference)
+            remaining -= take
+        if remaining == 0:
+            break
+
+
+@transaction.atomic
+def stock_deallocate(*, actor=None, variant: ProductVariant, quantity: int, reference: str = "") -> None:
+    """Release `quantity` promised to an order (a cancellation); the reverse
+    of stock_allocate, from the warehouses it took from last."""
+    if quantity <= 0:
+        raise ServiceError("The quantity must be positive.", field="quantity")
+    stocks = _locked_stocks(variant)
+    if sum(stock.quantity_allocated for stock in stocks) < quantity:
+        raise ServiceError(f"Only part of {variant.sku} is allocated.", field="quantity")
+    remaining = quantity
+    for stock in reversed(stocks):
+        give = min(remaining, stock.quantity_allocated)
+        if give > 0:
+            _record(stock=stock, kind=StockMovement.Kind.DEALLOCATION, allocated_delta=-give,
+                    actor=actor, reference=reference)
+            remaining -= give
+        if remaining == 0:
+            break
+
