@@ -1,6 +1,203 @@
+"""Admin catalog mutations. Each needs a staff user with MANAGE_PRODUCTS; a
+refused write comes back as payload errors (schema.errors)."""
+
 import strawberry
+import strawberry_django
+from strawberry import Info
+from strawberry.file_uploads import Upload
+
+from apps.accounts.permissions import Perm
+from apps.catalog import models, services
+from schema.catalog.inputs import (
+    CategoryInput,
+    ProductCreateInput,
+    ProductUpdateInput,
+    ProductVariantInput,
+    ProductVariantUpdateInput,
+    get_node,
+    get_nodes,
+    live_product,
+    live_variant,
+    provided,
+)
+from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
+from schema.errors import UserError, UserErrorsExtension
+from schema.permissions import require_perm
+
+
+@strawberry.type
+class CategoryCreatePayload:
+    category: Category | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CategoryUpdatePayload:
+    category: Category | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CategoryDeletePayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductCreatePayload:
+    product: Product | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductUpdatePayload:
+    product: Product | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductDeletePayload:
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductBulkDeletePayload:
+    count: int = strawberry.field(default=0, description="How many products were deleted.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductVariantCreatePayload:
+    variant: ProductVariant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductVariantUpdatePayload:
+    variant: ProductVariant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProductMediaCreatePayload:
+    media: ProductMedia | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _category(global_id, field: str) -> models.Category | None:
+    if global_id is None:
+        return None
+    return get_node(models.Category.objects.all(), global_id, type_name="Category", field=field)
+
+
+def _with_category(fields: dict, *, key: str = "category_id", to: str = "category") -> dict:
+    """Replace an ID the client sent with the object it names."""
+    if key in fields:
+        fields[to] = _category(fields.pop(key), key)
+    return fields
 
 
 @strawberry.type
 class CatalogMutation:
-    pass
+    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    def category_create(self, info: Info, input: CategoryInput) -> CategoryCreatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        fields = _with_category(provided(input), key="parent_id", to="parent")
+        fields.setdefault("name", None)
+        return CategoryCreatePayload(category=services.category_create(actor=actor, **fields))
+
+    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    def category_update(
+        self, info: Info, id: strawberry.ID, input: CategoryInput
+    ) -> CategoryUpdatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        category = _category(id, "id")
+        fields = _with_category(provided(input), key="parent_id", to="parent")
+        return CategoryUpdatePayload(
+            category=services.category_update(actor=actor, category=category, **fields)
+        )
+
+    @strawberry_django.mutation(
+        extensions=[UserErrorsExtension()],
+        description="Deletes the category and its subcategories; refused with IN_USE while "
+        "any of them holds a product that is not deleted.",
+    )
+    def category_delete(self, info: Info, id: strawberry.ID) -> CategoryDeletePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        services.category_delete(actor=actor, category=_category(id, "id"))
+        return CategoryDeletePayload()
+
+    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    def product_create(self, info: Info, input: ProductCreateInput) -> ProductCreatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        fields = _with_category(provided(input))
+        fields["variants"] = fields.get("variants") or []
+        return ProductCreatePayload(product=services.product_create(actor=actor, **fields))
+
+    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    def product_update(
+        self, info: Info, id: strawberry.ID, input: ProductUpdateInput
+    ) -> ProductUpdatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        product = live_product(id, "id")
+        fields = _with_category(provided(input))
+        return ProductUpdatePayload(
+            product=services.product_update(actor=actor, product=product, **fields)
+        )
+
+    @strawberry_django.mutation(
+        extensions=[UserErrorsExtension()],
+        description="Soft delete: the product leaves the storefront; orders keep it.",
+    )
+    def product_delete(self, info: Info, id: strawberry.ID) -> ProductDeletePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        services.product_delete(actor=actor, product=live_product(id, "id"))
+        return ProductDeletePayload()
+
+    @strawberry_django.mutation(
+        extensions=[UserErrorsExtension()],
+        description="All or nothing: an unknown or already deleted ID is NOT_FOUND "
+        "(field ids.N) and nothing is deleted.",
+    )
+    def product_bulk_delete(
+        self, info: Info, ids: list[strawberry.ID]
+    ) -> ProductBulkDeletePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        products = get_nodes(models.Product.objects.alive(), ids, type_name="Product",
+                             field="ids")
+        return ProductBulkDeletePayload(
+            count=services.products_bulk_delete(actor=actor, products=products)
+        )
+
+    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    def product_variant_create(
+        self, info: Info, product_id: strawberry.ID, input: ProductVariantInput
+    ) -> ProductVariantCreatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        product = live_product(product_id, "product_id")
+        return ProductVariantCreatePayload(
+            variant=services.variant_create(actor=actor, product=product, **provided(input))
+        )
+
+    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    def product_variant_update(
+        self, info: Info, id: strawberry.ID, input: ProductVariantUpdateInput
+    ) -> ProductVariantUpdatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        variant = live_variant(id, "id")
+        return ProductVariantUpdatePayload(
+            variant=services.variant_update(actor=actor, variant=variant, **provided(input))
+        )
+
+    @strawberry_django.mutation(
+        extensions=[UserErrorsExtension()],
+        description="A JPEG, PNG, WebP or GIF image (by its content, whatever its name) of at "
+        "most UPLOAD_MAX_SIZE bytes, sent per the GraphQL multipart request spec.",
+    )
+    def product_media_create(
+        self, info: Info, product_id: strawberry.ID, image: Upload, alt: str | None = None
+    ) -> ProductMediaCreatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        product = live_product(product_id, "product_id")
+        return ProductMediaCreatePayload(
+            media=services.media_create(actor=actor, product=product, image=image, alt=alt or "")
+        )

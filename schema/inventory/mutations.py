@@ -1,6 +1,39 @@
 import strawberry
+import strawberry_django
+from strawberry import Info
+
+from apps.accounts.permissions import Perm
+from apps.inventory import models, services
+from schema.catalog.inputs import get_node, live_variant
+from schema.catalog.types import ProductVariant
+from schema.errors import UserError, UserErrorsExtension
+from schema.permissions import require_perm
+
+
+@strawberry.type
+class StockAdjustPayload:
+    variant: ProductVariant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class InventoryMutation:
-    pass
+    @strawberry_django.mutation(
+        extensions=[UserErrorsExtension()],
+        description="Count stock in (delta > 0) or out (delta < 0) in a warehouse (the "
+        "default one when left out), with a reason for the audit trail. On hand never falls "
+        "below what is allocated to orders: that is INSUFFICIENT_STOCK.",
+    )
+    def stock_adjust(
+        self, info: Info, variant_id: strawberry.ID, delta: int, reason: str,
+        warehouse_id: strawberry.ID | None = None,
+    ) -> StockAdjustPayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        variant = live_variant(variant_id, "variant_id")
+        warehouse = None if warehouse_id is None else get_node(
+            models.Warehouse.objects.all(), warehouse_id, type_name="Warehouse",
+            field="warehouse_id",
+        )
+        services.stock_adjust(actor=actor, variant=variant, delta=delta, reason=reason,
+                              warehouse=warehouse)
+        return StockAdjustPayload(variant=variant)
