@@ -28,7 +28,7 @@ class ProductFilter:
     search: str | None = strawberry.field(
         default=None, description="Words in the name, SKUs, attributes or description."
     )
-    categories: list[relay.GlobalID] | None = strawberry.field(
+    categories: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Category IDs; their subcategories are included."
     )
     price: ProductPriceFilter | None = strawberry.field(
@@ -90,12 +90,13 @@ def product_ordering(value: list[ProductOrder] | None) -> list[tuple[str, bool]]
     return result
 
 
-def decode_id(global_id: relay.GlobalID, type_name: str) -> int:
+def decode_id(value: str, type_name: str) -> int:
     """The database id inside a global ID of `type_name`; anything else is
-    the client's mistake."""
-    if global_id.type_name != type_name:
-        raise bad_user_input(f"{global_id} is not a {type_name} ID.")
+    the client's mistake, not a server error."""
     try:
-        return int(global_id.node_id)
-    except ValueError:
-        raise bad_user_input(f"{global_id} is not a {type_name} ID.") from None
+        global_id = relay.GlobalID.from_id(value)
+        if global_id.type_name == type_name:
+            return int(global_id.node_id)
+    except (relay.GlobalIDValueError, ValueError):
+        pass
+    raise bad_user_input(f"{value!r} is not a {type_name} ID.")
