@@ -16,11 +16,13 @@ keep still hold, by construction:
 - every variant gets one Stock row in the default warehouse, quantity >= 0,
   nothing allocated, and one StockMovement of kind INITIAL carrying the
   quantity, so the audit trail adds up to what is on hand;
-- descriptions are plain, already-safe HTML (no user input);
+- descriptions are HTML that apps.catalog.services.sanitize_description
+  leaves as it is;
 - the search document is refreshed for every product created
   (apps.catalog.search.refresh_search_vector).
 """
 
+import html
 import io
 import itertools
 import os
@@ -437,7 +439,7 @@ def _description(rng: random.Random, name: str, leaf: Leaf, attributes: dict) ->
         "Dermatologically tested. Free from parabens.",
         "Our best seller since the day it launched.",
     ])
-    return f"<p>{first}</p><p>{second}</p>"
+    return f"<p>{html.escape(first, quote=False)}</p><p>{second}</p>"
 
 
 # --- Writing ---------------------------------------------------------------------------------

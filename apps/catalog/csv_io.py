@@ -1,0 +1,448 @@
+"""Products to and from CSV, one row per variant.
+
+The product's own fields (slug, name, category_slug, description,
+is_published, attributes) repeat on each of its variants' rows and must agree.
+`attributes` is a JSON object of name → list of values, `options` a JSON list
+of {"name", "value"}; money is a plain decimal ("24.50"); `stock` is the
+quantity on hand in the default warehouse.
+
+An import creates or updates products by slug and variants by SKU, and is all
+or nothing: every row is checked first and every problem is reported with its
+row number (the header is row 1, as in a spreadsheet); if any row is wrong,
+nothing is written. The writes go through the catalog and inventory services,
+so imported data obeys the same rules as the API's, and each stock change is a
+StockMovement of kind IMPORT. A row equal to what is stored changes nothing,
+so importing an export is a no-op. Variants missing from the file are left as
+they are (an import never deletes).
+
+Columns other than slug, name, sku and price may be left out of the file: an
+absent column leaves that field as it is (new rows get the default). A blank
+`stock` or `low_stock_threshold` cell does the same; other blank cells mean
+empty (no category, no compare-at price, no attributes...).
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, TextIO
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from tqdm import tqdm
+
+from apps.catalog import services
+from apps.catalog.models import Category, Product, ProductVariant
+from apps.core.errors import ErrorCode, FieldError, ServiceError
+from apps.inventory.models import Stock, StockMovement
+from apps.inventory.services import default_warehouse, stock_adjust
+
+PRODUCT_COLUMNS = ["slug", "name", "category_slug", "description", "is_published", "attributes"]
+VARIANT_COLUMNS = ["sku", "variant_name", "options", "price", "compare_at_price", "stock",
+                   "low_stock_threshold"]
+COLUMNS = PRODUCT_COLUMNS + VARIANT_COLUMNS
+REQUIRED_COLUMNS = {"slug", "name", "sku", "price"}
+TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
+MAX_AMOUNT = Decimal(10) ** 10
+
+
+# --- Errors and results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str | None
+    message: str
+    code: ErrorCode = ErrorCode.INVALID
+
+    def __str__(self) -> str:
+        where = f"row {self.row}: {self.column}" if self.column else f"row {self.row}"
+        return f"{where}: {self.message}"
+
+
+class ProductImportError(ServiceError):
+    """The file was refused; nothing was written. `row_errors` has every
+    problem found; as a ServiceError each is reported on the field "file"."""
+
+    def __init__(self, row_errors: list[RowError]):
+        self.row_errors = sorted(row_errors, key=lambda e: e.row)
+        super().__init__(errors=[FieldError(field="file", message=str(e), code=e.code)
+                                 for e in self.row_errors])
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    products_created: int = 0
+    products_updated: int = 0
+    variants_created: int = 0
+    variants_updated: int = 0
+    stock_movements: int = 0
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any((self.products_created, self.products_updated, self.variants_created,
+                    self.variants_updated, self.stock_movements))
+
+
+# --- Export ---------------------------------------------------------------------------------------
+
+
+def export_products(*, file: TextIO, progress: bool = False) -> int:
+    """Write every live product's variants to `file`; returns the number of
+    rows. Products without variants have no row."""
+    on_hand = Stock.objects.filter(variant=OuterRef("pk"), warehouse=default_warehouse())
+    variants = (
+        ProductVariant.objects.filter(product__deleted_at__isnull=True)
+        .select_related("product__category")
+        .annotate(stock=Subquery(on_hand.values("quantity")[:1]))
+        .order_by("product__slug", "sort_order", "id")
+    )
+    writer = csv.writer(file)
+    writer.writerow(COLUMNS)
+    count = 0
+    for variant in tqdm(variants.iterator(chunk_size=2000), total=variants.count(),
+                        unit="row", disable=not progress):
+        product = variant.product
+        writer.writerow([
+            product.slug,
+            product.name,
+            product.category.slug if product.category else "",
+            product.description,
+            "true" if product.is_published else "false",
+            json.dumps(product.attributes, ensure_ascii=False),
+            variant.sku,
+            variant.name,
+            json.dumps(variant.options, ensure_ascii=False),
+            variant.price,
+            "" if variant.compare_at_price is None else variant.compare_at_price,
+            variant.stock or 0,
+            variant.low_stock_threshold,
+        ])
+        count += 1
+    return count
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: dict[str, str]
+    product: dict[str, Any] = field(default_factory=dict)  # cleaned product fields given
+    variant: dict[str, Any] = field(default_factory=dict)  # cleaned variant fields given
+    stock: int | None = None
+
+
+def import_products(
+    *, actor, file: TextIO, dry_run: bool = False, source: str = "products.csv",
+    progress: bool = False,
+) -> ImportResult:
+    """Create or update products and variants from a CSV (see the module
+    docstring). Raises ProductImportError, having written nothing, when any
+    row is wrong. With dry_run everything is checked and counted, then rolled
+    back. `source` names the file in the stock movements' reference."""
+    reader = csv.DictReader(file)
+    header_errors = _check_header(reader.fieldnames)
+    if header_errors:
+        raise ProductImportError(header_errors)
+    columns = set(reader.fieldnames or [])
+    rows = [_Row(number, {k: v or "" for k, v in cells.items()})
+            for number, cells in enumerate(reader, start=2)]
+    result = ImportResult(rows=len(rows), dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            plan = _Plan(rows, columns, progress=progress)
+            if plan.errors:
+                raise ProductImportError(plan.errors)
+            plan.write(actor=actor, result=result, source=source, progress=progress)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return result
+
+
+class _DryRun(Exception):
+    """Rolls the dry run's transaction back."""
+
+
+def _check_header(fieldnames: Iterable[str] | None) -> list[RowError]:
+    found = list(fieldnames or [])
+    errors = [RowError(1, None, f"unknown column {name!r}") for name in found
+              if name not in COLUMNS]
+    errors += [RowError(1, None, f"missing column {name!r}", ErrorCode.REQUIRED)
+               for name in COLUMNS if name in REQUIRED_COLUMNS and name not in found]
+    errors += [RowError(1, None, f"column {name!r} is given twice") for name in set(found)
+               if found.count(name) > 1]
+    return errors
+
+
+class _Plan:
+    """The file checked against itself and the database: what to create,
+    what to change, or every reason not to."""
+
+    def __init__(self, rows: list[_Row], columns: set[str], *, progress: bool):
+        self.rows = rows
+        self.errors: list[RowError] = []
+        self.categories = {c.slug: c for c in Category.objects.filter(
+            slug__in={r.cells.get("category_slug", "").strip() for r in rows})}
+        self.products = {p.slug: p for p in Product.objects.filter(
+            slug__in={r.cells["slug"].strip() for r in rows})}
+        self.variants = {v.sku: v for v in ProductVariant.objects.filter(
+            sku__in={r.cells["sku"].strip() for r in rows}).select_related("product")}
+        self.warehouse = default_warehouse()
+        # Locked until the import ends: stock is compared and changed under the lock.
+        self.stocks = {s.variant_id: s for s in Stock.objects.select_for_update().filter(
+            variant__in=self.variants.values(), warehouse=self.warehouse).order_by("pk")}
+        self.groups: dict[str, list[_Row]] = {}
+        first_of_sku: dict[str, int] = {}
+        for row in tqdm(rows, unit="row", desc="checking", disable=not progress):
+            self._clean(row, columns)
+            sku = row.variant.get("sku")
+            if sku:
+                if sku in first_of_sku:
+                    self._error(row, "sku", f"{sku!r} is also on row {first_of_sku[sku]}",
+                                ErrorCode.UNIQUE)
+                first_of_sku.setdefault(sku, row.number)
+            if row.product.get("slug"):
+                self.groups.setdefault(row.product["slug"], []).append(row)
+        for group in self.groups.values():
+            self._check_group(group)
+
+    def _error(self, row: _Row, column: str | None, message: str,
+               code: ErrorCode = ErrorCode.INVALID) -> None:
+        self.errors.append(RowError(row.number, column, message, code))
+
+    # One row, alone and against the database.
+
+    def _clean(self, row: _Row, columns: set[str]) -> None:
+        if None in row.cells:
+            self._error(row, None, "more cells than the header has columns")
+        cells = {name: value.strip() for name, value in row.cells.items() if name}
+        product, variant = row.product, row.variant
+        slug = cells.get("slug", "")
+        try:
+            validate_slug(slug)
+            if len(slug) > 255:
+                raise ValidationError("too long")
+            product["slug"] = slug
+            existing = self.products.get(slug)
+            if existing is not None and existing.deleted_at is not None:
+                self._error(row, "slug", f"the product {slug!r} was deleted")
+        except ValidationError:
+            self._error(row, "slug", "use 1 to 255 letters, numbers, hyphens or underscores"
+                        if slug else "required", ErrorCode.INVALID if slug else ErrorCode.REQUIRED)
+        product["name"] = self._text(row, "name", cells.get("name", ""), 255, required=True)
+        if "category_slug" in columns:
+            category_slug = cells["category_slug"]
+            product["category"] = self.categories.get(category_slug)
+            if category_slug and product["category"] is None:
+                self._error(row, "category_slug", f"no category {category_slug!r}",
+                            ErrorCode.NOT_FOUND)
+        if "description" in columns:
+            product["description"] = services.sanitize_description(row.cells["description"])
+        if "is_published" in columns:
+            flag = cells["is_published"].lower()
+            if flag not in TRUE | FALSE:
+                self._error(row, "is_published", "use true or false")
+            product["is_published"] = flag in TRUE
+        if "attributes" in columns:
+            product["attributes"] = self._attributes(row, cells["attributes"])
+
+        sku = self._text(row, "sku", cells.get("sku", ""), 64, required=True)
+        variant["sku"] = sku
+        existing_variant = self.variants.get(sku)
+        if existing_variant is not None and existing_variant.product.slug != slug:
+            self._error(row, "sku", f"{sku!r} belongs to the product "
+                        f"{existing_variant.product.slug!r}", ErrorCode.UNIQUE)
+        if "variant_name" in columns:
+            variant["name"] = self._text(row, "variant_name", cells["variant_name"], 255)
+        if "options" in columns:
+            variant["options"] = self._options(row, cells["options"])
+        variant["price"] = self._money(row, "price", cells.get("price", ""), required=True)
+        if "compare_at_price" in columns:
+            variant["compare_at_price"] = self._money(row, "compare_at_price",
+                                                      cells["compare_at_price"])
+        if cells.get("low_stock_threshold"):
+            variant["low_stock_threshold"] = self._count(row, "low_stock_threshold",
+                                                         cells["low_stock_threshold"])
+        if cells.get("stock"):
+            row.stock = self._count(row, "stock", cells["stock"])
+            stock = self.stocks.get(getattr(existing_variant, "pk", None))
+            if row.stock is not None and stock and row.stock < stock.quantity_allocated:
+                self._error(row, "stock", f"must be ≥ {stock.quantity_allocated}, "
+                            "the quantity allocated to orders", ErrorCode.INSUFFICIENT_STOCK)
+
+    def _text(self, row: _Row, column: str, value: str, max_length: int, *,
+              required: bool = False) -> str:
+        if required and not value:
+            self._error(row, column, "required", ErrorCode.REQUIRED)
+        elif len(value) > max_length:
+            self._error(row, column, f"at most {max_length} characters")
+        return value
+
+    def _money(self, row: _Row, column: str, value: str, *,
+               required: bool = False) -> Decimal | None:
+        if not value:
+            if required:
+                self._error(row, column, "required", ErrorCode.REQUIRED)
+            return None
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            self._error(row, column, f"{value!r} is not a number")
+            return None
+        if not amount.is_finite():
+            self._error(row, column, f"{value!r} is not a number")
+        elif amount < 0:
+            self._error(row, column, "must be ≥ 0")
+        elif amount.as_tuple().exponent < -2:
+            self._error(row, column, "at most 2 decimal places")
+        elif amount >= MAX_AMOUNT:
+            self._error(row, column, "too large")
+        else:
+            return amount
+        return None
+
+    def _count(self, row: _Row, column: str, value: str) -> int | None:
+        try:
+            number = int(value)
+        except ValueError:
+            self._error(row, column, f"{value!r} is not a whole number")
+            return None
+        if number < 0:
+            self._error(row, column, "must be ≥ 0")
+        elif number > 2_147_483_647:
+            self._error(row, column, "too large")
+        else:
+            return number
+        return None
+
+    def _json(self, row: _Row, column: str, value: str) -> Any:
+        try:
+            return json.loads(value) if value else None
+        except ValueError as error:
+            self._error(row, column, f"not valid JSON ({error})")
+            return None
+
+    def _attributes(self, row: _Row, value: str) -> dict[str, list[str]]:
+        """{"Notes": ["bergamot"]}, or [{"name": "Notes", "values": [...]}] as
+        the API takes them; stored as the former."""
+        data = self._json(row, "attributes", value)
+        if data is None:
+            return {}
+        if isinstance(data, list) and all(isinstance(item, Mapping) for item in data):
+            data = {item.get("name"): item.get("values") for item in data}
+        if not isinstance(data, Mapping) or not all(
+            isinstance(name, str) and name.strip() and isinstance(values, list)
+            and all(isinstance(v, str) for v in values)
+            for name, values in data.items()
+        ):
+            self._error(row, "attributes", 'expected {"name": ["value", ...], ...}')
+            return {}
+        return {name.strip(): [v.strip() for v in values if v.strip()]
+                for name, values in data.items()}
+
+    def _options(self, row: _Row, value: str) -> list[dict[str, str]]:
+        """[{"name": "Size", "value": "50 ml"}], or {"Size": "50 ml"}."""
+        data = self._json(row, "options", value)
+        if data is None:
+            return []
+        if isinstance(data, Mapping):
+            data = [{"name": name, "value": text} for name, text in data.items()]
+        if not isinstance(data, list) or not all(
+            isinstance(item, Mapping) and isinstance(item.get("name"), str)
+            and isinstance(item.get("value"), str) and item["name"].strip()
+            and item["value"].strip()
+            for item in data
+        ):
+            self._error(row, "options", 'expected [{"name": "...", "value": "..."}, ...]')
+            return []
+        return [{"name": item["name"].strip(), "value": item["value"].strip()} for item in data]
+
+    # The rows of one product, together.
+
+    def _check_group(self, group: list[_Row]) -> None:
+        first = group[0]
+        for row in group[1:]:
+            for name, value in row.product.items():
+                if name in first.product and value != first.product[name]:
+                    column = "category_slug" if name == "category" else name
+                    self._error(row, column, f"differs from row {first.number} "
+                                "(rows of one product must agree)")
+
+    # Writing, through the services.
+
+    def write(self, *, actor, result: ImportResult, source: str, progress: bool) -> None:
+        for slug, group in tqdm(self.groups.items(), unit="product", desc="importing",
+                                disable=not progress):
+            with _reported_on(group[0], variant=False):
+                product = self.products.get(slug)
+                if product is None:
+                    product = services.product_create(actor=actor, **group[0].product)
+                    result.products_created += 1
+                else:
+                    changed = _changes(product, group[0].product)
+                    if changed:
+                        services.product_update(actor=actor, product=product, **changed)
+                        result.products_updated += 1
+            for row in group:
+                with _reported_on(row, variant=True):
+                    self._write_variant(actor, product, row, result, source)
+
+    def _write_variant(self, actor, product: Product, row: _Row, result: ImportResult,
+                       source: str) -> None:
+        variant = self.variants.get(row.variant["sku"])
+        if variant is None:
+            variant = services.variant_create(actor=actor, product=product, **row.variant)
+            result.variants_created += 1
+            current = 0
+        else:
+            changed = _changes(variant, row.variant)
+            if changed:
+                services.variant_update(actor=actor, variant=variant, **changed)
+                result.variants_updated += 1
+            stock = self.stocks.get(variant.pk)
+            current = stock.quantity if stock else 0
+        if row.stock is not None and row.stock != current:
+            stock_adjust(actor=actor, variant=variant, delta=row.stock - current,
+                         reason="CSV import", kind=StockMovement.Kind.IMPORT,
+                         reference=f"import:{source}:{row.number}"[:255])
+            result.stock_movements += 1
+
+
+def _changes(instance, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The given fields whose value differs from what is stored."""
+    return {name: value for name, value in cleaned.items() if getattr(instance, name) != value}
+
+
+# What the services call a field → the CSV column it came from.
+_PRODUCT_FIELDS = {"category": "category_slug"}
+_VARIANT_FIELDS = {"name": "variant_name", "delta": "stock", "quantity": "stock"}
+
+
+@contextmanager
+def _reported_on(row: _Row, *, variant: bool):
+    """A service's refusal, as errors of this row in CSV column names. (The
+    checks above should have caught it; this covers what only the services
+    know, e.g. a SKU taken by a concurrent write.)"""
+    try:
+        yield
+    except ServiceError as error:
+        names = _VARIANT_FIELDS if variant else _PRODUCT_FIELDS
+        errors = []
+        for found in error.errors:
+            # "variants.0.options.1" → "options"
+            field_name = (found.field or "").removeprefix("variants.").split(".")
+            field_name = field_name[1] if field_name[0].isdigit() else field_name[0]
+            errors.append(RowError(row.number, names.get(field_name, field_name) or None,
+                                   found.message, found.code))
+        raise ProductImportError(errors) from error
