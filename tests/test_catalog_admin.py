@@ -22,6 +22,9 @@ def gid(type_name: str, pk: int) -> str:
     return str(relay.GlobalID(type_name, str(pk)))
 
 
+MISSING = 987_654_321  # no row has this primary key
+
+
 def refused(call, **kwargs) -> list[tuple[str | None, str]]:
     """(field, code) of each reason a service refused the write."""
     with pytest.raises(ServiceError) as info:
@@ -279,22 +282,20 @@ LOW_STOCK = """query($first: Int!, $after: String) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id sku quantityAvailable lowStockThreshold product { id name } } } } }"""
 
-SOME_ID = gid("Product", 1)
+# Each admin operation, with variables naming real rows (product p, its variant v).
 GUARDED = {
-    "categoryCreate": (CATEGORY_CREATE, {"input": {"name": "X"}}),
-    "categoryUpdate": (CATEGORY_UPDATE, {"id": gid("Category", 1), "input": {"name": "X"}}),
-    "categoryDelete": (CATEGORY_DELETE, {"id": gid("Category", 1)}),
-    "productCreate": (PRODUCT_CREATE, {"input": {"name": "X"}}),
-    "productUpdate": (PRODUCT_UPDATE, {"id": SOME_ID, "input": {"name": "X"}}),
-    "productDelete": (PRODUCT_DELETE, {"id": SOME_ID}),
-    "productBulkDelete": (PRODUCT_BULK_DELETE, {"ids": [SOME_ID]}),
-    "productVariantCreate": (VARIANT_CREATE, {"productId": SOME_ID,
-                                              "input": {"sku": "X", "price": "1"}}),
-    "productVariantUpdate": (VARIANT_UPDATE, {"id": gid("ProductVariant", 1),
-                                              "input": {"price": "1"}}),
-    "stockAdjust": (STOCK_ADJUST, {"variantId": gid("ProductVariant", 1), "delta": 1,
-                                   "reason": "x"}),
-    "lowStockVariants": (LOW_STOCK, {"first": 5}),
+    "categoryCreate": (CATEGORY_CREATE, lambda p, v, c: {"input": {"name": "X"}}),
+    "categoryUpdate": (CATEGORY_UPDATE, lambda p, v, c: {"id": c, "input": {"name": "X"}}),
+    "categoryDelete": (CATEGORY_DELETE, lambda p, v, c: {"id": c}),
+    "productCreate": (PRODUCT_CREATE, lambda p, v, c: {"input": {"name": "X"}}),
+    "productUpdate": (PRODUCT_UPDATE, lambda p, v, c: {"id": p, "input": {"name": "X"}}),
+    "productDelete": (PRODUCT_DELETE, lambda p, v, c: {"id": p}),
+    "productBulkDelete": (PRODUCT_BULK_DELETE, lambda p, v, c: {"ids": [p]}),
+    "productVariantCreate": (VARIANT_CREATE, lambda p, v, c: {
+        "productId": p, "input": {"sku": "X", "price": "1"}}),
+    "productVariantUpdate": (VARIANT_UPDATE, lambda p, v, c: {"id": v, "input": {"price": "1"}}),
+    "stockAdjust": (STOCK_ADJUST, lambda p, v, c: {"variantId": v, "delta": 1, "reason": "x"}),
+    "lowStockVariants": (LOW_STOCK, lambda p, v, c: {"first": 5}),
 }
 
 
@@ -309,11 +310,19 @@ def test_admin_catalog_needs_manage_products(db, name, who, code):
         "other staff": lambda: client_for(make_user(perms=[Perm.MANAGE_ORDERS])),
     }
     query, variables = GUARDED[name]
-    product(name="Untouched")
+    category = services.category_create(actor=None, name="Kept")
+    item = product(name="Untouched", category=category)
+    variables = variables(gid("Product", item.pk), gid("ProductVariant", item.variants.get().pk),
+                          gid("Category", category.pk))
+    before = list(Stock.objects.values_list("quantity", flat=True))
     result = clients[who]().post(query, variables)
     assert error_codes(result) == [code]
     assert result["data"] is None
-    assert Product.objects.get().name == "Untouched" and not Category.objects.exists()
+    item = Product.objects.get()
+    assert (item.name, item.deleted_at, item.variants.get().price) == ("Untouched", None,
+                                                                      Decimal("10.00"))
+    assert list(Category.objects.values_list("name", flat=True)) == ["Kept"]
+    assert list(Stock.objects.values_list("quantity", flat=True)) == before
 
 
 def test_media_upload_needs_manage_products(db, customer_client):
@@ -324,21 +333,23 @@ def test_media_upload_needs_manage_products(db, customer_client):
 
 
 @pytest.mark.parametrize("query, variables, field", [
-    (CATEGORY_UPDATE, {"id": gid("Category", 999), "input": {"name": "X"}}, "id"),
+    (CATEGORY_UPDATE, {"id": gid("Category", MISSING), "input": {"name": "X"}}, "id"),
     (CATEGORY_DELETE, {"id": "not-a-global-id"}, "id"),
     (CATEGORY_CREATE, {"input": {"name": "X", "parentId": gid("Product", 1)}}, "parentId"),
-    (PRODUCT_CREATE, {"input": {"name": "X", "categoryId": gid("Category", 9)}}, "categoryId"),
-    (PRODUCT_UPDATE, {"id": gid("Product", 999), "input": {"name": "X"}}, "id"),
+    (PRODUCT_CREATE, {"input": {"name": "X", "categoryId": gid("Category", MISSING)}}, "categoryId"),
+    (PRODUCT_UPDATE, {"id": gid("Product", MISSING), "input": {"name": "X"}}, "id"),
     (PRODUCT_DELETE, {"id": gid("ProductVariant", 1)}, "id"),
-    (PRODUCT_BULK_DELETE, {"ids": [SOME_ID, gid("Product", 999)]}, "ids.1"),
-    (VARIANT_CREATE, {"productId": gid("Product", 999), "input": {"sku": "X", "price": "1"}},
+    (PRODUCT_BULK_DELETE, {"ids": ["EXISTING", gid("Product", MISSING)]}, "ids.1"),
+    (VARIANT_CREATE, {"productId": gid("Product", MISSING), "input": {"sku": "X", "price": "1"}},
      "productId"),
-    (VARIANT_UPDATE, {"id": gid("ProductVariant", 999), "input": {}}, "id"),
-    (STOCK_ADJUST, {"variantId": gid("ProductVariant", 999), "delta": 1, "reason": "x"},
+    (VARIANT_UPDATE, {"id": gid("ProductVariant", MISSING), "input": {}}, "id"),
+    (STOCK_ADJUST, {"variantId": gid("ProductVariant", MISSING), "delta": 1, "reason": "x"},
      "variantId"),
 ])
 def test_unknown_ids_are_payload_not_found(db, staff_client, query, variables, field):
-    product()  # Product 1 exists in most runs; the bulk delete must keep it
+    existing = gid("Product", product().pk)
+    if "ids" in variables:
+        variables = {"ids": [existing if i == "EXISTING" else i for i in variables["ids"]]}
     data = staff_client.execute(query, variables)
     (payload,) = data.values()
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "NOT_FOUND")]
