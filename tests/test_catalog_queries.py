@@ -363,6 +363,23 @@ def test_filter_by_price_in_stock_rating_and_attributes(client):
     assert names(client, {"attributes": [{"name": "Colour", "values": ["bergamot"]}]}) == []
 
 
+def test_filter_combinations(client, customer_client):
+    seed_catalog(4)
+    notes = lambda *values: {"attributes": [{"name": "Notes", "values": list(values)}]}  # noqa: E731
+    assert names(client, {"OR": [notes("note-0"), notes("note-3")]}) == ["Scent 00", "Scent 03"]
+    assert names(client, {"NOT": notes("note-0", "note-1")}) == ["Scent 02", "Scent 03"]
+    assert names(client, {"price": {"gte": "11"},
+                          "AND": [{"NOT": notes("note-3")}, {"OR": [notes("note-1"), notes("note-3")]}]}
+                 ) == ["Scent 01"]
+    # An empty alternative matches everything.
+    assert names(client, {"OR": [{}, notes("note-0")]}) == [f"Scent {i:02d}" for i in range(4)]
+    # The permission check reaches nested filters.
+    result = customer_client.post(
+        STOREFRONT, {"first": 10, "filters": {"OR": [{"isPublished": False}]}},
+        operation_name="ProductList")
+    assert error_codes(result) == ["FORBIDDEN"]
+
+
 def test_search_on_any_database(client):
     seed_catalog(3)
     product = make_product(name="Vetiver Royale", description="Smoky and dry.")

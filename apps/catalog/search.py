@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Value, When
 
-from apps.catalog.models import Product, ProductVariant
+from apps.catalog.models import ProductVariant
 
 # One configuration for the stored documents and the queries, or they miss.
 SEARCH_CONFIG = "english"
@@ -53,26 +53,26 @@ def refresh_search_vector(*, product_ids: Iterable[int]) -> None:
         cursor.execute(_DOCUMENT_SQL, {"config": SEARCH_CONFIG, "ids": ids})
 
 
-def search_products(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """Narrow to products matching `text` and annotate `relevance` (higher is
-    better) for ordering."""
+def search_condition(text: str) -> Q:
+    """Products matching `text`: the stored document on PostgreSQL (web search
+    syntax: quotes, `or`, `-word`), a case-insensitive match elsewhere."""
     if is_full_text():
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        return queryset.filter(search_vector=query).annotate(
-            relevance=SearchRank(F("search_vector"), query)
-        )
+        return Q(search_vector=_query(text))
     sku_matches = Exists(
         ProductVariant.objects.filter(product_id=OuterRef("pk"), sku__icontains=text)
     )
-    return queryset.filter(
-        Q(name__icontains=text) | Q(description__icontains=text) | sku_matches
-    ).annotate(
-        # No ranking outside PostgreSQL: a hit in the name beats one elsewhere.
-        relevance=Case(
-            When(name__icontains=text, then=Value(1.0)),
-            default=Value(0.5),
-            output_field=FloatField(),
-        )
+    return Q(name__icontains=text) | Q(description__icontains=text) | Q(sku_matches)
+
+
+def relevance_expression(text: str):
+    """How well a product matches `text`, higher is better."""
+    if is_full_text():
+        return SearchRank(F("search_vector"), _query(text))
+    # No ranking outside PostgreSQL: a hit in the name beats one elsewhere.
+    return Case(
+        When(name__icontains=text, then=Value(1.0)), default=Value(0.5), output_field=FloatField()
     )
 
 
+def _query(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)

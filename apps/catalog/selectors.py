@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
-from operator import or_
+from operator import and_, or_
 
 from django.db import connection
 from django.db.models import (
@@ -26,11 +26,11 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Left
-from django.db.models.lookups import Exact, IContains
+from django.db.models.lookups import Exact, GreaterThanOrEqual, IContains
 
 from apps.accounts.permissions import Perm
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
-from apps.catalog.search import search_products
+from apps.catalog.search import relevance_expression, search_condition
 from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory.selectors import available_sum, in_stock_condition
 
@@ -75,6 +75,14 @@ class ProductFilters:
     attributes: Sequence[tuple[str, Sequence[str]]] = field(default_factory=tuple)
     # Only for catalog managers (the caller checks the permission).
     is_published: bool | None = None
+    # Combinations: all of `all_of`, at least one of `any_of`, not `none_of`.
+    all_of: Sequence["ProductFilters"] = field(default_factory=tuple)
+    any_of: Sequence["ProductFilters"] = field(default_factory=tuple)
+    none_of: "ProductFilters | None" = None
+
+    def uses_is_published(self) -> bool:
+        nested = [*self.all_of, *self.any_of, *([self.none_of] if self.none_of else [])]
+        return self.is_published is not None or any(f.uses_is_published() for f in nested)
 
 
 def min_price_expression() -> Subquery:
@@ -111,35 +119,48 @@ def product_list(
     """
     filters = filters or ProductFilters()
     queryset = products_visible_to(user=user)
-    if filters.is_published is not None:
-        queryset = queryset.filter(is_published=filters.is_published)
-
+    condition = _condition(filters)
+    if condition is not None:
+        queryset = queryset.filter(condition)
+    # Relevance ranks by the top-level search; nested ones only filter.
     search = (filters.search or "").strip()
     if search:
-        queryset = search_products(queryset, search)
+        queryset = queryset.annotate(relevance=relevance_expression(search))
+    return _ordered(queryset, ordering, searched=bool(search))
 
+
+def _condition(filters: ProductFilters) -> Q | None:
+    """One condition for a filter and its combinations; None matches all."""
+    parts: list[Q] = []
+    if filters.is_published is not None:
+        parts.append(Q(is_published=filters.is_published))
+    search = (filters.search or "").strip()
+    if search:
+        parts.append(search_condition(search))
     if filters.category_ids is not None:
-        queryset = queryset.filter(_in_categories(filters.category_ids))
-
+        parts.append(_in_categories(filters.category_ids))
     if filters.price_gte is not None or filters.price_lte is not None:
-        queryset = queryset.filter(_priced_between(filters.price_gte, filters.price_lte))
-
+        parts.append(Q(_priced_between(filters.price_gte, filters.price_lte)))
     if filters.in_stock is not None:
-        available = in_stock_condition()
-        queryset = queryset.filter(available if filters.in_stock else ~available)
-
+        available = Q(in_stock_condition())
+        parts.append(available if filters.in_stock else ~available)
     if filters.min_rating is not None:
         if not 0 <= filters.min_rating <= 5:
             raise ServiceError("minRating must be between 0 and 5.", field="min_rating")
         if filters.min_rating > 0:
-            queryset = queryset.alias(average_rating=average_rating_expression()).filter(
-                average_rating__gte=filters.min_rating
-            )
-
-    for name, values in filters.attributes:
-        queryset = queryset.filter(_has_attribute(name, values))
-
-    return _ordered(queryset, ordering, searched=bool(search))
+            parts.append(Q(GreaterThanOrEqual(average_rating_expression(), filters.min_rating)))
+    parts.extend(_has_attribute(name, values) for name, values in filters.attributes)
+    for nested in filters.all_of:
+        if (condition := _condition(nested)) is not None:
+            parts.append(condition)
+    if filters.any_of:
+        alternatives = [_condition(nested) for nested in filters.any_of]
+        if None not in alternatives:  # an empty alternative matches everything
+            parts.append(reduce(or_, alternatives))
+    if filters.none_of is not None:
+        excluded = _condition(filters.none_of)
+        parts.append(~excluded if excluded is not None else Q(pk__in=[]))
+    return reduce(and_, parts) if parts else None
 
 
 def _in_categories(category_ids: Sequence[int]) -> Q:

@@ -2,6 +2,7 @@
 into the selector's plain terms (global IDs decoded, one-of orders flattened)."""
 
 from decimal import Decimal
+from typing import Optional
 
 import strawberry
 from strawberry import relay
@@ -44,6 +45,15 @@ class ProductFilter:
     is_published: bool | None = strawberry.field(
         default=None, description="Catalog managers only."
     )
+    AND: list["ProductFilter"] | None = strawberry.field(
+        default=None, description="Every one of these must match too."
+    )
+    OR: list["ProductFilter"] | None = strawberry.field(
+        default=None, description="At least one of these must match too."
+    )
+    NOT: Optional["ProductFilter"] = strawberry.field(
+        default=None, description="This must not match."
+    )
 
 
 @strawberry.input(one_of=True, description="One sort key; several are applied in order.")
@@ -76,6 +86,9 @@ def product_filters(value: ProductFilter | None) -> ProductFilters:
         min_rating=value.min_rating,
         attributes=tuple((a.name, tuple(a.values)) for a in value.attributes or ()),
         is_published=value.is_published,
+        all_of=tuple(product_filters(f) for f in value.AND or ()),
+        any_of=tuple(product_filters(f) for f in value.OR or ()),
+        none_of=product_filters(value.NOT) if value.NOT is not None else None,
     )
 
 

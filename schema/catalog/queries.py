@@ -29,13 +29,12 @@ class CatalogQuery:
         filters: ProductFilter | None = None,
         ordering: list[ProductOrder] | None = None,
     ) -> Iterable[models.Product]:
-        if filters is not None and filters.is_published is not None:
+        wanted = product_filters(filters)
+        if wanted.uses_is_published():
             require_perm(info, Perm.MANAGE_PRODUCTS)
         try:
             return selectors.product_list(
-                user=current_user(info),
-                filters=product_filters(filters),
-                ordering=product_ordering(ordering),
+                user=current_user(info), filters=wanted, ordering=product_ordering(ordering)
             )
         except ServiceError as error:
             raise bad_user_input(str(error)) from error
