@@ -427,8 +427,13 @@ def test_product_update_delete_and_bulk_delete_through_graphql(db, staff_client)
     assert [(e["field"], e["code"]) for e in taken["productUpdate"]["errors"]] == [
         ("slug", "UNIQUE")]
 
+    storefront = "{ products(first: 10) { edges { node { id } } } }"
+    listed = Client().execute(storefront)["products"]["edges"]
+    assert [e["node"]["id"] for e in listed] == [gid("Product", a.pk)]
+
     assert staff_client.execute(PRODUCT_DELETE, {"id": gid("Product", a.pk)}) == {
         "productDelete": {"errors": []}}
+    assert Client().execute(storefront)["products"]["edges"] == []
     a.refresh_from_db()
     assert a.deleted_at is not None
     # Deleted: gone for a second delete and for the storefront.
@@ -494,3 +499,44 @@ def test_product_media_create_through_multipart(db, staff_client):
     assert [(e["field"], e["code"]) for e in bad.json()["data"]["productMediaCreate"]
             ["errors"]] == [("image", "INVALID")]
     assert ProductMedia.objects.count() == 1
+
+
+def test_product_media_create_refuses_a_file_over_the_limit(db, staff_client, settings):
+    settings.UPLOAD_MAX_SIZE = 5_000
+    item = product()
+    big = image_bytes("PNG", size=(200, 200)) + b"\0" * 5_000
+    response = upload(staff_client, gid("Product", item.pk), big)
+    payload = response.json()["data"]["productMediaCreate"]
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("image", "INVALID")]
+    assert not ProductMedia.objects.exists()
+
+
+# --- Django admin --------------------------------------------------------------------------------
+
+
+def test_django_admin_pages_open(db, admin_client):
+    from apps.inventory.models import Warehouse
+
+    category = services.category_create(actor=None, name="Tea")
+    item = product(category=category)
+    services.media_create(actor=None, product=item,
+                          image=SimpleUploadedFile("a.png", image_bytes("PNG")))
+    pages = ["catalog/category", "catalog/product", "catalog/productvariant",
+             "catalog/productmedia", "catalog/review", "inventory/warehouse",
+             "inventory/stock", "inventory/stockmovement"]
+    for page in pages:
+        assert admin_client.get(f"/admin/{page}/").status_code == 200, page
+    for url in (f"/admin/catalog/product/{item.pk}/change/", "/admin/catalog/product/add/",
+                f"/admin/catalog/category/{category.pk}/change/", "/admin/catalog/category/add/",
+                f"/admin/inventory/warehouse/{Warehouse.objects.get().pk}/change/"):
+        assert admin_client.get(url).status_code == 200, url
+    # A category still selling something cannot be deleted from the admin either.
+    assert admin_client.get(f"/admin/catalog/category/{category.pk}/delete/").status_code == 403
+
+
+def test_django_admin_deletes_products_softly(db, admin_client):
+    a, b = product(name="A"), product(name="B")
+    response = admin_client.post("/admin/catalog/product/", {
+        "action": "soft_delete", "_selected_action": [a.pk, b.pk]})
+    assert response.status_code == 302
+    assert Product.objects.count() == 2 and not Product.objects.alive().exists()

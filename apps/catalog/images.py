@@ -56,13 +56,13 @@ def verify(upload) -> VerifiedImage:
     if not hasattr(upload, "read"):
         raise _invalid("Send the image as a file (multipart request).")
     limit = settings.UPLOAD_MAX_SIZE
-    size = getattr(upload, "size", None)
-    if size is not None and size > limit:
-        raise _invalid(f"The image is larger than {limit // 1_000_000} MB.")
-    upload.seek(0)
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise _invalid(f"The image is larger than {limit // 1_000_000} MB.")
+    # The declared size first, so a huge file is not read; then what was read.
+    data = b""
+    if (getattr(upload, "size", None) or 0) <= limit:
+        upload.seek(0)
+        data = upload.read(limit + 1)
+    if len(data) > limit or (getattr(upload, "size", None) or 0) > limit:
+        raise _invalid(f"The image is larger than {limit / 1_000_000:g} MB.")
     if not data:
         raise _invalid("The file is empty.")
     try:

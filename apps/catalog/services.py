@@ -299,14 +299,19 @@ def category_delete(*, actor, category: Category) -> None:
     holds a live product: a category still selling something is IN_USE, and
     its products must move or be deleted first. Soft-deleted products keep no
     category (they are no longer shown anywhere)."""
-    subtree = Category.objects.filter(path__startswith=category.path)
-    if Product.objects.alive().filter(category__in=subtree).exists():
+    if category_holds_products(category=category):
         raise ServiceError(
             "This category or one below it still holds products; move or delete them first.",
             code=ErrorCode.IN_USE,
         )
+    subtree = Category.objects.filter(path__startswith=category.path)
     Product.objects.filter(category__in=subtree).update(category=None)
     category.delete()
+
+
+def category_holds_products(*, category: Category) -> bool:
+    """Whether the category or one below it holds a live product."""
+    return Product.objects.alive().filter(category__path__startswith=category.path).exists()
 
 
 # --- Products -----------------------------------------------------------------------

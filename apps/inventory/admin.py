@@ -1,0 +1,42 @@
+"""Django admin for stock. Quantities are read-only here: they change only
+through stockAdjust and orders, each change a logged movement."""
+
+from django.contrib import admin
+
+from apps.inventory.models import Stock, StockMovement, Warehouse
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_default")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Stock)
+class StockAdmin(ReadOnlyAdmin):
+    list_display = ("variant", "warehouse", "quantity", "quantity_allocated",
+                    "quantity_available")
+    list_filter = ("warehouse",)
+    search_fields = ("variant__sku", "variant__product__name")
+    list_select_related = ("variant", "warehouse")
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "stock", "kind", "quantity_delta", "allocated_delta", "actor",
+                    "reason", "reference")
+    list_filter = ("kind", "stock__warehouse")
+    search_fields = ("stock__variant__sku", "reason", "reference")
+    list_select_related = ("stock", "actor")
+    date_hierarchy = "created_at"
