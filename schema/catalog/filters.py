@@ -56,7 +56,13 @@ class ProductFilter:
     )
 
 
-@strawberry.input(one_of=True, description="One sort key; several are applied in order.")
+@strawberry.input(
+    one_of=True,
+    description=(
+        "One sort key; a list of them applies in order, then the product ID. Products "
+        "without a price or a rating sort last either way."
+    ),
+)
 class ProductOrder:
     name: Ordering | None = strawberry.UNSET
     price: Ordering | None = strawberry.field(
