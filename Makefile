@@ -35,7 +35,7 @@ schema-check: install
 	diff -q graphql_schema.graphql /tmp/graphql_schema.check.graphql
 
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache
