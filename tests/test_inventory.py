@@ -215,6 +215,19 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                    reason="row locks are PostgreSQL's")
 
 
+@pytest.fixture
+def keeps_default_warehouse(django_db_blocker):
+    """A transactional test ends by emptying every table, and the default
+    warehouse comes from a data migration: make sure it is there, and put it
+    back afterwards for the tests that follow (and the next run on a reused
+    database). Requested before transactional_db, so it is torn down after."""
+    with django_db_blocker.unblock():
+        services.default_warehouse()
+    yield
+    with django_db_blocker.unblock():
+        services.default_warehouse()
+
+
 def _in_threads(count: int, work) -> list:
     barrier = threading.Barrier(count)
     results: list = [None] * count
@@ -237,8 +250,7 @@ def _in_threads(count: int, work) -> list:
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_adjustments_lose_no_update():
+def test_concurrent_adjustments_lose_no_update(keeps_default_warehouse, transactional_db):
     item = make_variant(product=make_product(), stock=0, low_stock_threshold=0)
 
     def add_five(index):
@@ -251,8 +263,7 @@ def test_concurrent_adjustments_lose_no_update():
 
 
 @postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_removals_never_go_below_the_floor():
+def test_concurrent_removals_never_go_below_the_floor(keeps_default_warehouse, transactional_db):
     item = make_variant(product=make_product(), stock=5, low_stock_threshold=0)
 
     def remove_one(index):
