@@ -540,3 +540,44 @@ def test_django_admin_deletes_products_softly(db, admin_client):
         "action": "soft_delete", "_selected_action": [a.pk, b.pk]})
     assert response.status_code == 302
     assert Product.objects.count() == 2 and not Product.objects.alive().exists()
+
+
+# --- The contract document, as the admin console sends it --------------------------------------
+
+
+def test_admin_catalog_document_end_to_end(db, staff_client):
+    from tests.test_contract import OPERATIONS
+
+    path = OPERATIONS / "admin" / "catalog.graphql"
+    if not path.exists():
+        pytest.skip(f"no contract document at {path}")
+    document = path.read_text()
+
+    def run(name: str, variables: dict) -> dict:
+        (payload,) = staff_client.execute(document, variables, operation_name=name).values()
+        assert not payload.get("errors"), payload
+        return payload
+
+    top = run("CategoryCreate", {"input": {"name": "Candles"}})["category"]
+    child = run("CategoryCreate", {"input": {"name": "Tapers", "parentId": top["id"]}})["category"]
+    assert child["parent"] == {"id": top["id"]}
+    run("CategoryUpdate", {"id": child["id"], "input": {"name": "Taper candles"}})
+    made = run("ProductCreate", {"input": {
+        "name": "Beeswax taper", "categoryId": child["id"], "isPublished": True,
+        "variants": [{"sku": "BT-1", "price": "4.00", "stock": 2, "lowStockThreshold": 5}]}})
+    product_id = made["product"]["id"]
+    variant_id = made["product"]["variants"][0]["id"]
+    run("ProductUpdate", {"id": product_id, "input": {"seoTitle": "Taper"}})
+    extra = run("ProductVariantCreate", {"productId": product_id,
+                                         "input": {"sku": "BT-2", "price": "7.5"}})["variant"]
+    run("ProductVariantUpdate", {"id": extra["id"], "input": {"price": "8"}})
+    assert run("StockAdjust", {"variantId": variant_id, "delta": 3, "reason": "delivery"}
+               )["variant"]["quantityAvailable"] == 5
+    low = staff_client.execute(document, {"first": 10}, operation_name="LowStock")
+    assert [e["node"]["product"]["id"] for e in low["lowStockVariants"]["edges"]] == [
+        product_id, product_id]
+    listed = staff_client.execute(document, {"first": 10}, operation_name="AdminProducts")
+    assert listed["products"]["edges"][0]["node"]["category"]["name"] == "Taper candles"
+    assert run("ProductBulkDelete", {"ids": [product_id]})["count"] == 1
+    run("CategoryDelete", {"id": top["id"]})
+    assert not Category.objects.exists()

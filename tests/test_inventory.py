@@ -46,6 +46,8 @@ def test_stock_adjust_needs_a_reason_and_a_change(variant):
         ("reason", ErrorCode.REQUIRED)]
     assert refused(services.stock_adjust, variant=variant, delta=0, reason="x") == [
         ("delta", ErrorCode.INVALID)]
+    assert refused(services.stock_adjust, variant=variant, delta=2**31 - 5, reason="x") == [
+        ("delta", ErrorCode.INVALID)]
 
 
 def test_on_hand_never_falls_below_allocated_or_zero(db):

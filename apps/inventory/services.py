@@ -15,6 +15,9 @@ from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory.models import Stock, StockMovement, Warehouse
 from apps.inventory.selectors import variant_quantity_available
 
+# The largest a quantity column holds (a 32-bit integer).
+MAX_QUANTITY = 2_147_483_647
+
 
 def default_warehouse() -> Warehouse:
     warehouse = Warehouse.objects.filter(is_default=True).first()
@@ -57,6 +60,8 @@ def _record(
             code=ErrorCode.INSUFFICIENT_STOCK,
             field="delta" if allocated_delta == 0 else "quantity",
         )
+    if stock.quantity + quantity_delta > MAX_QUANTITY:
+        raise ServiceError(f"At most {MAX_QUANTITY} can be on hand.", field="delta")
     if stock.quantity_allocated + allocated_delta < 0:
         raise ServiceError(
             f"Only {stock.quantity_allocated} of {variant.sku} are allocated.",
