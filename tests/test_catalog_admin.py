@@ -167,6 +167,8 @@ def test_product_update_publishes_once_and_checks_fields(db):
     assert item.published_at == first and item.slug == "plain"
     assert refused(services.product_update, product=item, slug=other.slug, name="") == [
         ("name", ErrorCode.REQUIRED), ("slug", ErrorCode.UNIQUE)]
+    assert refused(services.product_update, product=item, slug=None) == [
+        ("slug", ErrorCode.REQUIRED)]
     with pytest.raises(TypeError):
         services.product_update(actor=None, product=item, variants=[])
 

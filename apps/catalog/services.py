@@ -102,6 +102,9 @@ def _unique_slug(model, source: str, fallback: str, *, exclude_pk: int | None = 
 def _chosen_slug(problems: _Problems, model, slug: str | None, *,
                  exclude_pk: int | None = None) -> str:
     slug = (slug or "").strip()
+    if not slug:
+        problems.add("slug", "This field is required.", ErrorCode.REQUIRED)
+        return slug
     try:
         validate_slug(slug)
     except ValidationError:
