@@ -3,6 +3,7 @@ tokens, login throttling."""
 
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone as dj_timezone
 
 from apps.accounts import services, tokens
 from apps.accounts.jwt import encode_access_token
-from apps.accounts.models import RefreshToken
+from apps.accounts.models import RefreshToken, User
 from apps.core.errors import ErrorCode, ServiceError
 from tests.conftest import Client, error_codes, make_user, token_for
 
@@ -209,41 +210,85 @@ def test_expired_unknown_and_inactive_refresh_tokens_are_invalid(db, client):
     assert codes(refresh(client, live)) == ["INVALID_TOKEN"]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_refreshes_of_one_token_cannot_both_succeed():
-    from django.db import connections, transaction
+def in_own_connection(work):
+    """Run `work` in a thread with its own database connection, committing.
 
-    user = make_user(email="racer@example.com")
-    raw = services.token_auth(email=user.email, password=PASSWORD).refresh_token
-    token_hash = tokens.hash_refresh_token(raw)
-    results: list[str] = []
+    The race below needs committed rows that other connections can lock. A
+    transactional test would do, but it empties every table afterwards (data
+    migrations' rows too), so instead the rows are committed here and deleted
+    at the end, and the test keeps the ordinary rolled-back `db` fixture.
+    """
+    from django.db import connections
 
-    def attempt():
+    outcome: dict = {}
+
+    def run():
         try:
-            services.refresh_token_rotate(refresh_token=raw)
-            results.append("ok")
-        except ServiceError as error:
-            results.append(error.errors[0].code)
+            outcome["value"] = work()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = error
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    # Hold the row lock so both attempts are waiting on it at once; without
-    # select_for_update both would read the live token and both would rotate it.
-    with transaction.atomic():
-        RefreshToken.objects.select_for_update().get(token_hash=token_hash)
-        for thread in threads:
-            thread.start()
-        time.sleep(0.5)
-        assert results == []  # both are blocked on the lock
-    for thread in threads:
-        thread.join(timeout=10)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
 
-    assert sorted(results) == ["INVALID_TOKEN", "ok"]
-    # The loser saw a rotated token: reuse, so the family is revoked.
-    assert not RefreshToken.objects.filter(revoked_at__isnull=True).exists()
-    assert RefreshToken.objects.count() == 2
+
+def committed(work):
+    thread, outcome = in_own_connection(work)
+    thread.join(timeout=10)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_concurrent_refreshes_of_one_token_cannot_both_succeed(db):
+    from django.db import transaction
+
+    email = f"racer-{uuid.uuid4().hex}@example.com"
+
+    def sign_up_and_in():
+        make_user(email=email)
+        return services.token_auth(email=email, password=PASSWORD).refresh_token
+
+    raw = committed(sign_up_and_in)
+    try:
+        token_hash = tokens.hash_refresh_token(raw)
+        locked, release = threading.Event(), threading.Event()
+
+        def hold_the_lock():
+            with transaction.atomic():
+                RefreshToken.objects.select_for_update().get(token_hash=token_hash)
+                locked.set()
+                release.wait(timeout=10)
+
+        def attempt():
+            try:
+                services.refresh_token_rotate(refresh_token=raw)
+                return "ok"
+            except ServiceError as error:
+                return error.errors[0].code
+
+        holder, _ = in_own_connection(hold_the_lock)
+        assert locked.wait(timeout=10)
+        # Both attempts wait on the row lock, then go one after the other.
+        # Without select_for_update both would read the live token and rotate it.
+        racers = [in_own_connection(attempt) for _ in range(2)]
+        time.sleep(0.5)
+        assert all(not outcome for _, outcome in racers)  # both still blocked
+        release.set()
+        for thread, _ in [(holder, None), *racers]:
+            thread.join(timeout=10)
+
+        assert sorted(outcome["value"] for _, outcome in racers) == ["INVALID_TOKEN", "ok"]
+        # The loser saw a rotated token: reuse, so the family is revoked.
+        rows = RefreshToken.objects.filter(user__email=email)
+        assert rows.count() == 2
+        assert not rows.filter(revoked_at__isnull=True).exists()
+    finally:
+        committed(lambda: User.objects.filter(email=email).delete())
 
 
 # --- verifyToken / revokeToken ---------------------------------------------------------

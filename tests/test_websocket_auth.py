@@ -1,0 +1,115 @@
+"""Authentication over WebSocket (graphql-transport-ws): the access token
+travels in the connection_init payload."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from asgiref.sync import async_to_sync
+
+try:
+    from channels.testing import WebsocketCommunicator
+except ModuleNotFoundError as missing:
+    # channels.testing's __init__ also imports its live-server test case, which
+    # needs daphne (not installed here); the communicator does not. Stand in a
+    # placeholder for that one import, then take it away again.
+    if missing.name != "daphne":
+        raise
+    import sys
+    import types
+
+    placeholder = types.ModuleType("daphne.testing")
+    placeholder.DaphneProcess = None
+    sys.modules.update({"daphne": types.ModuleType("daphne"), "daphne.testing": placeholder})
+    try:
+        from channels.testing import WebsocketCommunicator
+    finally:
+        del sys.modules["daphne"], sys.modules["daphne.testing"]
+
+from apps.accounts.jwt import encode_access_token
+from tests.conftest import make_user, token_for
+
+PROTOCOL = "graphql-transport-ws"
+
+
+def connect(payload: dict | None) -> dict:
+    """Open /graphql/, send connection_init, report what the server answered.
+
+    For an acknowledged connection, also ask `{ me { email } }` over it, to
+    show whom the connection is signed in as.
+    """
+
+    async def run() -> dict:
+        from commerce.asgi import application
+
+        communicator = WebsocketCommunicator(application, "/graphql/", subprotocols=[PROTOCOL])
+        connected, subprotocol = await communicator.connect()
+        assert connected and subprotocol == PROTOCOL
+        message = {"type": "connection_init"}
+        if payload is not None:
+            message["payload"] = payload
+        await communicator.send_json_to(message)
+        answer = await communicator.receive_output(timeout=5)
+        result: dict = {"answer": answer}
+        if answer["type"] == "websocket.send":
+            import json
+
+            result["message"] = json.loads(answer["text"])
+            await communicator.send_json_to(
+                {"id": "1", "type": "subscribe", "payload": {"query": "{ me { email } }"}}
+            )
+            result["next"] = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return result
+
+    return async_to_sync(run)()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        lambda token: {"Authorization": f"Bearer {token}"},
+        lambda token: {"authorization": f"Bearer {token}"},
+        lambda token: {"Authorization": f"JWT {token}"},
+        lambda token: {"token": token},
+        lambda token: {"token": f"Bearer {token}"},
+    ],
+    ids=["Authorization", "authorization", "JWT scheme", "token", "token with scheme"],
+)
+def test_valid_token_is_acknowledged(db, payload):
+    user = make_user()
+    result = connect(payload(token_for(user)))
+    assert result["message"]["type"] == "connection_ack"
+    assert result["next"]["payload"] == {"data": {"me": {"email": user.email}}}
+
+
+def test_no_token_is_anonymous(db):
+    for payload in [None, {}]:
+        result = connect(payload)
+        assert result["message"]["type"] == "connection_ack"
+        assert result["next"]["payload"] == {"data": {"me": None}}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        lambda user: {"Authorization": "Bearer not-a-jwt"},
+        lambda user: {"token": "garbage"},
+        lambda user: {"authorization": "Basic dXNlcjpwYXNz"},
+        lambda user: {"Authorization": "Bearer " + encode_access_token(
+            user_id=user.pk, email=user.email,
+            now=datetime.now(tz=timezone.utc) - timedelta(hours=1))},
+        lambda user: {"Authorization": ["Bearer", "x"]},
+    ],
+    ids=["bad jwt", "bad token", "wrong scheme", "expired", "not a string"],
+)
+def test_invalid_token_is_closed_with_4403(db, payload):
+    user = make_user()
+    result = connect(payload(user))
+    assert result["answer"]["type"] == "websocket.close"
+    assert result["answer"]["code"] == 4403
+
+
+def test_deactivated_users_token_is_refused(db):
+    user = make_user(is_active=False)
+    result = connect({"Authorization": f"Bearer {token_for(user)}"})
+    assert result["answer"] == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
