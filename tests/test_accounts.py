@@ -3,7 +3,9 @@ change and reset, and the emails they send after commit."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
+from urllib.parse import unquote
 
 import pytest
 from django.core import mail
@@ -89,8 +91,6 @@ def codes(payload: dict) -> list[tuple[str | None, str]]:
 def token_in(message) -> str:
     match = re.search(r"\?token=(\S+)", message.body)
     assert match, message.body
-    from urllib.parse import unquote
-
     return unquote(match.group(1))
 
 
@@ -554,3 +554,50 @@ def admin_client_for_email(db):
     browser = DjangoClient()
     assert browser.login(email="root@example.com", password=PASSWORD)
     return browser
+
+
+# --- The storefront's own document, end to end ----------------------------------------------
+
+CONTRACT = Path(__file__).resolve().parents[2] / "shared/operations/storefront/account.graphql"
+
+
+@pytest.mark.skipif(not CONTRACT.is_file(), reason=f"no contract document at {CONTRACT}")
+def test_storefront_account_document_end_to_end(db, client, django_capture_on_commit_callbacks):
+    document = CONTRACT.read_text()
+
+    def run(operation, variables, as_client=client):
+        return as_client.execute(document, variables, operation_name=operation)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registered = run("AccountRegister", {"input": {
+            "email": "flow@example.com", "password": PASSWORD, "firstName": "Flo", "lastName": "W"}})
+    assert registered["accountRegister"]["errors"] == []
+    confirmed = run("AccountConfirm", {"token": token_in(mail.outbox[-1])})
+    assert confirmed["accountConfirm"]["user"]["isEmailVerified"] is True
+
+    signed_in = run("TokenAuth", {"email": "flow@example.com", "password": PASSWORD})["tokenAuth"]
+    assert signed_in["user"]["email"] == "flow@example.com" and signed_in["user"]["isStaff"] is False
+    me_client = Client(token=signed_in["token"])
+    refreshed = run("RefreshToken", {"refreshToken": signed_in["refreshToken"]})["refreshToken"]
+    assert refreshed["errors"] == [] and refreshed["token"]
+    verified = run("VerifyToken", {"token": refreshed["token"]})["verifyToken"]
+    assert verified["isValid"] is True
+
+    assert run("AccountUpdate", {"input": {"lastName": "Wave"}}, me_client)["accountUpdate"][
+        "user"]["lastName"] == "Wave"
+    created = run("AddressCreate", {"input": ADDRESS, "setDefault": True}, me_client)["addressCreate"]
+    address_id = created["address"]["id"]
+    updated = run("AddressUpdate", {"id": address_id, "input": {"city": "Bristol"}}, me_client)
+    assert updated["addressUpdate"]["address"]["city"] == "Bristol"
+    me = run("Me", None, me_client)["me"]
+    assert me["defaultShippingAddress"]["id"] == address_id and me["lastName"] == "Wave"
+    assert run("AddressDelete", {"id": address_id}, me_client)["addressDelete"]["errors"] == []
+
+    changed = run("PasswordChange", {"oldPassword": PASSWORD, "newPassword": NEW_PASSWORD}, me_client)
+    assert changed["passwordChange"]["errors"] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        run("PasswordResetRequest", {"email": "flow@example.com"})
+    reset = run("PasswordReset", {"token": token_in(mail.outbox[-1]), "newPassword": PASSWORD + "!"})
+    assert reset["passwordReset"]["errors"] == []
+    revoked = run("RevokeToken", {"refreshToken": refreshed["refreshToken"]})["revokeToken"]
+    assert revoked == {"revoked": True, "errors": []}  # already revoked by the password change

@@ -95,7 +95,10 @@ def account_register(
             user.save()
     except IntegrityError as error:
         raise taken from error
-    transaction.on_commit(lambda: tasks.send_account_confirmation_email.delay(user.pk))
+    # robust: a broker hiccup must not turn a committed sign-up into an error.
+    transaction.on_commit(
+        lambda: tasks.send_account_confirmation_email.delay(user.pk), robust=True
+    )
     return user
 
 
@@ -340,7 +343,7 @@ def password_reset_request(*, email: str) -> None:
     whether it does; the email is sent after commit, by Celery."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None:
-        transaction.on_commit(lambda: tasks.send_password_reset_email.delay(user.pk))
+        transaction.on_commit(lambda: tasks.send_password_reset_email.delay(user.pk), robust=True)
 
 
 def password_reset(*, token: str, new_password: str) -> User:

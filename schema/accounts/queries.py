@@ -17,4 +17,4 @@ class AccountQuery:
             return None
         # A queryset, not the context's user object, so the optimizer can
         # prefetch what the query asks for (addresses) in constant queries.
-        return selectors.users_visible_to(viewer=viewer).filter(pk=viewer.pk)  # type: ignore[return-value]
+        return selectors.user_as_queryset(user=viewer)  # type: ignore[return-value]
