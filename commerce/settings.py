@@ -139,7 +139,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = env("TIME_ZONE", "UTC")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "delete-expired-refresh-tokens": {
+        "task": "apps.accounts.tasks.delete_expired_refresh_tokens",
+        "schedule": timedelta(hours=24),
+    },
+}
 
 # --- Passwords, i18n, files ------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -23,8 +23,10 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 def _client_ip(meta: dict) -> str:
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR", "")
+    # Not X-Forwarded-For: any client can send that. Behind a proxy the ASGI
+    # server rewrites the client address from it, for trusted proxies only
+    # (uvicorn/gunicorn --forwarded-allow-ips, FORWARDED_ALLOW_IPS).
+    return meta.get("REMOTE_ADDR", "")
 
 
 def error_response(status: int, message: str, code: str = "BAD_REQUEST") -> JsonResponse:

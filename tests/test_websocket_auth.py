@@ -5,25 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from asgiref.sync import async_to_sync
-
-try:
-    from channels.testing import WebsocketCommunicator
-except ModuleNotFoundError as missing:
-    # channels.testing's __init__ also imports its live-server test case, which
-    # needs daphne (not installed here); the communicator does not. Stand in a
-    # placeholder for that one import, then take it away again.
-    if missing.name != "daphne":
-        raise
-    import sys
-    import types
-
-    placeholder = types.ModuleType("daphne.testing")
-    placeholder.DaphneProcess = None
-    sys.modules.update({"daphne": types.ModuleType("daphne"), "daphne.testing": placeholder})
-    try:
-        from channels.testing import WebsocketCommunicator
-    finally:
-        del sys.modules["daphne"], sys.modules["daphne.testing"]
+from channels.testing import WebsocketCommunicator
 
 from apps.accounts.jwt import encode_access_token
 from tests.conftest import make_user, token_for

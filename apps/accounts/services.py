@@ -4,6 +4,7 @@ passwords. Every refusal is a ServiceError the API turns into payload errors."""
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -357,3 +358,13 @@ def password_reset(*, token: str, new_password: str) -> User:
         raise ServiceError(errors=errors)
     _set_password(user, new_password, is_email_verified=True)
     return user
+
+
+def refresh_tokens_delete_expired(*, now: datetime | None = None) -> int:
+    """Forget refresh tokens that can no longer be used.
+
+    A revoked token is kept until it would have expired: presenting it before
+    then must still be recognised as reuse, which revokes its family.
+    """
+    deleted, _ = RefreshToken.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted

@@ -22,3 +22,11 @@ def send_password_reset_email(user_id: int) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None:
         emails.send_password_reset(user)
+
+
+@shared_task
+def delete_expired_refresh_tokens() -> int:
+    """Run daily by beat (settings.CELERY_BEAT_SCHEDULE)."""
+    from .services import refresh_tokens_delete_expired
+
+    return refresh_tokens_delete_expired()
