@@ -222,3 +222,16 @@ def test_server_refuses_the_development_key_without_debug(settings):
         refuse_development_secret_key()
     settings.DEBUG = True
     refuse_development_secret_key()
+
+
+def nested_category_query(levels: int) -> str:
+    """A query whose deepest path has `levels` fields, the root field first."""
+    parents = levels - 2
+    return '{ category(slug: "x") ' + "{ parent " * parents + "{ id }" + " }" * parents + " }"
+
+
+def test_sixteen_levels_are_allowed_seventeen_refused(client):
+    assert not client.post(nested_category_query(16)).get("errors")
+    refused = client.post(nested_category_query(17))
+    assert error_codes(refused) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "depth" in refused["errors"][0]["message"]
