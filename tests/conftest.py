@@ -40,8 +40,9 @@ def asgi_app():
 class Client:
     """POSTs GraphQL to /graphql/ through commerce.asgi.application."""
 
-    def __init__(self, token: str | None = None):
+    def __init__(self, token: str | None = None, address: str = "127.0.0.1"):
         self.token = token
+        self.address = address
 
     def request(self, method: str, url: str = "/graphql/", **kwargs: Any) -> httpx.Response:
         headers = dict(kwargs.pop("headers", None) or {})
@@ -49,7 +50,7 @@ class Client:
             headers["Authorization"] = f"Bearer {self.token}"
 
         async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=asgi_app(), client=("127.0.0.1", 4000))
+            transport = httpx.ASGITransport(app=asgi_app(), client=(self.address, 4000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 return await c.request(method, url, headers=headers, **kwargs)
 
