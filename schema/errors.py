@@ -28,6 +28,14 @@ class UserError:
     code: ErrorCode
 
 
+@strawberry.type
+class Payload:
+    """The base of every mutation's answer: what it wrote, or why it wrote
+    nothing. Subclasses add the written objects, all optional."""
+
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 def camel_case(path: str) -> str:
     def one(part: str) -> str:
         head, *rest = part.split("_")
@@ -98,3 +106,10 @@ def forbidden(message: str = "You do not have permission to do this.") -> GraphQ
 
 def bad_user_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def payload_mutation(**kwargs: Any):
+    """A mutation field whose refused writes come back as `Payload.errors`."""
+    import strawberry_django
+
+    return strawberry_django.mutation(extensions=[UserErrorsExtension()], **kwargs)

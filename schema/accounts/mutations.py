@@ -2,108 +2,92 @@
 write comes back as the payload's `errors` (UserErrorsExtension)."""
 
 import strawberry
-import strawberry_django
 from strawberry import Info, relay
 
 from apps.accounts import selectors, services
 from apps.accounts.jwt import InvalidAccessToken
 from apps.core.errors import ErrorCode, ServiceError
-from schema.errors import UserError, UserErrorsExtension
+from schema.errors import Payload, payload_mutation
 from schema.permissions import IsAuthenticated, require_user
 
 from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
 from .types import Address, User
 
 
-def _errors():
-    return strawberry.field(default_factory=list)
-
-
 @strawberry.type
-class AccountRegisterPayload:
+class AccountRegisterPayload(Payload):
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class AccountConfirmPayload:
+class AccountConfirmPayload(Payload):
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class TokenAuthPayload:
+class TokenAuthPayload(Payload):
     token: str | None = strawberry.field(default=None, description="The access token (JWT).")
     refresh_token: str | None = None
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class RefreshTokenPayload:
+class RefreshTokenPayload(Payload):
     token: str | None = strawberry.field(default=None, description="A new access token.")
     refresh_token: str | None = strawberry.field(
         default=None, description="The refresh token to use next time; the one sent is spent."
     )
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class VerifyTokenPayload:
+class VerifyTokenPayload(Payload):
     is_valid: bool = False
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class RevokeTokenPayload:
+class RevokeTokenPayload(Payload):
     revoked: bool = False
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class AccountUpdatePayload:
+class AccountUpdatePayload(Payload):
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class AddressCreatePayload:
+class AddressCreatePayload(Payload):
     address: Address | None = None
     user: User | None = strawberry.field(
         default=None, description="The owner, to refetch the default address."
     )
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class AddressUpdatePayload:
+class AddressUpdatePayload(Payload):
     address: Address | None = None
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class AddressDeletePayload:
+class AddressDeletePayload(Payload):
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class PasswordChangePayload:
+class PasswordChangePayload(Payload):
     user: User | None = None
-    errors: list[UserError] = _errors()
 
 
 @strawberry.type
-class PasswordResetRequestPayload:
-    errors: list[UserError] = _errors()
+class PasswordResetRequestPayload(Payload):
+    pass
 
 
 @strawberry.type
-class PasswordResetPayload:
-    errors: list[UserError] = _errors()
+class PasswordResetPayload(Payload):
+    pass
 
 
 def address_pk(value: strawberry.ID) -> int | None:
@@ -121,17 +105,13 @@ def _given(value: str | None) -> str | None:
     return None if value is strawberry.UNSET else value
 
 
-def _mutation(**kwargs):
-    return strawberry_django.mutation(extensions=[UserErrorsExtension()], **kwargs)
-
-
 def _signed_in_mutation(**kwargs):
-    return _mutation(permission_classes=[IsAuthenticated], **kwargs)
+    return payload_mutation(permission_classes=[IsAuthenticated], **kwargs)
 
 
 @strawberry.type
 class AccountMutation:
-    @_mutation(description="Sign up. A confirmation link is emailed.")
+    @payload_mutation(description="Sign up. A confirmation link is emailed.")
     def account_register(self, input: AccountRegisterInput) -> AccountRegisterPayload:
         user = services.account_register(
             email=input.email,
@@ -141,25 +121,25 @@ class AccountMutation:
         )
         return AccountRegisterPayload(user=user)
 
-    @_mutation(description="Confirm the email address with the emailed token.")
+    @payload_mutation(description="Confirm the email address with the emailed token.")
     def account_confirm(self, token: str) -> AccountConfirmPayload:
         return AccountConfirmPayload(user=services.account_confirm(token=token))
 
-    @_mutation(description="Sign in: an access token and a refresh token.")
+    @payload_mutation(description="Sign in: an access token and a refresh token.")
     def token_auth(self, info: Info, email: str, password: str) -> TokenAuthPayload:
         issued = services.token_auth(email=email, password=password, ip=info.context.client_ip)
         return TokenAuthPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )
 
-    @_mutation(description="Trade a refresh token for new tokens (rotation).")
+    @payload_mutation(description="Trade a refresh token for new tokens (rotation).")
     def refresh_token(self, refresh_token: str) -> RefreshTokenPayload:
         issued = services.refresh_token_rotate(refresh_token=refresh_token)
         return RefreshTokenPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )
 
-    @_mutation(description="Whether an access token is valid, and whose it is.")
+    @payload_mutation(description="Whether an access token is valid, and whose it is.")
     def verify_token(self, token: str) -> VerifyTokenPayload:
         """An invalid, expired or deactivated user's token answers isValid false
         with one INVALID_TOKEN error on `token`, so a client can treat it like any
@@ -170,7 +150,7 @@ class AccountMutation:
             raise ServiceError(str(error), code=ErrorCode.INVALID_TOKEN, field="token") from None
         return VerifyTokenPayload(is_valid=True, user=user)
 
-    @_mutation(description="Sign out: revoke a refresh token and its rotations.")
+    @payload_mutation(description="Sign out: revoke a refresh token and its rotations.")
     def revoke_token(self, refresh_token: str) -> RevokeTokenPayload:
         services.refresh_token_revoke(refresh_token=refresh_token)
         return RevokeTokenPayload(revoked=True)
@@ -225,14 +205,14 @@ class AccountMutation:
         )
         return PasswordChangePayload(user=user)
 
-    @_mutation(
+    @payload_mutation(
         description="Email a password-reset link. The answer is the same whether or not the account exists."
     )
     def password_reset_request(self, email: str) -> PasswordResetRequestPayload:
         services.password_reset_request(email=email)
         return PasswordResetRequestPayload()
 
-    @_mutation(description="Set a new password with the emailed token; every refresh token is revoked.")
+    @payload_mutation(description="Set a new password with the emailed token; every refresh token is revoked.")
     def password_reset(self, token: str, new_password: str) -> PasswordResetPayload:
         services.password_reset(token=token, new_password=new_password)
         return PasswordResetPayload()

@@ -2,7 +2,6 @@
 refused write comes back as payload errors (schema.errors)."""
 
 import strawberry
-import strawberry_django
 from strawberry import Info
 from strawberry.file_uploads import Upload
 
@@ -21,66 +20,58 @@ from schema.catalog.inputs import (
     provided,
 )
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
-from schema.errors import UserError, UserErrorsExtension
+from schema.errors import Payload, payload_mutation
 from schema.permissions import require_perm
 
 
 @strawberry.type
-class CategoryCreatePayload:
+class CategoryCreatePayload(Payload):
     category: Category | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class CategoryUpdatePayload:
+class CategoryUpdatePayload(Payload):
     category: Category | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class CategoryDeletePayload:
-    errors: list[UserError] = strawberry.field(default_factory=list)
+class CategoryDeletePayload(Payload):
+    pass
 
 
 @strawberry.type
-class ProductCreatePayload:
+class ProductCreatePayload(Payload):
     product: Product | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ProductUpdatePayload:
+class ProductUpdatePayload(Payload):
     product: Product | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ProductDeletePayload:
-    errors: list[UserError] = strawberry.field(default_factory=list)
+class ProductDeletePayload(Payload):
+    pass
 
 
 @strawberry.type
-class ProductBulkDeletePayload:
+class ProductBulkDeletePayload(Payload):
     count: int = strawberry.field(default=0, description="How many products were deleted.")
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ProductVariantCreatePayload:
+class ProductVariantCreatePayload(Payload):
     variant: ProductVariant | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ProductVariantUpdatePayload:
+class ProductVariantUpdatePayload(Payload):
     variant: ProductVariant | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
-class ProductMediaCreatePayload:
+class ProductMediaCreatePayload(Payload):
     media: ProductMedia | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 def _category(global_id, field: str) -> models.Category | None:
@@ -98,14 +89,14 @@ def _with_category(fields: dict, *, key: str = "category_id", to: str = "categor
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    @payload_mutation()
     def category_create(self, info: Info, input: CategoryInput) -> CategoryCreatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
         fields = _with_category(provided(input), key="parent_id", to="parent")
         fields.setdefault("name", None)
         return CategoryCreatePayload(category=services.category_create(actor=actor, **fields))
 
-    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    @payload_mutation()
     def category_update(
         self, info: Info, id: strawberry.ID, input: CategoryInput
     ) -> CategoryUpdatePayload:
@@ -116,8 +107,7 @@ class CatalogMutation:
             category=services.category_update(actor=actor, category=category, **fields)
         )
 
-    @strawberry_django.mutation(
-        extensions=[UserErrorsExtension()],
+    @payload_mutation(
         description="Deletes the category and its subcategories; refused with IN_USE while "
         "any of them holds a product that is not deleted.",
     )
@@ -126,14 +116,14 @@ class CatalogMutation:
         services.category_delete(actor=actor, category=_category(id, "id"))
         return CategoryDeletePayload()
 
-    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    @payload_mutation()
     def product_create(self, info: Info, input: ProductCreateInput) -> ProductCreatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
         fields = _with_category(provided(input))
         fields["variants"] = fields.get("variants") or []
         return ProductCreatePayload(product=services.product_create(actor=actor, **fields))
 
-    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    @payload_mutation()
     def product_update(
         self, info: Info, id: strawberry.ID, input: ProductUpdateInput
     ) -> ProductUpdatePayload:
@@ -144,8 +134,7 @@ class CatalogMutation:
             product=services.product_update(actor=actor, product=product, **fields)
         )
 
-    @strawberry_django.mutation(
-        extensions=[UserErrorsExtension()],
+    @payload_mutation(
         description="Soft delete: the product leaves the storefront; orders keep it.",
     )
     def product_delete(self, info: Info, id: strawberry.ID) -> ProductDeletePayload:
@@ -153,8 +142,7 @@ class CatalogMutation:
         services.product_delete(actor=actor, product=live_product(id, "id"))
         return ProductDeletePayload()
 
-    @strawberry_django.mutation(
-        extensions=[UserErrorsExtension()],
+    @payload_mutation(
         description="All or nothing: an unknown or already deleted ID is NOT_FOUND "
         "(field ids.N) and nothing is deleted.",
     )
@@ -168,7 +156,7 @@ class CatalogMutation:
             count=services.products_bulk_delete(actor=actor, products=products)
         )
 
-    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    @payload_mutation()
     def product_variant_create(
         self, info: Info, product_id: strawberry.ID, input: ProductVariantInput
     ) -> ProductVariantCreatePayload:
@@ -178,7 +166,7 @@ class CatalogMutation:
             variant=services.variant_create(actor=actor, product=product, **provided(input))
         )
 
-    @strawberry_django.mutation(extensions=[UserErrorsExtension()])
+    @payload_mutation()
     def product_variant_update(
         self, info: Info, id: strawberry.ID, input: ProductVariantUpdateInput
     ) -> ProductVariantUpdatePayload:
@@ -188,8 +176,7 @@ class CatalogMutation:
             variant=services.variant_update(actor=actor, variant=variant, **provided(input))
         )
 
-    @strawberry_django.mutation(
-        extensions=[UserErrorsExtension()],
+    @payload_mutation(
         description="A JPEG, PNG, WebP or GIF image (by its content, whatever its name) of at "
         "most UPLOAD_MAX_SIZE bytes, sent per the GraphQL multipart request spec.",
     )

@@ -1,25 +1,22 @@
 import strawberry
-import strawberry_django
 from strawberry import Info
 
 from apps.accounts.permissions import Perm
 from apps.inventory import models, services
 from schema.catalog.inputs import get_node, live_variant
 from schema.catalog.types import ProductVariant
-from schema.errors import UserError, UserErrorsExtension
+from schema.errors import Payload, payload_mutation
 from schema.permissions import require_perm
 
 
 @strawberry.type
-class StockAdjustPayload:
+class StockAdjustPayload(Payload):
     variant: ProductVariant | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class InventoryMutation:
-    @strawberry_django.mutation(
-        extensions=[UserErrorsExtension()],
+    @payload_mutation(
         description="Count stock in (delta > 0) or out (delta < 0) in a warehouse (the "
         "default one when left out), with a reason for the audit trail. On hand never falls "
         "below what is allocated to orders: that is INSUFFICIENT_STOCK.",
