@@ -1,6 +1,7 @@
 """Schema extensions. Passed to the schema as classes or factories, never as
 instances, so no state leaks from one request into the next."""
 
+import functools
 import logging
 from collections.abc import Iterator
 import re
@@ -10,11 +11,11 @@ from django.core.cache import cache
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    AddValidationRules,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 logger = logging.getLogger("commerce.graphql")
@@ -108,25 +109,69 @@ class ErrorCodes(SchemaExtension):
         return error
 
 
-class Introspection(AddValidationRules):
-    """Refuse introspection unless GRAPHQL_INTROSPECTION (default: DEBUG)."""
+@functools.cache
+def _limit_rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple:
+    """The validation rules for these limits, built once.
 
-    def __init__(self) -> None:
-        super().__init__([] if settings.GRAPHQL_INTROSPECTION else [NoSchemaIntrospectionCustomRule])
+    The same rule objects every time let ValidationCache recognise a document
+    it has already validated; strawberry's limiter extensions build new rule
+    classes on each request, which would defeat it.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+class QueryLimits(SchemaExtension):
+    """Depth, aliases and tokens limits, and introspection, from the settings
+    at the time of the request (so tests and deploys can change them)."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = settings.GRAPHQL_MAX_TOKENS
+        context.validation_rules = context.validation_rules + _limit_rules(
+            settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES,
+            settings.GRAPHQL_INTROSPECTION,
+        )
+        yield
+
+
+class DocumentCache(ParserCache):
+    """ParserCache that leaves a document it cannot parse to strawberry.
+
+    ParserCache raises the syntax error from its hook, outside the operation,
+    where no extension sees the result; strawberry's own parse reports it as
+    a normal pre-execution error (and parse errors are rare enough to parse
+    twice).
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query:
+            try:
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+            except GraphQLError:
+                context.graphql_document = None
+        yield
 
 
 def schema_extensions() -> list:
-    """The schema's extensions, in order: guards first, then the limits.
+    """The schema's extensions, in order: error codes, guards, limits, then the
+    parse and validation caches, which must see the limits' rules.
 
-    Each is a class or a factory, instantiated per operation, so the limits
-    follow the settings at the time of the request.
+    Each is a class or a factory, instantiated per operation.
     """
     return [
         ErrorCodes,
         Authentication,
         PersistedQueries,
-        lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES),
-        lambda: MaxTokensLimiter(max_token_count=settings.GRAPHQL_MAX_TOKENS),
-        Introspection,
+        QueryLimits,
+        lambda: DocumentCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
     ]
