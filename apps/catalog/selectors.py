@@ -22,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.fields.json import KeyTextTransform
@@ -85,24 +86,55 @@ class ProductFilters:
         return self.is_published is not None or any(f.uses_is_published() for f in nested)
 
 
-def min_price_expression() -> Subquery:
+def _per_product(queryset: QuerySet, aggregate) -> Subquery:
+    """A correlated subquery: `aggregate` over the rows of the outer product."""
     return Subquery(
-        ProductVariant.objects.filter(product_id=OuterRef("pk"))
+        queryset.filter(product_id=OuterRef("pk"))
         .order_by()
         .values("product_id")
-        .annotate(value=Min("price"))
+        .annotate(value=aggregate)
         .values("value")[:1]
     )
+
+
+def min_price_expression() -> Subquery:
+    return _per_product(ProductVariant.objects.all(), Min("price"))
+
+
+def max_price_expression() -> Subquery:
+    return _per_product(ProductVariant.objects.all(), Max("price"))
+
+
+def _visible_reviews() -> QuerySet[Review]:
+    return Review.objects.filter(is_hidden=False)
 
 
 def average_rating_expression() -> Subquery:
+    return _per_product(_visible_reviews(), Avg("rating"))
+
+
+def review_count_expression() -> Subquery:
+    return _per_product(_visible_reviews(), Count("id"))
+
+
+def review_stars_expression() -> Subquery:
+    """The sum of the visible reviews' stars; with the count, the average."""
+    return _per_product(_visible_reviews(), Sum("rating"))
+
+
+def first_media_expression(field: str) -> Subquery:
+    """A column of the product's first media (by sort order): its thumbnail."""
     return Subquery(
-        Review.objects.filter(product_id=OuterRef("pk"), is_hidden=False)
-        .order_by()
-        .values("product_id")
-        .annotate(value=Avg("rating"))
-        .values("value")[:1]
+        ProductMedia.objects.filter(product_id=OuterRef("pk"))
+        .order_by("sort_order", "id")
+        .values(field)[:1]
     )
+
+
+def average_stars(*, total: int | None, count: int | None) -> float | None:
+    """Mean stars to 2 places, or None without reviews: one rule for every
+    place that shows a rating."""
+    return round(total / count, 2) if count else None
 
 
 def product_list(
@@ -245,38 +277,6 @@ def products_in_category(*, user, category: Category) -> QuerySet[Product]:
 
 
 @dataclass(frozen=True)
-class ProductOffer:
-    """What a listing shows of a product's variants."""
-
-    min_price: Decimal | None
-    max_price: Decimal | None
-    quantity_available: int
-
-
-NO_OFFER = ProductOffer(min_price=None, max_price=None, quantity_available=0)
-
-
-def product_offers(*, product_ids: Iterable[int]) -> dict[int, ProductOffer]:
-    """Price range and units available of many products, in one query.
-
-    Variants are joined to their stock rows; MIN and MAX do not mind the
-    repeated variant rows, and each stock row is counted once.
-    """
-    rows = (
-        ProductVariant.objects.filter(product_id__in=list(product_ids))
-        .order_by()
-        .values("product_id")
-        .annotate(low=Min("price"), high=Max("price"), available=available_sum("stocks__"))
-    )
-    return {
-        row["product_id"]: ProductOffer(
-            min_price=row["low"], max_price=row["high"], quantity_available=max(row["available"], 0)
-        )
-        for row in rows
-    }
-
-
-@dataclass(frozen=True)
 class RatingSummary:
     count: int
     average: float | None
@@ -304,21 +304,10 @@ def product_ratings(*, product_ids: Iterable[int]) -> dict[int, RatingSummary]:
         total = sum(stars * n for stars, n in distribution.items())
         result[product_id] = RatingSummary(
             count=count,
-            average=round(total / count, 2) if count else None,
+            average=average_stars(total=total, count=count),
             distribution=distribution,
         )
     return result
-
-
-def product_thumbnails(*, product_ids: Iterable[int]) -> dict[int, ProductMedia]:
-    """The first media (by sort order) of each product, in one query."""
-    first = (
-        ProductMedia.objects.filter(product_id=OuterRef("product_id"))
-        .order_by("sort_order", "id")
-        .values("pk")[:1]
-    )
-    media = ProductMedia.objects.filter(product_id__in=list(product_ids), pk=Subquery(first))
-    return {item.product_id: item for item in media}
 
 
 def visible_reviews(*, product: Product) -> QuerySet[Review]:

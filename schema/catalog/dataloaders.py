@@ -28,13 +28,9 @@ def batched(fetch: Callable[[list], dict], *, missing: Any = None):
 
 
 # Keyed by product id.
-product_offer = batched(
-    lambda ids: selectors.product_offers(product_ids=ids), missing=selectors.NO_OFFER
-)
 product_rating = batched(
     lambda ids: selectors.product_ratings(product_ids=ids), missing=selectors.NO_RATING
 )
-product_thumbnail = batched(lambda ids: selectors.product_thumbnails(product_ids=ids))
 
 # Keyed by variant id.
 variant_quantity_available = batched(

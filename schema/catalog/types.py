@@ -2,9 +2,10 @@
 import Product, ProductVariant, Category, ProductMedia and Review from here.
 
 What a listing asks per product (price range, rating, thumbnail,
-availability) and per category (parent, children, ancestors, product count)
-comes from dataloaders, so a page costs the same number of queries whatever
-its size."""
+availability) comes with the page itself, as annotations the optimizer adds
+only when the field is selected; what it asks per category (parent,
+children, ancestors, product count) comes from dataloaders. Either way a
+page costs the same number of queries whatever its size."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from django.db.models import QuerySet
 from strawberry import Info, relay
 
 from apps.catalog import models, selectors
+from apps.inventory.selectors import in_stock_condition
 from schema.catalog import dataloaders
 from schema.money import Money
 from schema.pagination import CountableConnection
 from schema.permissions import current_user
+from schema.resolvers import async_safe
 
 
 @strawberry.type
@@ -59,9 +62,16 @@ class Rating:
         description="Mean of the visible reviews' stars, to 2 places; null without reviews."
     )
     count: int
-    distribution: list[RatingCount] = strawberry.field(
-        description="How many visible reviews gave each number of stars, 1 to 5."
-    )
+    product_id: strawberry.Private[int]
+
+    @strawberry.field(description="How many visible reviews gave each number of stars, 1 to 5.")
+    async def distribution(self, info: Info) -> list[RatingCount]:
+        # Only a product page asks for it, so it is loaded on demand.
+        summary = await info.context.loader(dataloaders.product_rating).load(self.product_id)
+        return [
+            RatingCount(stars=stars, count=summary.distribution.get(stars, 0))
+            for stars in range(1, 6)
+        ]
 
 
 @strawberry_django.type(models.ProductMedia, name="ProductMedia")
@@ -71,6 +81,7 @@ class ProductMedia(relay.Node):
     sort_order: int
 
     @strawberry_django.field(only=["image"])
+    @async_safe
     def url(self, root: models.ProductMedia, info: Info) -> str:
         return absolute_url(info, root.image.url)
 
@@ -151,14 +162,17 @@ class ProductVariant(relay.Node):
         return root.product
 
     @strawberry_django.field(only=["price"])
+    @async_safe
     def price(self, root: models.ProductVariant) -> Money:
         return Money.of(root.price)
 
     @strawberry_django.field(only=["compare_at_price"])
+    @async_safe
     def compare_at_price(self, root: models.ProductVariant) -> Money | None:
         return Money.of(root.compare_at_price)
 
     @strawberry_django.field(only=["options"])
+    @async_safe
     def options(self, root: models.ProductVariant) -> list[VariantOption]:
         return [
             VariantOption(name=str(o.get("name", "")), value=str(o.get("value", "")))
@@ -193,39 +207,59 @@ class Product(relay.Node):
         return selectors.products_visible_to(user=current_user(info), queryset=queryset)
 
     @strawberry_django.field(only=["attributes"])
+    @async_safe
     def attributes(self, root: models.Product) -> list[ProductAttribute]:
         return attributes_of(root.attributes)
 
-    @strawberry_django.field(description="The first image, as a listing shows it.")
-    async def thumbnail(self, root: models.Product, info: Info) -> Image | None:
-        media = await info.context.loader(dataloaders.product_thumbnail).load(root.pk)
-        if media is None:
+    @strawberry_django.field(
+        annotate={
+            "thumbnail_image": lambda info: selectors.first_media_expression("image"),
+            "thumbnail_rendition": lambda info: selectors.first_media_expression("thumbnail"),
+            "thumbnail_alt": lambda info: selectors.first_media_expression("alt"),
+        },
+        description="The first image, as a listing shows it.",
+    )
+    @async_safe
+    def thumbnail(self, root: models.Product, info: Info) -> Image | None:
+        name = root.thumbnail_rendition or root.thumbnail_image
+        if not name:
             return None
-        image = media.thumbnail or media.image
-        return Image(url=absolute_url(info, image.url), alt=media.alt)
+        return Image(url=absolute_url(info, media_storage().url(name)), alt=root.thumbnail_alt)
 
-    @strawberry_django.field(description="Lowest and highest variant price; null without variants.")
-    async def price_range(self, root: models.Product, info: Info) -> PriceRange | None:
-        offer = await info.context.loader(dataloaders.product_offer).load(root.pk)
-        if offer.min_price is None:
+    @strawberry_django.field(
+        annotate={
+            "lowest_price": lambda info: selectors.min_price_expression(),
+            "highest_price": lambda info: selectors.max_price_expression(),
+        },
+        description="Lowest and highest variant price; null without variants.",
+    )
+    @async_safe
+    def price_range(self, root: models.Product) -> PriceRange | None:
+        if root.lowest_price is None:
             return None
-        return PriceRange(start=Money.of(offer.min_price), stop=Money.of(offer.max_price))
+        return PriceRange(start=Money.of(root.lowest_price), stop=Money.of(root.highest_price))
 
-    @strawberry_django.field(description="Whether some variant has stock available.")
-    async def is_available(self, root: models.Product, info: Info) -> bool:
-        offer = await info.context.loader(dataloaders.product_offer).load(root.pk)
-        return offer.quantity_available > 0
+    @strawberry_django.field(
+        annotate={"in_stock": lambda info: in_stock_condition()},
+        description="Whether some variant has stock available.",
+    )
+    @async_safe
+    def is_available(self, root: models.Product) -> bool:
+        return root.in_stock
 
-    @strawberry_django.field
-    async def rating(self, root: models.Product, info: Info) -> Rating:
-        summary = await info.context.loader(dataloaders.product_rating).load(root.pk)
+    @strawberry_django.field(
+        annotate={
+            "review_count": lambda info: selectors.review_count_expression(),
+            "review_stars": lambda info: selectors.review_stars_expression(),
+        }
+    )
+    @async_safe
+    def rating(self, root: models.Product) -> Rating:
+        count = root.review_count or 0
         return Rating(
-            average=summary.average,
-            count=summary.count,
-            distribution=[
-                RatingCount(stars=stars, count=summary.distribution.get(stars, 0))
-                for stars in range(1, 6)
-            ],
+            average=selectors.average_stars(total=root.review_stars, count=count),
+            count=count,
+            product_id=root.pk,
         )
 
     @strawberry_django.connection(
@@ -255,6 +289,10 @@ def author_name(first_name: str, last_name: str) -> str:
     if first and last:
         return f"{first} {last[0].upper()}."
     return first or (f"{last[0].upper()}." if last else "A customer")
+
+
+def media_storage():
+    return models.ProductMedia._meta.get_field("image").storage
 
 
 def absolute_url(info: Info, url: str) -> str:
