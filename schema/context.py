@@ -29,6 +29,19 @@ class Context:
     client_ip: str = ""
     connection_params: dict | None = None
     _loaders: dict = field(default_factory=dict)
+    _url_base: str | None = None
+
+    def absolute_url(self, url: str) -> str:
+        """`url` with this request's scheme and host, as clients need for media.
+
+        The base is worked out once per request: a listing builds a hundred.
+        """
+        if "://" in url or not url.startswith("/"):
+            return url
+        if self._url_base is None:
+            build = getattr(self.request, "build_absolute_uri", None)
+            self._url_base = build("/").rstrip("/") if build else ""
+        return self._url_base + url
 
     def loader(self, factory: Callable[["Context"], L]) -> L:
         """One dataloader of each kind per request, so batches are shared."""

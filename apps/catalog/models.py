@@ -59,6 +59,12 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["is_published", "deleted_at"]),
             models.Index(fields=["created_at"]),
+            # The storefront's default listing order, over what customers see.
+            models.Index(
+                fields=["name", "id"],
+                condition=Q(is_published=True, deleted_at__isnull=True),
+                name="product_listing_by_name",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -296,7 +296,4 @@ def media_storage():
 
 
 def absolute_url(info: Info, url: str) -> str:
-    request = getattr(info.context, "request", None)
-    if request is not None and hasattr(request, "build_absolute_uri"):
-        return request.build_absolute_uri(url)
-    return url
+    return info.context.absolute_url(url)
