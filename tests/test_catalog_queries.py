@@ -505,3 +505,14 @@ def test_bad_filters_raise_service_errors():
         selectors.product_list(user=None, filters=selectors.ProductFilters(category_ids=[12345]))
     with pytest.raises(ServiceError):
         selectors.product_list(user=None, ordering=[("colour", False)])
+
+
+def test_node_hides_variants_and_reviews_customers_may_not_see(client, staff_client):
+    product = make_product(slug="draft", is_published=False)
+    variant = make_variant(product=product, sku="DRAFT-1")
+    shown = make_product(slug="shown")
+    review = make_review(product=shown, rating=1, is_hidden=True)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    for node_id in (to_base64("ProductVariant", variant.pk), to_base64("Review", review.pk)):
+        assert client.execute(query, {"id": node_id}) == {"node": None}
+        assert staff_client.execute(query, {"id": node_id}) == {"node": {"id": node_id}}

@@ -48,14 +48,34 @@ def may_see_unpublished(user) -> bool:
     )
 
 
+def _visible(user, prefix: str = "") -> Q:
+    condition = Q(**{f"{prefix}deleted_at__isnull": True})
+    if not may_see_unpublished(user):
+        condition &= Q(**{f"{prefix}is_published": True})
+    return condition
+
+
 def products_visible_to(*, user, queryset: QuerySet[Product] | None = None) -> QuerySet[Product]:
     """The one visibility rule for products, wherever they are read (lists,
     detail, node look-ups): published and not deleted, or for catalog
     managers not deleted."""
     queryset = Product.objects.all() if queryset is None else queryset
-    if may_see_unpublished(user):
-        return queryset.filter(deleted_at__isnull=True)
-    return queryset.filter(deleted_at__isnull=True, is_published=True)
+    return queryset.filter(_visible(user))
+
+
+def variants_visible_to(
+    *, user, queryset: QuerySet[ProductVariant] | None = None
+) -> QuerySet[ProductVariant]:
+    """Variants of the products `user` may see: the same rule, one join away."""
+    queryset = ProductVariant.objects.all() if queryset is None else queryset
+    return queryset.filter(_visible(user, "product__"))
+
+
+def reviews_visible_to(*, user, queryset: QuerySet[Review] | None = None) -> QuerySet[Review]:
+    """Shown reviews of visible products; catalog managers also see hidden ones."""
+    queryset = Review.objects.all() if queryset is None else queryset
+    queryset = queryset.filter(_visible(user, "product__"))
+    return queryset if may_see_unpublished(user) else queryset.filter(is_hidden=False)
 
 
 # ------------------------------------------------------------- product list

@@ -136,6 +136,10 @@ class Review(relay.Node):
     verified_purchase: bool
     created_at: datetime
 
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+        return selectors.reviews_visible_to(user=current_user(info), queryset=queryset)
+
     @strawberry_django.field(
         only=["user__first_name", "user__last_name"],
         select_related=["user"],
@@ -154,6 +158,12 @@ class ProductVariant(relay.Node):
     weight_grams: int | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+        # Lists and node look-ups; a cart line reaches its variant by foreign
+        # key, which this does not filter.
+        return selectors.variants_visible_to(user=current_user(info), queryset=queryset)
 
     @strawberry_django.field(select_related=["product"])
     def product(self, root: models.ProductVariant) -> Product:
