@@ -229,6 +229,9 @@ JWT_REFRESH_TOKEN_LIFETIME = timedelta(
 )
 ACCOUNT_CONFIRMATION_MAX_AGE = env_int("ACCOUNT_CONFIRMATION_MAX_AGE", 3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Reset emails to one address per hour; more requests are answered the same
+# but send nothing.
+PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
 # Failed sign-ins: this many for one email, or LOGIN_THROTTLE_IP_LIMIT for one
 # client address, within LOGIN_THROTTLE_WINDOW seconds lock sign-in for the rest
 # of the window.

@@ -380,3 +380,30 @@ def test_session_cookie_does_not_authenticate_graphql(db):
     cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
     result = Client().post(ME, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"})
     assert result == {"data": {"me": None}}
+
+
+@override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=3)
+def test_guessing_the_current_password_counts_as_failed_sign_ins(db):
+    user = make_user(email="ada@example.com")
+    for _ in range(3):
+        with pytest.raises(ServiceError) as wrong:
+            services.password_change(user=user, old_password="guess", new_password="x-Y-z-123456")
+        assert wrong.value.errors[0].code == ErrorCode.INVALID_CREDENTIALS
+    with pytest.raises(ServiceError) as locked:
+        services.password_change(user=user, old_password=PASSWORD, new_password="x-Y-z-123456")
+    assert locked.value.errors[0].code == ErrorCode.THROTTLED
+    with pytest.raises(ServiceError) as sign_in:
+        services.token_auth(email="ada@example.com", password=PASSWORD)
+    assert sign_in.value.errors[0].code == ErrorCode.THROTTLED
+
+
+@override_settings(PASSWORD_RESET_EMAIL_LIMIT=2)
+def test_reset_emails_to_one_address_are_limited(db, client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    make_user(email="ada@example.com")
+    query = 'mutation { passwordResetRequest(email: "ada@example.com") { errors { code } } }'
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.execute(query) == {"passwordResetRequest": {"errors": []}}
+    assert len(mail.outbox) == 2

@@ -134,14 +134,20 @@ def _issue_tokens(user: User, *, family: uuid.UUID) -> tuple[IssuedTokens, Refre
     return IssuedTokens(user=user, access_token=access, refresh_token=raw), record
 
 
+def _throttled(field: str | None = None) -> ServiceError:
+    return ServiceError(
+        "Too many failed sign-in attempts. Try again later.",
+        code=ErrorCode.THROTTLED,
+        field=field,
+    )
+
+
 def token_auth(*, email: str, password: str, ip: str = "") -> IssuedTokens:
     """Sign in. A wrong password, an unknown email and a deactivated account
     get the same answer, so the answer does not tell which emails exist."""
     email = normalize_email(email)
     if throttling.is_locked(email=email, ip=ip):
-        raise ServiceError(
-            "Too many failed sign-in attempts. Try again later.", code=ErrorCode.THROTTLED
-        )
+        raise _throttled()
     user = authenticate(None, email=email, password=password) if email and password else None
     if user is None:
         throttling.record_failure(email=email, ip=ip)
@@ -325,8 +331,13 @@ def _set_password(user: User, password: str, **also: Any) -> None:
     refresh_tokens_revoke_all(user=user)
 
 
-def password_change(*, user: User, old_password: str, new_password: str) -> User:
+def password_change(*, user: User, old_password: str, new_password: str, ip: str = "") -> User:
+    """Guessing the current password here counts as failed sign-ins, so a
+    stolen access token cannot be used to find the password."""
+    if throttling.is_locked(email=user.email, ip=ip):
+        raise _throttled("old_password")
     if not user.check_password(old_password or ""):
+        throttling.record_failure(email=user.email, ip=ip)
         raise ServiceError(
             "The current password is not right.",
             code=ErrorCode.INVALID_CREDENTIALS,
@@ -343,7 +354,7 @@ def password_reset_request(*, email: str) -> None:
     """Emails a reset link if the account exists. The caller is never told
     whether it does; the email is sent after commit, by Celery."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is not None:
+    if user is not None and throttling.may_send_password_reset(email=user.email):
         transaction.on_commit(lambda: tasks.send_password_reset_email.delay(user.pk), robust=True)
 
 

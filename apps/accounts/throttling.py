@@ -1,4 +1,7 @@
-"""Sign-in throttling, counted in the Django cache (Redis in production).
+"""Throttling, counted in the Django cache (Redis in production).
+
+Sign-in (and the current-password check of passwordChange, which is the same
+guess):
 
 Failures are counted per email and per client address within a fixed window
 that starts at the first failure; once either count reaches its limit,
@@ -14,13 +17,28 @@ from django.conf import settings
 from django.core.cache import cache
 
 
-def _email_key(email: str) -> str:
+def _key(kind: str, ident: str) -> str:
     # Hashed: cache keys must not carry personal data nor arbitrary characters.
-    return "login-failures:email:" + hashlib.sha256(email.lower().encode()).hexdigest()
+    return f"throttle:{kind}:" + hashlib.sha256(ident.encode()).hexdigest()
+
+
+def _email_key(email: str) -> str:
+    return _key("login-failures:email", email.lower())
 
 
 def _ip_key(ip: str) -> str:
-    return "login-failures:ip:" + hashlib.sha256(ip.encode()).hexdigest()
+    return _key("login-failures:ip", ip)
+
+
+def _count(key: str, window: int) -> int:
+    """One more in the window that started with the first; the new count."""
+    # add() starts the window only if none is running; incr() keeps its expiry.
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.set(key, 1, timeout=window)
+        return 1
 
 
 def _keys(email: str, ip: str) -> list[tuple[str, int]]:
@@ -36,15 +54,16 @@ def is_locked(*, email: str, ip: str) -> bool:
 
 
 def record_failure(*, email: str, ip: str) -> None:
-    window = settings.LOGIN_THROTTLE_WINDOW
     for key, _ in _keys(email, ip):
-        # add() starts the window only if none is running; incr() keeps its expiry.
-        cache.add(key, 0, timeout=window)
-        try:
-            cache.incr(key)
-        except ValueError:  # the window ended between add() and incr()
-            cache.set(key, 1, timeout=window)
+        _count(key, settings.LOGIN_THROTTLE_WINDOW)
 
 
 def record_success(*, email: str) -> None:
     cache.delete(_email_key(email))
+
+
+def may_send_password_reset(*, email: str) -> bool:
+    """At most PASSWORD_RESET_EMAIL_LIMIT reset emails an hour to one address,
+    so the form cannot be used to flood someone's inbox."""
+    count = _count(_key("password-reset", email.lower()), 3600)
+    return count <= settings.PASSWORD_RESET_EMAIL_LIMIT

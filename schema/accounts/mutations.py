@@ -201,7 +201,8 @@ class AccountMutation:
         self, info: Info, old_password: str, new_password: str
     ) -> PasswordChangePayload:
         user = services.password_change(
-            user=require_user(info), old_password=old_password, new_password=new_password
+            user=require_user(info), old_password=old_password, new_password=new_password,
+            ip=info.context.client_ip,
         )
         return PasswordChangePayload(user=user)
 
