@@ -17,7 +17,7 @@ from strawberry.relay import to_base64
 from apps.accounts import services, tokens
 from apps.accounts.models import Address, RefreshToken, User
 from apps.accounts.permissions import Perm
-from apps.core.errors import ErrorCode, ServiceError
+from apps.core.errors import ServiceError
 from tests.conftest import Client, client_for, error_codes, make_user
 
 PASSWORD = "correct-horse-battery"

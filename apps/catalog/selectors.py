@@ -33,7 +33,7 @@ from apps.accounts.permissions import Perm
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
 from apps.catalog.search import relevance_expression, search_condition
 from apps.core.errors import ErrorCode, ServiceError
-from apps.inventory.selectors import available_sum, in_stock_condition
+from apps.inventory.selectors import in_stock_condition
 
 # ---------------------------------------------------------------- visibility
 

@@ -2,12 +2,13 @@
 write comes back as the payload's `errors` (UserErrorsExtension)."""
 
 import strawberry
-from strawberry import Info, relay
+from strawberry import Info
 
 from apps.accounts import selectors, services
 from apps.accounts.jwt import InvalidAccessToken
 from apps.core.errors import ErrorCode, ServiceError
 from schema.errors import Payload, payload_mutation
+from schema.ids import pk_from_global_id
 from schema.permissions import IsAuthenticated, require_user
 
 from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
@@ -91,13 +92,9 @@ class PasswordResetPayload(Payload):
 
 
 def address_pk(value: strawberry.ID) -> int | None:
-    """The primary key an Address global ID names; None for anything else, which
-    the service answers as NOT_FOUND like someone else's address."""
-    try:
-        global_id = relay.GlobalID.from_id(value)
-        return int(global_id.node_id) if global_id.type_name == "Address" else None
-    except (ValueError, TypeError):
-        return None
+    """None for anything but an Address ID: the service answers it as
+    NOT_FOUND, like someone else's address."""
+    return pk_from_global_id(value, "Address")
 
 
 def _given(value: str | None) -> str | None:

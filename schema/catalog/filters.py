@@ -5,11 +5,11 @@ from decimal import Decimal
 from typing import Optional
 
 import strawberry
-from strawberry import relay
 from strawberry_django.ordering import Ordering
 
 from apps.catalog.selectors import ProductFilters
 from schema.errors import bad_user_input
+from schema.ids import pk_from_global_id
 
 
 @strawberry.input(description="A price interval, bounds included.")
@@ -110,12 +110,7 @@ def product_ordering(value: list[ProductOrder] | None) -> list[tuple[str, bool]]
 
 
 def decode_id(value: str, type_name: str) -> int:
-    """The database id inside a global ID of `type_name`; anything else is
-    the client's mistake, not a server error."""
-    try:
-        global_id = relay.GlobalID.from_id(value)
-        if global_id.type_name == type_name:
-            return int(global_id.node_id)
-    except (relay.GlobalIDValueError, ValueError):
-        pass
-    raise bad_user_input(f"{value!r} is not a {type_name} ID.")
+    pk = pk_from_global_id(value, type_name)
+    if pk is None:
+        raise bad_user_input(f"{value!r} is not a {type_name} ID.")
+    return pk

@@ -1,15 +1,15 @@
 """Inputs of the admin catalog mutations, and how they become service
-arguments: only the fields the client sent, IDs decoded into objects."""
+arguments: only the fields the client sent, IDs decoded into objects
+(schema.ids)."""
 
 from decimal import Decimal
 from typing import Any
 
 import strawberry
-from django.db.models import Model, QuerySet
-from strawberry import UNSET, relay
+from strawberry import UNSET
 
 from apps.catalog import models
-from apps.core.errors import NotFound
+from schema.ids import get_node
 
 
 @strawberry.input
@@ -99,39 +99,6 @@ def provided(data: Any) -> dict[str, Any]:
         return value
 
     return {name: plain(value) for name, value in vars(data).items() if value is not UNSET}
-
-
-def _pk(global_id: str | None, type_name: str) -> int:
-    decoded = relay.GlobalID.from_id(global_id or "")
-    if decoded.type_name != type_name:
-        raise ValueError(decoded.type_name)
-    return int(decoded.node_id)
-
-
-def get_node(queryset: QuerySet, global_id: str | None, *, type_name: str, field: str) -> Model:
-    """The object a global ID names, or NOT_FOUND on `field` (snake_case):
-    a malformed ID, one of another type and an unknown one all read the same."""
-    try:
-        return queryset.get(pk=_pk(global_id, type_name))
-    except (ValueError, TypeError, queryset.model.DoesNotExist):
-        raise NotFound(f"No {type_name} with this ID.", field=field) from None
-
-
-def get_nodes(queryset: QuerySet, global_ids: list[str], *, type_name: str,
-              field: str) -> list[Model]:
-    """All the objects, in order, or NOT_FOUND on the first unknown one
-    (`field.N`)."""
-    pks: list[int | None] = []
-    for global_id in global_ids:
-        try:
-            pks.append(_pk(global_id, type_name))
-        except (ValueError, TypeError):
-            pks.append(None)
-    found = queryset.in_bulk([pk for pk in pks if pk is not None])
-    for index, pk in enumerate(pks):
-        if pk not in found:
-            raise NotFound(f"No {type_name} with this ID.", field=f"{field}.{index}")
-    return [found[pk] for pk in pks]
 
 
 def live_product(global_id, field: str) -> models.Product:

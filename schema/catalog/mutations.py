@@ -13,14 +13,13 @@ from schema.catalog.inputs import (
     ProductUpdateInput,
     ProductVariantInput,
     ProductVariantUpdateInput,
-    get_node,
-    get_nodes,
     live_product,
     live_variant,
     provided,
 )
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
 from schema.errors import Payload, payload_mutation
+from schema.ids import get_node, get_nodes
 from schema.permissions import require_perm
 
 

@@ -3,7 +3,8 @@ from strawberry import Info
 
 from apps.accounts.permissions import Perm
 from apps.inventory import models, services
-from schema.catalog.inputs import get_node, live_variant
+from schema.catalog.inputs import live_variant
+from schema.ids import get_node
 from schema.catalog.types import ProductVariant
 from schema.errors import Payload, payload_mutation
 from schema.permissions import require_perm

@@ -1,0 +1,40 @@
+"""Global IDs in arguments: what they name, or a clear answer when they
+name nothing. A malformed ID, one of another type and an unknown one are the
+client's mistake, never a server error."""
+
+from django.db.models import Model, QuerySet
+from strawberry import relay
+
+from apps.core.errors import NotFound
+
+
+def pk_from_global_id(value: str | None, type_name: str) -> int | None:
+    """The database id inside a global ID of `type_name`; None for anything else."""
+    try:
+        global_id = relay.GlobalID.from_id(value or "")
+        if global_id.type_name == type_name:
+            return int(global_id.node_id)
+    except (relay.GlobalIDValueError, ValueError, TypeError):
+        pass
+    return None
+
+
+def get_node(queryset: QuerySet, global_id: str | None, *, type_name: str, field: str) -> Model:
+    """The object a global ID names, or NOT_FOUND on `field` (snake_case)."""
+    pk = pk_from_global_id(global_id, type_name)
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise NotFound(f"No {type_name} with this ID.", field=field) from None
+
+
+def get_nodes(queryset: QuerySet, global_ids: list[str], *, type_name: str,
+              field: str) -> list[Model]:
+    """All the objects, in order, or NOT_FOUND on the first unknown one
+    (`field.N`)."""
+    pks = [pk_from_global_id(global_id, type_name) for global_id in global_ids]
+    found = queryset.in_bulk([pk for pk in pks if pk is not None])
+    for index, pk in enumerate(pks):
+        if pk not in found:
+            raise NotFound(f"No {type_name} with this ID.", field=f"{field}.{index}")
+    return [found[pk] for pk in pks]
