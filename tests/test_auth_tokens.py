@@ -4,7 +4,7 @@ tokens, login throttling."""
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from django.db import connection
@@ -301,7 +301,7 @@ def test_verify_token(db, client):
     assert valid["user"]["id"] == Client(token=token_for(user)).execute(ME)["me"]["id"]
 
     for bad in ["garbage", encode_access_token(user_id=user.pk, email=user.email,
-                                                now=datetime.now(tz=timezone.utc) - timedelta(hours=1))]:
+                                                now=datetime.now(tz=UTC) - timedelta(hours=1))]:
         invalid = client.execute(VERIFY, {"token": bad})["verifyToken"]
         assert invalid["isValid"] is False and invalid["user"] is None
         assert invalid["errors"][0]["code"] == "INVALID_TOKEN"
@@ -339,7 +339,7 @@ def test_revoking_a_rotated_token_ends_its_session(db, client):
 def test_expired_access_token_is_unauthenticated_even_for_typename(db, client):
     user = make_user()
     expired = encode_access_token(
-        user_id=user.pk, email=user.email, now=datetime.now(tz=timezone.utc) - timedelta(minutes=6)
+        user_id=user.pk, email=user.email, now=datetime.now(tz=UTC) - timedelta(minutes=6)
     )
     result = Client(token=expired).post("{ __typename }")
     assert error_codes(result) == ["UNAUTHENTICATED"]
@@ -348,7 +348,7 @@ def test_expired_access_token_is_unauthenticated_even_for_typename(db, client):
 
 def test_access_token_lifetime_is_five_minutes(db):
     user = make_user()
-    issued = datetime.now(tz=timezone.utc) - timedelta(minutes=4, seconds=50)
+    issued = datetime.now(tz=UTC) - timedelta(minutes=4, seconds=50)
     assert Client(token=encode_access_token(user_id=user.pk, email=user.email, now=issued)).execute(
         ME
     )["me"]["email"] == user.email

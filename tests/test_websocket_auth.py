@@ -1,7 +1,7 @@
 """Authentication over WebSocket (graphql-transport-ws): the access token
 travels in the connection_init payload."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -79,7 +79,7 @@ def test_no_token_is_anonymous(db):
         lambda user: {"authorization": "Basic dXNlcjpwYXNz"},
         lambda user: {"Authorization": "Bearer " + encode_access_token(
             user_id=user.pk, email=user.email,
-            now=datetime.now(tz=timezone.utc) - timedelta(hours=1))},
+            now=datetime.now(tz=UTC) - timedelta(hours=1))},
         lambda user: {"Authorization": ["Bearer", "x"]},
     ],
     ids=["bad jwt", "bad token", "wrong scheme", "expired", "not a string"],

@@ -6,7 +6,7 @@ Refresh tokens are not JWTs: they are random strings kept only as a hash
 (see services.py), so they can be revoked.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import jwt
 from django.conf import settings
@@ -19,7 +19,7 @@ class InvalidAccessToken(Exception):
 
 
 def encode_access_token(*, user_id: int, email: str, now: datetime | None = None) -> str:
-    issued = now or datetime.now(tz=timezone.utc)
+    issued = now or datetime.now(tz=UTC)
     payload = {
         "sub": str(user_id),
         "email": email,
