@@ -8,7 +8,7 @@ import re
 
 from django.conf import settings
 from django.core.cache import cache
-from graphql import GraphQLError
+from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     MaxAliasesLimiter,
@@ -109,6 +109,30 @@ class ErrorCodes(SchemaExtension):
         return error
 
 
+NUL = "\x00"
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_holds_nul(item) for item in value.values()) or any(
+            _holds_nul(key) for key in value
+        )
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+class NoNulInStringLiterals(ValidationRule):
+    """PostgreSQL text cannot hold the NUL character: refuse it up front as the
+    client's mistake, not as a database error in the middle of a write."""
+
+    def enter_string_value(self, node: StringValueNode, *args) -> None:
+        if NUL in node.value:
+            self.report_error(GraphQLError("Strings cannot contain the NUL character.", node))
+
+
 @functools.cache
 def _limit_rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple:
     """The validation rules for these limits, built once.
@@ -118,6 +142,7 @@ def _limit_rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple
     classes on each request, which would defeat it.
     """
     rules = [
+        NoNulInStringLiterals,
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
@@ -127,11 +152,16 @@ def _limit_rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple
 
 
 class QueryLimits(SchemaExtension):
-    """Depth, aliases and tokens limits, and introspection, from the settings
-    at the time of the request (so tests and deploys can change them)."""
+    """Depth, aliases and tokens limits, introspection and NUL characters,
+    from the settings at the time of the request (so tests and deploys can
+    change them)."""
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
+        if _holds_nul(context.variables):
+            raise GraphQLError(
+                "Strings cannot contain the NUL character.", extensions={"code": "BAD_USER_INPUT"}
+            )
         context.parse_options["max_tokens"] = settings.GRAPHQL_MAX_TOKENS
         context.validation_rules = context.validation_rules + _limit_rules(
             settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES,

@@ -8,12 +8,17 @@ from strawberry import relay
 from apps.core.errors import NotFound
 
 
+# Primary keys are 64-bit (BigAutoField); a larger number overflows the driver.
+MAX_PK = 2**63 - 1
+
+
 def pk_from_global_id(value: str | None, type_name: str) -> int | None:
     """The database id inside a global ID of `type_name`; None for anything else."""
     try:
         global_id = relay.GlobalID.from_id(value or "")
         if global_id.type_name == type_name:
-            return int(global_id.node_id)
+            pk = int(global_id.node_id)
+            return pk if 0 < pk <= MAX_PK else None
     except (relay.GlobalIDValueError, ValueError, TypeError):
         pass
     return None

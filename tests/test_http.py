@@ -235,3 +235,10 @@ def test_sixteen_levels_are_allowed_seventeen_refused(client):
     refused = client.post(nested_category_query(17))
     assert error_codes(refused) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "depth" in refused["errors"][0]["message"]
+
+
+def test_nul_characters_are_refused_in_variables_and_literals(client):
+    query = "query($s: String!) { product(slug: $s) { id } }"
+    assert error_codes(client.post(query, {"s": "a\x00b"})) == ["BAD_USER_INPUT"]
+    literal = '{ product(slug: "a\\u0000b") { id } }'
+    assert error_codes(client.post(literal)) == ["GRAPHQL_VALIDATION_FAILED"]
