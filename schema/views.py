@@ -95,6 +95,14 @@ class GraphQLView(AsyncGraphQLView):
                     response.status_code = 400
         return response
 
+    async def parse_multipart(self, request):
+        # Strawberry assumes `operations` and `map` have the spec's shapes; a
+        # client that sends others gets 400, not a 500.
+        try:
+            return await super().parse_multipart(request)
+        except (AttributeError, TypeError, ValueError, IndexError) as error:
+            raise HTTPException(400, "Malformed multipart request.") from error
+
     async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
         data = await super().parse_http_body(request_adapter)
         if isinstance(data, GraphQLRequestData):

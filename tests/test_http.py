@@ -242,3 +242,18 @@ def test_nul_characters_are_refused_in_variables_and_literals(client):
     assert error_codes(client.post(query, {"s": "a\x00b"})) == ["BAD_USER_INPUT"]
     literal = '{ product(slug: "a\\u0000b") { id } }'
     assert error_codes(client.post(literal)) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"operations": "{not json", "map": "{}"},
+        {"operations": '{"query": "{ __typename }"}', "map": '{"0": ["variables.file"]}'},
+        {"operations": '{"query": "{ __typename }"}', "map": "[1, 2]"},
+    ],
+    ids=["operations-not-json", "file-missing", "map-not-object"],
+)
+def test_malformed_multipart_is_400(client, form):
+    response = client.request("POST", data=form, files={"unrelated": ("a.txt", b"x")})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
