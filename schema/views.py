@@ -104,7 +104,11 @@ class GraphQLView(AsyncGraphQLView):
             raise HTTPException(400, "Malformed multipart request.") from error
 
     async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
-        data = await super().parse_http_body(request_adapter)
+        try:
+            data = await super().parse_http_body(request_adapter)
+        except (RecursionError, AttributeError, TypeError) as error:
+            # A body of `null`, a string, or JSON nested past Python's limit.
+            raise HTTPException(400, "The body must be a JSON object with a `query`.") from error
         if isinstance(data, GraphQLRequestData):
             self._persist_query(data)
         return data

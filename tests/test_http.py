@@ -257,3 +257,26 @@ def test_malformed_multipart_is_400(client, form):
     response = client.request("POST", data=form, files={"unrelated": ("a.txt", b"x")})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"null", b'"query"', b"[]", b"5",
+     b'{"query": "{ __typename }", "variables": {"a": ' + b"[" * 100000 + b"]" * 100000 + b"}}"],
+    ids=["null", "string", "empty-array", "number", "nested-past-the-recursion-limit"],
+)
+def test_json_bodies_that_are_not_requests_are_400(client, body):
+    response = client.request("POST", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"query": "{ __typename }", "variables": "{nope"},
+     {"query": "{ __typename }", "extensions": "{nope"}],
+    ids=["variables", "extensions"],
+)
+def test_get_with_malformed_json_parameters_is_400(client, params):
+    response = client.request("GET", params=params, headers={"Accept": "application/json"})
+    assert response.status_code == 400
