@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.channels import GraphQLWSConsumer
+from strawberry.channels.handlers.ws_handler import ChannelsWebSocketAdapter
 from strawberry.django.views import AsyncGraphQLView
 from strawberry.exceptions import ConnectionRejectionError
 from cross_web import AsyncDjangoHTTPRequestAdapter, HTTPException
@@ -125,12 +126,28 @@ class GraphQLView(AsyncGraphQLView):
         cache.set(apq_key(sent_hash), data.query, timeout=settings.GRAPHQL_APQ_TIMEOUT)
 
 
+FORBIDDEN_CLOSE = 4403
+
+
+class WebSocketAdapter(ChannelsWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        # The legacy graphql-ws handler closes a refused connection_init with
+        # 1011 (after its connection_error message); API.md promises 4403 on
+        # both protocols.
+        if getattr(self.ws_consumer, "refused_credentials", False):
+            code, reason = FORBIDDEN_CLOSE, "Forbidden"
+        await super().close(code, reason)
+
+
 class GraphQLWebSocketConsumer(GraphQLWSConsumer):
     """Subscriptions over graphql-transport-ws (and the legacy graphql-ws).
 
     The token travels in the connection_init payload; a bad one closes the
     socket with 4403.
     """
+
+    websocket_adapter_class = WebSocketAdapter
+    refused_credentials = False
 
     def __init__(self, **kwargs: Any):
         super().__init__(schema=schema, **kwargs)
@@ -149,5 +166,6 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
             header = f"Bearer {header}"
         await context.authenticate(header if isinstance(header, str) else None)
         if context.auth_error or (header is not None and not isinstance(header, str)):
+            self.refused_credentials = True
             raise ConnectionRejectionError()
         return None

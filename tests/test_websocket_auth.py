@@ -95,3 +95,23 @@ def test_deactivated_users_token_is_refused(db):
     user = make_user(is_active=False)
     result = connect({"Authorization": f"Bearer {token_for(user)}"})
     assert result["answer"] == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
+
+
+def test_legacy_protocol_also_closes_a_bad_token_with_4403(db):
+    async def run() -> list:
+        from commerce.asgi import application
+
+        communicator = WebsocketCommunicator(application, "/graphql/", subprotocols=["graphql-ws"])
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.send_json_to(
+            {"type": "connection_init", "payload": {"Authorization": "Bearer not-a-token"}}
+        )
+        answers = [await communicator.receive_output(timeout=5) for _ in range(2)]
+        await communicator.disconnect()
+        return answers
+
+    error, close = async_to_sync(run)()
+    # graphql-ws says why in a connection_error message, then closes.
+    assert '"connection_error"' in error["text"]
+    assert close == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
