@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.channels import GraphQLWSConsumer
@@ -77,6 +78,9 @@ class GraphQLView(AsyncGraphQLView):
                 response["Allow"] = "POST"
                 return response
             return error_response(error.status_code, error.reason)
+        # The answer depends on who asks and which media type they accept:
+        # caches (browsers, CDNs on GET queries) must key on both.
+        patch_vary_headers(response, ("Accept", "Authorization"))
         return self._negotiate(request, response)
 
     @staticmethod

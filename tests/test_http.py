@@ -53,6 +53,8 @@ def test_get_runs_queries(client):
                               headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
+    vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
+    assert {"accept", "authorization"} <= vary
 
 
 def test_get_refuses_mutations(client):
