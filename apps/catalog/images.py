@@ -9,11 +9,11 @@ import io
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from apps.core.errors import ServiceError
+from apps.core.uploads import read_upload
 
 # Pillow format name -> the extension we store it under.
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -53,18 +53,7 @@ def verify(upload) -> VerifiedImage:
     Refused with INVALID on "image": too large, not an image, a format other
     than JPEG, PNG, WebP or GIF, damaged, or too many pixels.
     """
-    if not hasattr(upload, "read"):
-        raise _invalid("Send the image as a file (multipart request).")
-    limit = settings.UPLOAD_MAX_SIZE
-    # The declared size first, so a huge file is not read; then what was read.
-    data = b""
-    if (getattr(upload, "size", None) or 0) <= limit:
-        upload.seek(0)
-        data = upload.read(limit + 1)
-    if len(data) > limit or (getattr(upload, "size", None) or 0) > limit:
-        raise _invalid(f"The image is larger than {limit / 1_000_000:g} MB.")
-    if not data:
-        raise _invalid("The file is empty.")
+    data = read_upload(upload, field="image", what="image")
     try:
         with Image.open(io.BytesIO(data)) as image:
             image_format = image.format
