@@ -19,9 +19,13 @@ Columns other than slug, name, sku and price may be left out of the file: an
 absent column leaves that field as it is (new rows get the default). A blank
 `stock` or `low_stock_threshold` cell does the same; other blank cells mean
 empty (no category, no compare-at price, no attributes...).
+
+The management commands read files by path; the API's productsImport reads an
+upload (import_products_upload), which must be UTF-8 text.
 """
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
@@ -38,6 +42,7 @@ from tqdm import tqdm
 from apps.catalog import services
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.errors import ErrorCode, FieldError, ServiceError
+from apps.core.uploads import read_upload
 from apps.inventory.models import Stock, StockMovement
 from apps.inventory.services import default_warehouse, stock_adjust
 
@@ -65,14 +70,22 @@ class RowError:
         return f"{where}: {self.message}"
 
 
+def row_field_errors(row_errors: Iterable[RowError]) -> list[FieldError]:
+    """Row problems as service errors, each on "rows.<row>.<column>" ("rows.1"
+    for the header) so that a client can point at the cell. The message keeps
+    the row and the column as the file spells them, for people."""
+    return [FieldError(field=f"rows.{e.row}.{e.column}" if e.column else f"rows.{e.row}",
+                       message=str(e), code=e.code)
+            for e in row_errors]
+
+
 class ProductImportError(ServiceError):
     """The file was refused; nothing was written. `row_errors` has every
-    problem found; as a ServiceError each is reported on the field "file"."""
+    problem found, in row order; as a ServiceError, see row_field_errors."""
 
     def __init__(self, row_errors: list[RowError]):
         self.row_errors = sorted(row_errors, key=lambda e: e.row)
-        super().__init__(errors=[FieldError(field="file", message=str(e), code=e.code)
-                                 for e in self.row_errors])
+        super().__init__(errors=row_field_errors(self.row_errors))
 
 
 @dataclass
@@ -83,6 +96,7 @@ class ImportResult:
     variants_created: int = 0
     variants_updated: int = 0
     stock_movements: int = 0
+    rows_unchanged: int = 0  # equal to what is stored: nothing written for them
     dry_run: bool = False
 
     @property
@@ -150,12 +164,20 @@ def import_products(
     row is wrong. With dry_run everything is checked and counted, then rolled
     back. `source` names the file in the stock movements' reference."""
     reader = csv.DictReader(file)
-    header_errors = _check_header(reader.fieldnames)
-    if header_errors:
-        raise ProductImportError(header_errors)
-    columns = set(reader.fieldnames or [])
-    rows = [_Row(number, {k: v or "" for k, v in cells.items()})
-            for number, cells in enumerate(reader, start=2)]
+    rows: list[_Row] = []
+    header: list[str] | None = None
+    try:
+        header = reader.fieldnames or []
+        header_errors = _check_header(header)
+        if header_errors:
+            raise ProductImportError(header_errors)
+        for number, cells in enumerate(reader, start=2):
+            rows.append(_Row(number, {k: v or "" for k, v in cells.items()}))
+    except csv.Error as error:  # e.g. a cell over csv.field_size_limit()
+        failed = 1 if header is None else len(rows) + 2
+        raise ProductImportError([RowError(failed, None, f"not readable as CSV ({error})")]
+                                 ) from None
+    columns = set(header)
     result = ImportResult(rows=len(rows), dry_run=dry_run)
     try:
         with transaction.atomic():
@@ -172,6 +194,25 @@ def import_products(
 
 class _DryRun(Exception):
     """Rolls the dry run's transaction back."""
+
+
+def import_products_upload(*, actor, upload, dry_run: bool = False) -> ImportResult:
+    """import_products on an uploaded file (a Django UploadedFile). The file
+    is refused with INVALID on "file" when it is larger than UPLOAD_MAX_SIZE,
+    not UTF-8 text (a spreadsheet saved as .xlsx, say), or empty; what it says
+    is judged by import_products, row by row. Its content type is not
+    trusted: browsers send text/csv, application/vnd.ms-excel or nothing."""
+    data = read_upload(upload, field="file", what="CSV file")
+    try:
+        # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\0" in text:
+        raise ServiceError("The file is not CSV text in UTF-8.", field="file")
+    name = getattr(upload, "name", None) or "upload.csv"
+    return import_products(actor=actor, file=io.StringIO(text, newline=""), dry_run=dry_run,
+                           source=name)
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> list[RowError]:
@@ -389,27 +430,37 @@ class _Plan:
                 if product is None:
                     product = services.product_create(actor=actor, **group[0].product)
                     result.products_created += 1
+                    product_written = True
                 else:
                     changed = _changes(product, group[0].product)
                     if changed:
                         services.product_update(actor=actor, product=product, **changed)
                         result.products_updated += 1
+                    product_written = bool(changed)
             for row in group:
                 with _reported_on(row, variant=True):
-                    self._write_variant(actor, product, row, result, source)
+                    variant_written = self._write_variant(actor, product, row, result, source)
+                # The product's fields are on each of its rows, so a changed
+                # product changes all of them.
+                if not (product_written or variant_written):
+                    result.rows_unchanged += 1
 
     def _write_variant(self, actor, product: Product, row: _Row, result: ImportResult,
-                       source: str) -> None:
+                       source: str) -> bool:
+        """Whether anything was written for the row's variant or its stock."""
+        written = False
         variant = self.variants.get(row.variant["sku"])
         if variant is None:
             variant = services.variant_create(actor=actor, product=product, **row.variant)
             result.variants_created += 1
+            written = True
             current = 0
         else:
             changed = _changes(variant, row.variant)
             if changed:
                 services.variant_update(actor=actor, variant=variant, **changed)
                 result.variants_updated += 1
+                written = True
             stock = self.stocks.get(variant.pk)
             current = stock.quantity if stock else 0
         if row.stock is not None and row.stock != current:
@@ -417,6 +468,8 @@ class _Plan:
                          reason="CSV import", kind=StockMovement.Kind.IMPORT,
                          reference=f"import:{source}:{row.number}"[:255])
             result.stock_movements += 1
+            written = True
+        return written
 
 
 def _changes(instance, cleaned: dict[str, Any]) -> dict[str, Any]:
