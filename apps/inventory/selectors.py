@@ -2,12 +2,14 @@
 warehouses: what can still be promised to a new order."""
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.catalog.models import ProductVariant
-from apps.inventory.models import Stock
+from apps.core.errors import NotFound, ServiceError
+from apps.inventory.models import Stock, StockMovement, Warehouse
 
 
 def available_sum(prefix: str = "") -> Coalesce:
@@ -57,3 +59,39 @@ def low_stock_variants() -> QuerySet[ProductVariant]:
         .filter(Q(quantity_available__lte=F("low_stock_threshold")))
         .order_by("quantity_available", "sku", "id")
     )
+
+
+def stock_movements(
+    *, variant_id: int | None = None, warehouse_id: int | None = None,
+    kind: str | None = None, since: datetime | None = None,
+) -> QuerySet[StockMovement]:
+    """The audit trail, newest first, narrowed by what is given.
+
+    A variant or warehouse that does not exist is NOT_FOUND rather than an
+    empty trail: "no movements" must mean the stock never changed. Variants of
+    deleted products keep their history and can still be asked about.
+    """
+    movements = StockMovement.objects.all()
+    if variant_id is not None:
+        if not ProductVariant.objects.filter(pk=variant_id).exists():
+            raise NotFound("Unknown variant.", field="variant_id")
+        movements = movements.filter(stock__variant_id=variant_id)
+    if warehouse_id is not None:
+        if not Warehouse.objects.filter(pk=warehouse_id).exists():
+            raise NotFound("Unknown warehouse.", field="warehouse_id")
+        movements = movements.filter(stock__warehouse_id=warehouse_id)
+    if kind is not None:
+        movements = movements.filter(kind=kind)
+    if since is not None:
+        try:
+            since = since.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+            raise ServiceError("`since` is out of range.", field="since") from None
+        movements = movements.filter(created_at__gte=since)
+    return movements.order_by("-created_at", "-id")
+
+
+def variants_by_id(*, variant_ids: Iterable[int]) -> dict[int, ProductVariant]:
+    """Variants with their products, whatever state the product is in: the
+    audit trail names what the stock belonged to, even once it is deleted."""
+    return ProductVariant.objects.select_related("product").in_bulk(list(variant_ids))

@@ -17,12 +17,14 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import Info, relay
 
+from apps.accounts.permissions import Perm
 from apps.catalog import models, selectors
 from apps.inventory.selectors import in_stock_condition
 from schema.catalog import dataloaders
+from schema.inventory.types import VariantStock
 from schema.money import Money
 from schema.pagination import CountableConnection
-from schema.permissions import current_user
+from schema.permissions import HasPerm, current_user
 from schema.resolvers import async_safe
 
 
@@ -193,6 +195,11 @@ class ProductVariant(relay.Node):
     @strawberry_django.field(description="On hand minus allocated, summed over warehouses.")
     async def quantity_available(self, root: models.ProductVariant, info: Info) -> int:
         return await info.context.loader(dataloaders.variant_quantity_available).load(root.pk)
+
+    stocks: list[VariantStock] = strawberry_django.field(
+        permission_classes=[HasPerm(Perm.MANAGE_PRODUCTS)],
+        description="Stock per warehouse, the default one first. Catalog managers only.",
+    )
 
 
 @strawberry_django.type(models.Product, name="Product")

@@ -1,7 +1,28 @@
-import strawberry_django
-from strawberry import relay
+"""Inventory types: warehouses, a variant's stock per warehouse, and the
+stock audit trail. Catalog managers only (the fields that lead here check)."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+import strawberry_django
+from django.db.models import QuerySet
+from strawberry import Info, relay
+
+from apps.accounts.permissions import Perm
 from apps.inventory import models
+from schema.inventory import dataloaders
+from schema.permissions import has_perm
+from schema.resolvers import async_safe
+
+if TYPE_CHECKING:
+    from schema.catalog.types import ProductVariant
+
+StockMovementKind = strawberry.enum(
+    models.StockMovement.Kind, name="StockMovementKind",
+    description="What changed stock: initial stock, a manual adjustment, a CSV import, "
+    "allocation to or release from an order, shipping (fulfilment), or a return.",
+)
 
 
 @strawberry_django.type(models.Warehouse, name="Warehouse")
@@ -10,3 +31,67 @@ class Warehouse(relay.Node):
     name: str
     slug: str
     is_default: bool
+
+
+@strawberry_django.type(models.Stock, name="VariantStock")
+class VariantStock:
+    warehouse: Warehouse
+    quantity: int = strawberry_django.field(description="On hand.")
+    quantity_allocated: int = strawberry_django.field(
+        description="Promised to unfulfilled orders."
+    )
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+        # The optimizer prefetches with this, so a variant's rows come in
+        # the order the warehouses are listed: the default one first.
+        return queryset.order_by("-warehouse__is_default", "warehouse__name", "warehouse_id")
+
+    @strawberry_django.field(
+        only=["quantity", "quantity_allocated"], description="On hand minus allocated."
+    )
+    @async_safe
+    def quantity_available(self, root: models.Stock) -> int:
+        return root.quantity_available
+
+
+@strawberry_django.type(models.StockMovement, name="StockMovement")
+class StockMovement(relay.Node):
+    """One change of on-hand (quantityDelta) or allocated (allocatedDelta) stock."""
+
+    id: relay.NodeID[int]
+    kind: StockMovementKind
+    quantity_delta: int
+    allocated_delta: int
+    reason: str
+    reference: str = strawberry_django.field(
+        description='What caused it, e.g. "order:1042" or "import:products.csv:17".'
+    )
+    created_at: datetime
+
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+        # `node(id:)` reaches movements too; to anyone else they do not exist.
+        return queryset if has_perm(info, Perm.MANAGE_PRODUCTS) else queryset.none()
+
+    @strawberry_django.field(select_related=["stock__warehouse"])
+    @async_safe
+    def warehouse(self, root: models.StockMovement) -> Warehouse:
+        return root.stock.warehouse
+
+    @strawberry_django.field(select_related=["stock"], only=["stock__variant_id"])
+    async def variant(
+        self, root: models.StockMovement, info: Info
+    ) -> Annotated["ProductVariant", strawberry.lazy("schema.catalog.types")]:
+        # Not the plain relation: ProductVariant.get_queryset hides variants
+        # of deleted products, whose history still has to read whole.
+        return await info.context.loader(dataloaders.variant_by_id).load(root.stock.variant_id)
+
+    @strawberry_django.field(
+        select_related=["actor"], only=["actor__email"],
+        description="Who made the change; null for the system (orders, imports) or a "
+        "deleted user.",
+    )
+    @async_safe
+    def actor_email(self, root: models.StockMovement) -> str | None:
+        return root.actor.email if root.actor else None
