@@ -307,3 +307,15 @@ def test_listing_variant_stocks_costs_the_same(
     stocks = [s for e in data["products"]["edges"] for v in e["node"]["variants"]
               for s in v["stocks"]]
     assert len(stocks) == 3 * min(size, first)  # each product: two default rows, one annex
+
+
+def test_node_shows_a_warehouse_to_catalog_managers_only(client, customer_client, staff_client):
+    from strawberry.relay import to_base64
+
+    from apps.inventory.models import Warehouse
+
+    warehouse_id = to_base64("Warehouse", Warehouse.objects.get(is_default=True).pk)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    assert client.execute(query, {"id": warehouse_id}) == {"node": None}
+    assert customer_client.execute(query, {"id": warehouse_id}) == {"node": None}
+    assert staff_client.execute(query, {"id": warehouse_id}) == {"node": {"id": warehouse_id}}

@@ -32,10 +32,15 @@ class Warehouse(relay.Node):
     slug: str
     is_default: bool
 
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
+        # Where stock is kept is the shop's business: `node(id:)` shows a
+        # warehouse to catalog managers only.
+        return queryset if has_perm(info, Perm.MANAGE_PRODUCTS) else queryset.none()
+
 
 @strawberry_django.type(models.Stock, name="VariantStock")
 class VariantStock:
-    warehouse: Warehouse
     quantity: int = strawberry_django.field(description="On hand.")
     quantity_allocated: int = strawberry_django.field(
         description="Promised to unfulfilled orders."
@@ -46,6 +51,13 @@ class VariantStock:
         # The optimizer prefetches with this, so a variant's rows come in
         # the order the warehouses are listed: the default one first.
         return queryset.order_by("-warehouse__is_default", "warehouse__name", "warehouse_id")
+
+    @strawberry_django.field(select_related=["warehouse"])
+    @async_safe
+    def warehouse(self, root: models.Stock) -> Warehouse:
+        # Joined, not filtered through Warehouse.get_queryset: whoever sees a
+        # stock row (catalog managers) may see its warehouse.
+        return root.warehouse
 
     @strawberry_django.field(
         only=["quantity", "quantity_allocated"], description="On hand minus allocated."
