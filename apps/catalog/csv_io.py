@@ -53,6 +53,9 @@ COLUMNS = PRODUCT_COLUMNS + VARIANT_COLUMNS
 REQUIRED_COLUMNS = {"slug", "name", "sku", "price"}
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
 MAX_AMOUNT = Decimal(10) ** 10
+# An upload is imported within its request, at roughly 100 rows a second on
+# PostgreSQL; larger files go through `manage.py import_products`.
+UPLOAD_MAX_ROWS = 2000
 
 
 # --- Errors and results ---------------------------------------------------------------------
@@ -157,12 +160,13 @@ class _Row:
 
 def import_products(
     *, actor, file: TextIO, dry_run: bool = False, source: str = "products.csv",
-    progress: bool = False,
+    progress: bool = False, max_rows: int | None = None,
 ) -> ImportResult:
     """Create or update products and variants from a CSV (see the module
     docstring). Raises ProductImportError, having written nothing, when any
     row is wrong. With dry_run everything is checked and counted, then rolled
-    back. `source` names the file in the stock movements' reference."""
+    back. `source` names the file in the stock movements' reference. A file
+    of more than `max_rows` rows is refused as a whole (INVALID on "file")."""
     reader = csv.DictReader(file)
     rows: list[_Row] = []
     header: list[str] | None = None
@@ -177,6 +181,9 @@ def import_products(
         failed = 1 if header is None else len(rows) + 2
         raise ProductImportError([RowError(failed, None, f"not readable as CSV ({error})")]
                                  ) from None
+    if max_rows is not None and len(rows) > max_rows:
+        raise ServiceError(f"The file has {len(rows)} rows; at most {max_rows} can be imported "
+                           "here (manage.py import_products takes any number).", field="file")
     columns = set(header)
     result = ImportResult(rows=len(rows), dry_run=dry_run)
     try:
@@ -200,8 +207,9 @@ def import_products_upload(*, actor, upload, dry_run: bool = False) -> ImportRes
     """import_products on an uploaded file (a Django UploadedFile). The file
     is refused with INVALID on "file" when it is larger than UPLOAD_MAX_SIZE,
     not UTF-8 text (a spreadsheet saved as .xlsx, say), or empty; what it says
-    is judged by import_products, row by row. Its content type is not
-    trusted: browsers send text/csv, application/vnd.ms-excel or nothing."""
+    is judged by import_products, row by row, at most UPLOAD_MAX_ROWS of them.
+    Its content type is not trusted: browsers send text/csv,
+    application/vnd.ms-excel or nothing."""
     data = read_upload(upload, field="file", what="CSV file")
     try:
         # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
@@ -212,7 +220,7 @@ def import_products_upload(*, actor, upload, dry_run: bool = False) -> ImportRes
         raise ServiceError("The file is not CSV text in UTF-8.", field="file")
     name = getattr(upload, "name", None) or "upload.csv"
     return import_products(actor=actor, file=io.StringIO(text, newline=""), dry_run=dry_run,
-                           source=name)
+                           source=name, max_rows=UPLOAD_MAX_ROWS)
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> list[RowError]:
