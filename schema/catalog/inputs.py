@@ -105,6 +105,11 @@ def live_product(global_id, field: str) -> models.Product:
     return get_node(models.Product.objects.alive(), global_id, type_name="Product", field=field)
 
 
+def deleted_product(global_id, field: str) -> models.Product:
+    return get_node(models.Product.objects.filter(deleted_at__isnull=False), global_id,
+                    type_name="Product", field=field)
+
+
 def live_variant(global_id, field: str) -> models.ProductVariant:
     return get_node(
         models.ProductVariant.objects.filter(product__deleted_at__isnull=True)

@@ -6,19 +6,21 @@ from strawberry import Info
 from strawberry.file_uploads import Upload
 
 from apps.accounts.permissions import Perm
-from apps.catalog import models, services
+from apps.catalog import csv_io, models, services
+from apps.core.errors import ServiceError
 from schema.catalog.inputs import (
     CategoryInput,
     ProductCreateInput,
     ProductUpdateInput,
     ProductVariantInput,
     ProductVariantUpdateInput,
+    deleted_product,
     live_product,
     live_variant,
     provided,
 )
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
-from schema.errors import Payload, payload_mutation
+from schema.errors import Payload, payload_mutation, user_errors
 from schema.ids import get_node, get_nodes
 from schema.permissions import require_perm
 
@@ -56,6 +58,28 @@ class ProductDeletePayload(Payload):
 @strawberry.type
 class ProductBulkDeletePayload(Payload):
     count: int = strawberry.field(default=0, description="How many products were deleted.")
+
+
+@strawberry.type
+class ProductRestorePayload(Payload):
+    product: Product | None = None
+
+
+@strawberry.type
+class ProductsImportPayload(Payload):
+    """What the import wrote, or with dryRun would have written. All zero when
+    the file was refused (then nothing was written)."""
+
+    dry_run: bool = False
+    rows: int = strawberry.field(default=0, description="Rows read, the header not counted.")
+    rows_unchanged: int = strawberry.field(
+        default=0, description="Rows equal to what is stored; nothing was written for them.")
+    products_created: int = 0
+    products_updated: int = 0
+    variants_created: int = 0
+    variants_updated: int = 0
+    stock_movements: int = strawberry.field(
+        default=0, description="Stock quantities changed, each logged as an IMPORT movement.")
 
 
 @strawberry.type
@@ -153,6 +177,37 @@ class CatalogMutation:
                              field="ids")
         return ProductBulkDeletePayload(
             count=services.products_bulk_delete(actor=actor, products=products)
+        )
+
+    @payload_mutation(
+        description="Undoes productDelete. An ID that names no deleted product is NOT_FOUND.",
+    )
+    def product_restore(self, info: Info, id: strawberry.ID) -> ProductRestorePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        product = deleted_product(id, "id")
+        return ProductRestorePayload(product=services.product_restore(actor=actor, product=product))
+
+    @payload_mutation(
+        description="Creates or updates products and variants from a CSV file (UTF-8, one row "
+        "per variant, the columns of `manage.py export_products`; at most UPLOAD_MAX_SIZE "
+        "bytes and 2,000 rows), sent per the GraphQL multipart request spec. All or nothing: each problem "
+        "is an error on `rows.<row>.<column>` (the header is row 1; the column camelCased), "
+        "or on `file` when the file is not UTF-8 CSV text, and nothing is written. With "
+        "dryRun the file is checked and the changes counted, and nothing is written.",
+    )
+    def products_import(
+        self, info: Info, file: Upload, dry_run: bool = False
+    ) -> ProductsImportPayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        try:
+            result = csv_io.import_products_upload(actor=actor, upload=file, dry_run=dry_run)
+        except ServiceError as error:  # caught here only to echo dryRun with the errors
+            return ProductsImportPayload(dry_run=dry_run, errors=user_errors(error))
+        return ProductsImportPayload(
+            dry_run=result.dry_run, rows=result.rows, rows_unchanged=result.rows_unchanged,
+            products_created=result.products_created, products_updated=result.products_updated,
+            variants_created=result.variants_created, variants_updated=result.variants_updated,
+            stock_movements=result.stock_movements,
         )
 
     @payload_mutation()
