@@ -175,6 +175,13 @@ CORS_ALLOW_HEADERS = (
     "apollo-require-preflight",
     "x-apollo-operation-name",
 )
+# Behind a TLS-terminating proxy: redirect plain HTTP (not the health check,
+# which orchestrators call inside the network) and send HSTS once every host
+# serves HTTPS. Both are the operator's decision, so off by default.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -282,3 +282,14 @@ def test_json_bodies_that_are_not_requests_are_400(client, body):
 def test_get_with_malformed_json_parameters_is_400(client, params):
     response = client.request("GET", params=params, headers={"Accept": "application/json"})
     assert response.status_code == 400
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_ssl_redirect_spares_the_health_check(rf):
+    # SecurityMiddleware reads its settings when it is built, as at start-up.
+    from django.http import HttpResponse
+    from django.middleware.security import SecurityMiddleware
+
+    middleware = SecurityMiddleware(lambda request: HttpResponse("ok"))
+    assert middleware(rf.get("/healthz")).status_code == 200
+    assert middleware(rf.post("/graphql/")).status_code == 301
