@@ -43,7 +43,7 @@ PRODUCT_FIELDS = {"name", "slug", "description", "category", "is_published", "se
                   "seo_description", "attributes"}
 VARIANT_FIELDS = {"sku", "name", "price", "compare_at_price", "low_stock_threshold",
                   "options", "weight_grams"}
-CATEGORY_FIELDS = {"name", "slug", "description", "parent"}
+CATEGORY_FIELDS = {"name", "slug", "description", "parent", "position"}
 
 
 def sanitize_description(html: str | None) -> str:
@@ -256,24 +256,46 @@ def _check_parent(problems: _Problems, category: Category | None, parent: Catego
         problems.add("parent_id", "A category cannot move under itself or its descendants.")
 
 
+def _check_position(problems: _Problems, position: int | None) -> None:
+    if position is not None and position < 0:
+        problems.add("position", "The position must be 0 or more.")
+
+
+def _place(category: Category, position: int) -> Category:
+    """Move `category` to `position` among its siblings (past the end: last)."""
+    siblings = [node for node in Category.objects.get_siblings(category) if node.pk != category.pk]
+    if not siblings:
+        return category
+    if position < len(siblings):
+        Category.objects.move(category, siblings[position], "left")
+    else:
+        Category.objects.move(category, siblings[-1], "right")
+    category.refresh_from_db()
+    return category
+
+
 @transaction.atomic
 def category_create(*, actor, name: str, slug: str | None = None, description: str = "",
-                    parent: Category | None = None) -> Category:
+                    parent: Category | None = None, position: int | None = None) -> Category:
     problems = _Problems()
     name = _text(problems, "name", name, max_length=255, required=True)
     slug = (_chosen_slug(problems, Category, slug) if slug
             else _unique_slug(Category, name, "category"))
+    _check_position(problems, position)
     problems.raise_any()
     category = Category(name=name, slug=slug, description=sanitize_description(description))
     if parent is None:
-        return Category.objects.add_root(instance=category)
-    return Category.objects.add_child(parent, instance=category)
+        category = Category.objects.add_root(instance=category)
+    else:
+        category = Category.objects.add_child(parent, instance=category)
+    return category if position is None else _place(category, position)
 
 
 @transaction.atomic
 def category_update(*, actor, category: Category, **fields: Any) -> Category:
     """Rename, re-describe or move a category (with its subtree). `parent`
-    given as None moves it to the top level."""
+    given as None moves it to the top level; `position` places it among its
+    (new) siblings."""
     _reject_unknown(fields, CATEGORY_FIELDS)
     problems = _Problems()
     if "name" in fields:
@@ -284,6 +306,8 @@ def category_update(*, actor, category: Category, **fields: Any) -> Category:
         category.description = sanitize_description(fields["description"])
     parent = fields.get("parent")
     _check_parent(problems, category, parent)
+    position = fields.get("position")
+    _check_position(problems, position)
     problems.raise_any()
     category.save(update_fields=["name", "slug", "description", "updated_at"])
     if "parent" in fields:
@@ -293,6 +317,8 @@ def category_update(*, actor, category: Category, **fields: Any) -> Category:
         elif parent is not None and (current is None or current.pk != parent.pk):
             Category.objects.move(category, parent, "last-child")
         category.refresh_from_db()
+    if position is not None:
+        category = _place(category, position)
     return category
 
 

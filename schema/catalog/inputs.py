@@ -22,6 +22,11 @@ class CategoryInput:
     parent_id: strawberry.ID | None = strawberry.field(
         default=UNSET, description="null puts the category at the top level."
     )
+    position: int | None = strawberry.field(
+        default=UNSET,
+        description="Place among its siblings, 0 first (menus show this order). Left out: "
+        "last when created or moved to another parent, unchanged otherwise.",
+    )
 
 
 @strawberry.input
