@@ -516,3 +516,42 @@ def test_node_hides_variants_and_reviews_customers_may_not_see(client, staff_cli
     for node_id in (to_base64("ProductVariant", variant.pk), to_base64("Review", review.pk)):
         assert client.execute(query, {"id": node_id}) == {"node": None}
         assert staff_client.execute(query, {"id": node_id}) == {"node": {"id": node_id}}
+
+
+CARD = "priceRange { start { amount } stop { amount } } isAvailable rating { average count } " \
+       "thumbnail { alt }"
+
+
+def test_card_fields_of_a_product_from_a_mutation(staff_client):
+    data = staff_client.execute(
+        "mutation($input: ProductCreateInput!) { productCreate(input: $input) { product { "
+        + CARD + " } errors { code } } }",
+        {"input": {"name": "Lamp", "isPublished": True, "variants": [
+            {"sku": "LAMP-S", "price": "10.00", "stock": 0},
+            {"sku": "LAMP-L", "price": "25.50", "stock": 3},
+        ]}},
+    )["productCreate"]
+    assert data["errors"] == []
+    assert data["product"] == {
+        "priceRange": {"start": {"amount": "10.00"}, "stop": {"amount": "25.50"}},
+        "isAvailable": True,
+        "rating": {"average": None, "count": 0},
+        "thumbnail": None,
+    }
+
+
+def test_card_fields_of_a_variants_product(client, django_assert_num_queries):
+    product = make_product(slug="mug")
+    variant = make_variant(product=product, sku="MUG-1", price=Decimal("7.00"))
+    make_stock(variant=variant, quantity=0)
+    make_review(product=product, rating=4)
+    make_media(product=product, alt="mug")
+    query = "query($id: ID!) { node(id: $id) { ... on ProductVariant { product { " + CARD + " } } } }"
+    with django_assert_num_queries(2):  # the variant with its product; the card values
+        data = client.execute(query, {"id": to_base64("ProductVariant", variant.pk)})
+    assert data["node"]["product"] == {
+        "priceRange": {"start": {"amount": "7.00"}, "stop": {"amount": "7.00"}},
+        "isAvailable": False,
+        "rating": {"average": 4.0, "count": 1},
+        "thumbnail": {"alt": "mug"},
+    }

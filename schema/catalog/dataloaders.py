@@ -28,6 +28,7 @@ def batched(fetch: Callable[[list], dict], *, missing: Any = None):
 
 
 # Keyed by product id.
+product_listing = batched(lambda ids: selectors.product_listing_values(product_ids=ids))
 product_rating = batched(
     lambda ids: selectors.product_ratings(product_ids=ids), missing=selectors.NO_RATING
 )

@@ -19,7 +19,6 @@ from strawberry import Info, relay
 
 from apps.accounts.permissions import Perm
 from apps.catalog import models, selectors
-from apps.inventory.selectors import in_stock_condition
 from schema.catalog import dataloaders
 from schema.inventory.types import VariantStock
 from schema.money import Money
@@ -202,6 +201,24 @@ class ProductVariant(relay.Node):
     )
 
 
+def listing_hints(*names: str) -> dict:
+    """Optimizer hints: these product-card values as annotations."""
+    return {name: (lambda info, name=name: selectors.LISTING_ANNOTATIONS[name]()) for name in names}
+
+
+def with_card(root: models.Product, info: Info, build, *names: str):
+    """`build` the field from the product's card values: the annotations when
+    the product came from a listing, else (a mutation's answer, a cart
+    line's product) one batched load for all such products."""
+    if all(hasattr(root, name) for name in names):
+        return build({name: getattr(root, name) for name in names})
+
+    async def load():
+        return build(await info.context.loader(dataloaders.product_listing).load(root.pk))
+
+    return load()
+
+
 @strawberry_django.type(models.Product, name="Product")
 class Product(relay.Node):
     id: relay.NodeID[int]
@@ -229,55 +246,54 @@ class Product(relay.Node):
         return attributes_of(root.attributes)
 
     @strawberry_django.field(
-        annotate={
-            "thumbnail_image": lambda info: selectors.first_media_expression("image"),
-            "thumbnail_rendition": lambda info: selectors.first_media_expression("thumbnail"),
-            "thumbnail_alt": lambda info: selectors.first_media_expression("alt"),
-        },
+        annotate=listing_hints("thumbnail_image", "thumbnail_rendition", "thumbnail_alt"),
         description="The first image, as a listing shows it.",
     )
     @async_safe
     def thumbnail(self, root: models.Product, info: Info) -> Image | None:
-        name = root.thumbnail_rendition or root.thumbnail_image
-        if not name:
-            return None
-        return Image(url=absolute_url(info, media_storage().url(name)), alt=root.thumbnail_alt)
+        def build(card: dict) -> Image | None:
+            name = card["thumbnail_rendition"] or card["thumbnail_image"]
+            if not name:
+                return None
+            return Image(url=absolute_url(info, media_storage().url(name)),
+                         alt=card["thumbnail_alt"])
+
+        return with_card(root, info, build, "thumbnail_image", "thumbnail_rendition",
+                         "thumbnail_alt")
 
     @strawberry_django.field(
-        annotate={
-            "lowest_price": lambda info: selectors.min_price_expression(),
-            "highest_price": lambda info: selectors.max_price_expression(),
-        },
+        annotate=listing_hints("lowest_price", "highest_price"),
         description="Lowest and highest variant price; null without variants.",
     )
     @async_safe
-    def price_range(self, root: models.Product) -> PriceRange | None:
-        if root.lowest_price is None:
-            return None
-        return PriceRange(start=Money.of(root.lowest_price), stop=Money.of(root.highest_price))
+    def price_range(self, root: models.Product, info: Info) -> PriceRange | None:
+        def build(card: dict) -> PriceRange | None:
+            if card["lowest_price"] is None:
+                return None
+            return PriceRange(start=Money.of(card["lowest_price"]),
+                              stop=Money.of(card["highest_price"]))
+
+        return with_card(root, info, build, "lowest_price", "highest_price")
 
     @strawberry_django.field(
-        annotate={"in_stock": lambda info: in_stock_condition()},
-        description="Whether some variant has stock available.",
+        annotate=listing_hints("in_stock"), description="Whether some variant has stock available."
     )
     @async_safe
-    def is_available(self, root: models.Product) -> bool:
-        return root.in_stock
+    def is_available(self, root: models.Product, info: Info) -> bool:
+        return with_card(root, info, lambda card: bool(card["in_stock"]), "in_stock")
 
-    @strawberry_django.field(
-        annotate={
-            "review_count": lambda info: selectors.review_count_expression(),
-            "review_stars": lambda info: selectors.review_stars_expression(),
-        }
-    )
+    @strawberry_django.field(annotate=listing_hints("review_count", "review_stars"))
     @async_safe
-    def rating(self, root: models.Product) -> Rating:
-        count = root.review_count or 0
-        return Rating(
-            average=selectors.average_stars(total=root.review_stars, count=count),
-            count=count,
-            product_id=root.pk,
-        )
+    def rating(self, root: models.Product, info: Info) -> Rating:
+        def build(card: dict) -> Rating:
+            count = card["review_count"] or 0
+            return Rating(
+                average=selectors.average_stars(total=card["review_stars"], count=count),
+                count=count,
+                product_id=root.pk,
+            )
+
+        return with_card(root, info, build, "review_count", "review_stars")
 
     @strawberry_django.connection(
         CountableConnection[Review], description="Visible reviews, newest first."
