@@ -115,6 +115,14 @@ def deleted_product(global_id, field: str) -> models.Product:
                     type_name="Product", field=field)
 
 
+def live_media(global_id, field: str) -> models.ProductMedia:
+    return get_node(
+        models.ProductMedia.objects.filter(product__deleted_at__isnull=True)
+        .select_related("product"),
+        global_id, type_name="ProductMedia", field=field,
+    )
+
+
 def live_variant(global_id, field: str) -> models.ProductVariant:
     return get_node(
         models.ProductVariant.objects.filter(product__deleted_at__isnull=True)

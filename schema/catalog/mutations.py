@@ -15,6 +15,7 @@ from schema.catalog.inputs import (
     ProductVariantInput,
     ProductVariantUpdateInput,
     deleted_product,
+    live_media,
     live_product,
     live_variant,
     provided,
@@ -95,6 +96,19 @@ class ProductVariantUpdatePayload(Payload):
 @strawberry.type
 class ProductMediaCreatePayload(Payload):
     media: ProductMedia | None = None
+
+
+@strawberry.type
+class ProductMediaUpdatePayload(Payload):
+    media: ProductMedia | None = None
+    product: Product | None = strawberry.field(
+        default=None, description="The product, to refetch its images in their new order."
+    )
+
+
+@strawberry.type
+class ProductMediaDeletePayload(Payload):
+    product: Product | None = None
 
 
 def _category(global_id, field: str) -> models.Category | None:
@@ -242,3 +256,25 @@ class CatalogMutation:
         return ProductMediaCreatePayload(
             media=services.media_create(actor=actor, product=product, image=image, alt=alt or "")
         )
+
+    @payload_mutation(description="Change an image's alt text or its place (0 first: the thumbnail).")
+    def product_media_update(
+        self, info: Info, id: strawberry.ID, alt: str | None = strawberry.UNSET,
+        position: int | None = strawberry.UNSET,
+    ) -> ProductMediaUpdatePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        media = live_media(id, "id")
+        fields = {}
+        if alt is not strawberry.UNSET:
+            fields["alt"] = alt or ""
+        if position not in (strawberry.UNSET, None):
+            fields["position"] = position
+        media = services.media_update(actor=actor, media=media, **fields)
+        return ProductMediaUpdatePayload(media=media, product=media.product)
+
+    @payload_mutation(description="Remove an image; its files go once the removal commits.")
+    def product_media_delete(self, info: Info, id: strawberry.ID) -> ProductMediaDeletePayload:
+        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        media = live_media(id, "id")
+        services.media_delete(actor=actor, media=media)
+        return ProductMediaDeletePayload(product=media.product)
