@@ -6,7 +6,7 @@ from typing import Any
 from strawberry import Info
 from strawberry.permission import BasePermission
 
-from apps.accounts.permissions import Perm
+from apps.accounts.permissions import Perm, staff_has_perm
 from schema.errors import forbidden, unauthenticated
 
 
@@ -25,14 +25,13 @@ def require_user(info: Info):
 
 def require_perm(info: Info, perm: Perm):
     user = require_user(info)
-    if not (user.is_staff and user.has_perm(perm.value)):
+    if not staff_has_perm(user, perm):
         raise forbidden()
     return user
 
 
 def has_perm(info: Info, perm: Perm) -> bool:
-    user = current_user(info)
-    return bool(user and user.is_staff and user.has_perm(perm.value))
+    return staff_has_perm(current_user(info), perm)
 
 
 class IsAuthenticated(BasePermission):

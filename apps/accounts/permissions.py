@@ -15,3 +15,15 @@ class Perm(StrEnum):
     @property
     def codename(self) -> str:
         return self.value.split(".", 1)[1]
+
+
+def staff_has_perm(user, perm: Perm) -> bool:
+    """The one rule for what staff may do: a signed-in, active staff member
+    holding `perm` (directly, through a group, or as a superuser). A customer
+    given a permission by mistake still gets nothing."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.has_perm(perm.value)
+    )

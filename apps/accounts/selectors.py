@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 
 from .jwt import InvalidAccessToken, decode_access_token
 from .models import Address, User
-from .permissions import Perm
+from .permissions import Perm, staff_has_perm
 
 
 def user_from_access_token(token: str) -> User:
@@ -33,12 +33,7 @@ def user_as_queryset(*, user: User) -> QuerySet[User]:
 
 
 def _manages_customers(viewer) -> bool:
-    return bool(
-        viewer is not None
-        and viewer.is_authenticated
-        and viewer.is_staff
-        and viewer.has_perm(Perm.MANAGE_CUSTOMERS.value)
-    )
+    return staff_has_perm(viewer, Perm.MANAGE_CUSTOMERS)
 
 
 def users_visible_to(*, viewer) -> QuerySet[User]:

@@ -29,7 +29,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Left
 from django.db.models.lookups import Exact, GreaterThanOrEqual, IContains
 
-from apps.accounts.permissions import Perm
+from apps.accounts.permissions import Perm, staff_has_perm
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
 from apps.catalog.search import relevance_expression, search_condition
 from apps.core.errors import ErrorCode, ServiceError
@@ -40,12 +40,7 @@ from apps.inventory.selectors import in_stock_condition
 
 def may_see_unpublished(user) -> bool:
     """Catalog managers preview unpublished products; nobody sees deleted ones."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_staff
-        and user.has_perm(Perm.MANAGE_PRODUCTS.value)
-    )
+    return staff_has_perm(user, Perm.MANAGE_PRODUCTS)
 
 
 def _visible(user, prefix: str = "") -> Q:
