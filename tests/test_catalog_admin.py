@@ -148,7 +148,7 @@ def test_product_create_rolls_back_a_failure_after_the_first_rows(db, monkeypatc
             raise ServiceError("boom", field="stock")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "stock_set_initial", fail_second)
+    monkeypatch.setattr("apps.catalog.services.variants.stock_set_initial", fail_second)
     with pytest.raises(ServiceError):
         services.product_create(actor=None, name="P", variants=[variant("A"), variant("B")])
     assert (Product.objects.count(), ProductVariant.objects.count(), Stock.objects.count(),

@@ -1,0 +1,36 @@
+"""Catalog writes: categories, products, variants and their images, one module
+per aggregate. Callers use the package (`services.product_create`).
+
+Every service checks its whole input before writing anything and reports all
+it found at once. Writes spanning rows are one transaction.
+"""
+
+from apps.catalog.services.categories import (
+    category_create,
+    category_delete,
+    category_holds_products,
+    category_update,
+)
+from apps.catalog.services.checks import sanitize_description
+from apps.catalog.services.lifecycle import product_delete, product_restore, products_bulk_delete
+from apps.catalog.services.media import media_create, media_delete, media_update
+from apps.catalog.services.products import product_create, product_update
+from apps.catalog.services.variants import variant_create, variant_update
+
+__all__ = [
+    "category_create",
+    "category_delete",
+    "category_holds_products",
+    "category_update",
+    "media_create",
+    "media_delete",
+    "media_update",
+    "product_create",
+    "product_delete",
+    "product_restore",
+    "product_update",
+    "products_bulk_delete",
+    "sanitize_description",
+    "variant_create",
+    "variant_update",
+]

@@ -1,0 +1,75 @@
+"""Product images: verified uploads with a thumbnail, their order, and their
+files deleted only after the removal commits."""
+
+from typing import Any
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max
+
+from apps.catalog import images
+from apps.catalog.models import Product, ProductMedia
+from apps.catalog.services.checks import Problems, clean_text, ensure_live, reject_unknown
+
+
+def media_create(*, actor, product: Product, image: File, alt: str = "") -> ProductMedia:
+    """Store an uploaded image (JPEG, PNG, WebP or GIF, whatever its name
+    says) with a thumbnail, after the product's other images."""
+    ensure_live(product)
+    problems = Problems()
+    alt = clean_text(problems, "alt", alt, max_length=255)
+    problems.raise_any()
+    upload = images.verify(image)  # raises INVALID on "image"
+    media = ProductMedia(product=product, alt=alt)
+    media.image.save(upload.name, upload.file(), save=False)
+    media.thumbnail.save(upload.thumbnail_name, images.thumbnail(upload), save=False)
+    try:
+        with transaction.atomic():
+            Product.objects.select_for_update().filter(pk=product.pk).first()
+            last = product.media.aggregate(last=Max("sort_order"))["last"]
+            media.sort_order = 0 if last is None else last + 1
+            media.save()
+    except Exception:
+        media.image.delete(save=False)
+        media.thumbnail.delete(save=False)
+        raise
+    return media
+
+
+@transaction.atomic
+def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
+    """Change an image's alt text, or its place among the product's images
+    (`position`, 0 first: the first is the thumbnail; past the end: last)."""
+    reject_unknown(fields, {"alt", "position"})
+    problems = Problems()
+    if "alt" in fields:
+        media.alt = clean_text(problems, "alt", fields["alt"], max_length=255)
+    position = fields.get("position")
+    if position is not None and position < 0:
+        problems.add("position", "The position must be 0 or more.")
+    problems.raise_any()
+    media.save(update_fields=["alt"])
+    if position is not None:
+        # The product row serialises reorderings of its images.
+        Product.objects.select_for_update().filter(pk=media.product_id).first()
+        others = list(media.product.media.exclude(pk=media.pk).order_by("sort_order", "id"))
+        ordered = others[:position] + [media] + others[position:]
+        for index, item in enumerate(ordered):
+            item.sort_order = index
+        ProductMedia.objects.bulk_update(ordered, ["sort_order"])
+    return media
+
+
+@transaction.atomic
+def media_delete(*, actor, media: ProductMedia) -> None:
+    """Remove an image. Its files are deleted from storage once the removal
+    has committed, so a rolled-back delete never loses them."""
+    files = [f for f in (media.image, media.thumbnail) if f]
+    storage_names = [(f.storage, f.name) for f in files]
+    media.delete()
+
+    def delete_files() -> None:
+        for storage, name in storage_names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files, robust=True)

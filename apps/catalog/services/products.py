@@ -1,0 +1,102 @@
+"""Product writes. A product is created with its variants and their starting
+stock in one transaction: completely or not at all."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils import timezone
+
+from apps.catalog.models import Category, Product
+from apps.catalog.search import refresh_search_vector
+from apps.catalog.services.checks import (
+    Problems,
+    catalog_write,
+    chosen_slug,
+    clean_attributes,
+    clean_text,
+    ensure_live,
+    reject_unknown,
+    sanitize_description,
+    unique_slug,
+)
+from apps.catalog.services.variants import clean_variant, variant_insert
+from apps.core.errors import ErrorCode
+
+PRODUCT_FIELDS = {"name", "slug", "description", "category", "is_published", "seo_title",
+                  "seo_description", "attributes"}
+
+
+def stamp_published(product: Product) -> None:
+    if product.is_published and product.published_at is None:
+        product.published_at = timezone.now()
+
+
+def product_create(
+    *, actor, name: str, slug: str | None = None, description: str = "",
+    category: Category | None = None, is_published: bool = False, seo_title: str = "",
+    seo_description: str = "", attributes: Any = None, variants: Iterable[Mapping] = (),
+) -> Product:
+    """A product with its variants, each with its starting stock in the
+    default warehouse (a movement of kind INITIAL). A slug left out is made
+    from the name."""
+    problems = Problems()
+    name = clean_text(problems, "name", name, max_length=255, required=True)
+    slug = (chosen_slug(problems, Product, slug) if slug
+            else unique_slug(Product, name, "product"))
+    fields = {
+        "name": name,
+        "slug": slug,
+        "description": sanitize_description(description),
+        "category": category,
+        "is_published": bool(is_published),
+        "seo_title": clean_text(problems, "seo_title", seo_title, max_length=255),
+        "seo_description": clean_text(problems, "seo_description", seo_description, max_length=500),
+        "attributes": clean_attributes(problems, attributes),
+    }
+    cleaned_variants = []
+    seen_skus: set[str] = set()
+    for index, data in enumerate(variants):
+        clean = clean_variant(problems, data, prefix=f"variants.{index}.")
+        if clean["sku"] in seen_skus:
+            problems.add(f"variants.{index}.sku", f"The SKU {clean['sku']!r} is given twice.",
+                         ErrorCode.UNIQUE)
+        seen_skus.add(clean["sku"])
+        cleaned_variants.append(clean)
+    problems.raise_any()
+    with catalog_write():
+        product = Product(**fields)
+        stamp_published(product)
+        product.save()
+        for sort_order, clean in enumerate(cleaned_variants):
+            variant_insert(actor=actor, product=product, clean=clean, sort_order=sort_order)
+        refresh_search_vector(product_ids=[product.pk])
+    return product
+
+
+def product_update(*, actor, product: Product, **fields: Any) -> Product:
+    """Change any of a product's own fields (not its variants). Publishing it
+    for the first time stamps published_at; unpublishing keeps the stamp."""
+    reject_unknown(fields, PRODUCT_FIELDS)
+    ensure_live(product)
+    problems = Problems()
+    if "name" in fields:
+        product.name = clean_text(problems, "name", fields["name"], max_length=255, required=True)
+    if "slug" in fields:
+        product.slug = chosen_slug(problems, Product, fields["slug"], exclude_pk=product.pk)
+    if "description" in fields:
+        product.description = sanitize_description(fields["description"])
+    if "category" in fields:
+        product.category = fields["category"]
+    if "is_published" in fields:
+        product.is_published = bool(fields["is_published"])
+    for field, limit in (("seo_title", 255), ("seo_description", 500)):
+        if field in fields:
+            setattr(product, field, clean_text(problems, field, fields[field], max_length=limit))
+    if "attributes" in fields:
+        product.attributes = clean_attributes(problems, fields["attributes"])
+    problems.raise_any()
+    stamp_published(product)
+    with catalog_write():
+        product.save()
+        refresh_search_vector(product_ids=[product.pk])
+    return product
