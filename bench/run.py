@@ -173,7 +173,7 @@ def prepare_data(args) -> float | None:
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.catalog.demo import seed_demo
+    from apps.demo.seed import seed_demo
     from apps.catalog.models import Product
 
     call_command("migrate", verbosity=0)

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from apps.catalog import services
 from apps.catalog.csv_io import COLUMNS, ProductImportError, export_products, import_products
-from apps.catalog.demo import seed_demo
+from apps.demo.seed import seed_demo
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory.models import Stock, StockMovement

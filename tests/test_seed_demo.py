@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from apps.accounts.models import User
-from apps.catalog import demo
+from apps.demo import seed as demo
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
 from apps.inventory.models import Stock, StockMovement
 

@@ -1,4 +1,4 @@
-"""The demo catalog: a perfume and cosmetics shop, generated from a seed.
+"""The demo shop: a perfume and cosmetics shop, generated from a seed.
 
 Everything the catalog holds comes from one `random.Random(seed)`, drawn in a
 fixed order, so the same seed gives the same categories, slugs, SKUs, prices,
@@ -45,6 +45,7 @@ from tqdm import tqdm
 from apps.accounts.models import User
 from apps.catalog import models
 from apps.catalog.search import refresh_search_vector
+from apps.demo import words
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 DEFAULT_PRODUCTS = 200
@@ -55,120 +56,6 @@ CUSTOMER_PASSWORD = "demo-customer-password"
 IMAGE_SIZE = 256
 THUMBNAIL_SIZE = 64
 MEDIA_DIR = "products/demo"
-
-# --- What the shop sells ------------------------------------------------------------
-# A family says what a leaf category's products look like: the nouns in their
-# names, their options, their attributes and their price band (USD, for the
-# smallest variant).
-
-NOTES_TOP = ["bergamot", "pink pepper", "mandarin", "neroli", "cardamom", "lemon",
-             "blackcurrant", "saffron", "grapefruit", "ginger"]
-NOTES_HEART = ["rose", "jasmine", "iris", "orange blossom", "lavender", "violet",
-               "tuberose", "fig leaf", "magnolia", "geranium"]
-NOTES_BASE = ["vetiver", "sandalwood", "amber", "musk", "oud", "patchouli", "tonka bean",
-              "vanilla", "cedarwood", "leather", "benzoin", "labdanum"]
-ACCORDS = ["floral", "woody", "citrus", "amber", "fresh", "spicy", "musky", "powdery",
-           "aquatic", "green", "gourmand", "leather"]
-SKIN_TYPES = ["dry", "oily", "combination", "sensitive", "normal"]
-SKIN_INGREDIENTS = ["hyaluronic acid", "niacinamide", "vitamin C", "retinol", "ceramides",
-                    "squalane", "peptides", "salicylic acid", "aloe vera", "green tea"]
-HAIR_TYPES = ["curly", "fine", "thick", "coloured", "all hair types"]
-HAIR_INGREDIENTS = ["argan oil", "keratin", "biotin", "coconut oil", "rosemary", "shea butter"]
-FINISHES = ["matte", "satin", "dewy", "shimmer", "natural"]
-SHADES = ["Porcelain", "Ivory", "Sand", "Honey", "Caramel", "Chestnut", "Espresso"]
-LIP_COLOURS = ["Rosewood", "Ruby", "Coral", "Nude", "Plum", "Berry", "Cherry", "Mauve"]
-EYE_COLOURS = ["Black", "Brown", "Navy", "Bronze", "Olive", "Plum"]
-SCENTS = ["Unscented", "Lavender", "Citrus", "Fig", "Sea Salt", "Vanilla"]
-
-
-@dataclass(frozen=True)
-class Family:
-    options: tuple[tuple[str, tuple[str, ...]], ...]
-    price: tuple[int, int]
-    # How much dearer each step along the first option is (sizes), 0 for shades.
-    step: float = 0.0
-
-
-FAMILIES = {
-    "fragrance": Family((("Size", ("30 ml", "50 ml", "100 ml", "150 ml")),), (38, 190), 0.55),
-    "set": Family((("Set", ("5 x 2 ml", "10 x 2 ml")),), (18, 45), 0.8),
-    "skincare": Family((("Size", ("15 ml", "30 ml", "50 ml", "100 ml")),), (14, 95), 0.6),
-    "complexion": Family((("Shade", tuple(SHADES)),), (16, 58)),
-    "eyes": Family((("Colour", tuple(EYE_COLOURS)), ("Finish", ("Matte", "Shimmer"))), (9, 36)),
-    "lips": Family((("Colour", tuple(LIP_COLOURS)), ("Finish", ("Matte", "Satin"))), (12, 40)),
-    "hair": Family((("Size", ("250 ml", "500 ml", "1 l")),), (11, 48), 0.7),
-    "body": Family((("Size", ("100 ml", "200 ml", "400 ml")), ("Scent", tuple(SCENTS))),
-                   (8, 42), 0.6),
-    "home": Family((("Size", ("Classic 190 g", "Large 600 g")), ("Scent", tuple(SCENTS[1:]))),
-                   (24, 85), 1.2),
-}
-
-# Top level → second level → leaves (name, family).
-CATEGORY_TREE: list[tuple[str, list[tuple[str, list[tuple[str, str]]]]]] = [
-    ("Fragrance", [
-        ("Women", [("Eau de Parfum", "fragrance"), ("Eau de Toilette", "fragrance"),
-                   ("Body Mist", "fragrance")]),
-        ("Men", [("Eau de Parfum", "fragrance"), ("Eau de Toilette", "fragrance"),
-                 ("Aftershave", "fragrance")]),
-        ("Unisex", [("Extrait de Parfum", "fragrance"), ("Cologne", "fragrance"),
-                    ("Discovery Set", "set")]),
-    ]),
-    ("Skincare", [
-        ("Face", [("Cleanser", "skincare"), ("Serum", "skincare"), ("Moisturiser", "skincare"),
-                  ("Face Mask", "skincare")]),
-        ("Eyes", [("Eye Cream", "skincare"), ("Eye Serum", "skincare")]),
-        ("Sun Care", [("Sunscreen", "skincare"), ("After Sun", "skincare")]),
-    ]),
-    ("Makeup", [
-        ("Face", [("Foundation", "complexion"), ("Concealer", "complexion"),
-                  ("Blush", "complexion"), ("Highlighter", "complexion")]),
-        ("Eyes", [("Mascara", "eyes"), ("Eyeshadow", "eyes"), ("Eyeliner", "eyes")]),
-        ("Lips", [("Lipstick", "lips"), ("Lip Gloss", "lips"), ("Lip Liner", "lips")]),
-    ]),
-    ("Hair", [
-        ("Care", [("Shampoo", "hair"), ("Conditioner", "hair"), ("Hair Mask", "hair")]),
-        ("Styling", [("Hair Oil", "hair"), ("Hair Spray", "hair")]),
-    ]),
-    ("Bath & Body", [
-        ("Bath", [("Bath Oil", "body"), ("Bath Salts", "body")]),
-        ("Body", [("Body Lotion", "body"), ("Body Scrub", "body"), ("Hand Cream", "body")]),
-        ("Home", [("Scented Candle", "home"), ("Room Spray", "home"), ("Diffuser", "home")]),
-    ]),
-]
-
-BRANDS = ["Maison Aurore", "Atelier Sel", "Nordlys", "Casa Verde", "Lumen & Co", "Odeur Noire",
-          "Petal Theory", "Saltwater Lab", "Koyo", "Velvet Fig", "Hale & Hearth", "Bruma"]
-WORDS_A = ["Velvet", "Midnight", "Golden", "Wild", "Silk", "Amber", "Citrus", "Smoked", "Rose",
-           "Salt", "Cedar", "Iris", "Neroli", "Fig", "Oud", "Vanilla", "Tea", "Moss", "Linen",
-           "Plum", "Ivory", "Copper", "Desert", "Morning"]
-WORDS_B = ["Garden", "Hour", "Dune", "Reverie", "Bloom", "Tide", "Ember", "Orchard", "Veil",
-           "Atlas", "Harbour", "Nocturne", "Meadow", "Grove", "Mirage", "Glow", "Ritual", "Cloud"]
-FIRST_NAMES = ["Ada", "Grace", "Alan", "Maya", "Noah", "Lea", "Omar", "Ines", "Yuki", "Sven",
-               "Priya", "Tomas", "Zoe", "Luca", "Amara", "Felix", "Nina", "Kofi", "Elif", "Marta"]
-LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Okafor", "Silva", "Novak", "Haddad", "Tanaka",
-              "Larsen", "Moreau", "Rossi", "Kowalski", "Nguyen", "Schmidt", "Adeyemi", "Garcia"]
-REVIEW_TITLES = {
-    1: ["Not for me", "Disappointed", "Faded in an hour"],
-    2: ["Expected more", "Just okay", "Nice bottle, shame about the rest"],
-    3: ["Decent", "Pleasant enough", "Good, not great"],
-    4: ["Really nice", "Lovely everyday pick", "Would buy again"],
-    5: ["Absolutely love it", "My new signature", "Perfect", "Worth every penny"],
-}
-REVIEW_BODIES = {
-    1: ["It irritated my skin and I had to stop using it.", "Nothing like the description."],
-    2: ["Fine, but it did not last as long as I hoped.", "The texture was not for me."],
-    3: ["Does the job. The packaging is lovely.", "Nice, though a little pricey for the size."],
-    4: ["Gets compliments every time I wear it.", "Lasts all day and feels light."],
-    5: ["I have finished two bottles already.", "Beautiful from the first minute to the last.",
-        "Exactly what I was looking for, fast delivery too."],
-}
-# How likely a product is to have 0, 1, ... 8 reviews.
-REVIEW_COUNT_WEIGHTS = [20, 12, 12, 12, 10, 10, 8, 8, 8]
-# Colour pairs for the generated images (top → bottom of a vertical gradient).
-PALETTES = [((233, 196, 106), (231, 111, 81)), ((42, 157, 143), (38, 70, 83)),
-            ((244, 162, 97), (157, 78, 221)), ((255, 183, 197), (200, 80, 120)),
-            ((142, 202, 230), (33, 158, 188)), ((184, 192, 255), (90, 80, 180)),
-            ((202, 210, 197), (82, 121, 111)), ((250, 225, 221), (184, 134, 11))]
 
 
 @dataclass
@@ -187,10 +74,10 @@ class SeedResult:
 @dataclass
 class Leaf:
     category: models.Category
-    family: Family
+    family: words.Family
     # What the products are called, e.g. "Eau de Parfum" ("… Velvet Dune Eau de Parfum").
     noun: str
-    # The family's key in FAMILIES.
+    # The family's key in words.FAMILIES.
     code: str
 
 
@@ -273,13 +160,13 @@ def _seed_categories(result: SeedResult) -> list[Leaf]:
         result.categories += 1
         return created
 
-    for top_name, seconds in CATEGORY_TREE:
+    for top_name, seconds in words.CATEGORY_TREE:
         top = node(top_name, slugify(top_name), None)
         for second_name, thirds in seconds:
             second = node(second_name, f"{top.slug}-{slugify(second_name)}", top)
             for leaf_name, family in thirds:
                 leaf = node(leaf_name, f"{second.slug}-{slugify(leaf_name)}", second)
-                leaves.append(Leaf(leaf, FAMILIES[family], leaf_name, family))
+                leaves.append(Leaf(leaf, words.FAMILIES[family], leaf_name, family))
     return leaves
 
 
@@ -289,7 +176,7 @@ def _seed_customers(rng: random.Random, *, count: int, result: SeedResult) -> li
     password = make_password(CUSTOMER_PASSWORD)
     people = []
     for number in range(1, count + 1):
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
         email = f"{first}.{last}.{number}@example.com".lower()
         people.append(User(email=email, first_name=first, last_name=last, password=password,
                            is_email_verified=True))
@@ -335,8 +222,8 @@ def _product_spec(
 ) -> ProductSpec:
     # Fragrance is what the shop is known for: it gets more products.
     leaf = rng.choices(leaves, weights=[3 if lf.code == "fragrance" else 1 for lf in leaves])[0]
-    brand = rng.choice(BRANDS)
-    name = f"{brand} {rng.choice(WORDS_A)} {rng.choice(WORDS_B)} {leaf.noun}"
+    brand = rng.choice(words.BRANDS)
+    name = f"{brand} {rng.choice(words.WORDS_A)} {rng.choice(words.WORDS_B)} {leaf.noun}"
     slug = _unique(slugify(name), taken_slugs)
     attributes = _attributes(rng, leaf)
     is_published = rng.random() < 0.92
@@ -381,13 +268,13 @@ def _product_spec(
         quantity = 0 if rng.random() < 0.08 else rng.randint(1, 120)
         variants.append((variant, quantity))
 
-    media = [0] if rng.random() < 0.7 else [0, rng.randint(1, len(PALETTES) - 1)]
+    media = [0] if rng.random() < 0.7 else [0, rng.randint(1, len(words.PALETTES) - 1)]
     reviews = []
-    review_count = min(customer_count, rng.choices(range(9), weights=REVIEW_COUNT_WEIGHTS)[0])
+    review_count = min(customer_count, rng.choices(range(9), weights=words.REVIEW_COUNT_WEIGHTS)[0])
     for customer in rng.sample(range(customer_count), review_count):
         rating = rng.choices([1, 2, 3, 4, 5], weights=[4, 6, 15, 35, 40])[0]
-        reviews.append((customer, rating, rng.choice(REVIEW_TITLES[rating]),
-                        rng.choice(REVIEW_BODIES[rating]), rng.random() < 0.6))
+        reviews.append((customer, rating, rng.choice(words.REVIEW_TITLES[rating]),
+                        rng.choice(words.REVIEW_BODIES[rating]), rng.random() < 0.6))
     return ProductSpec(product, variants, media, reviews)
 
 
@@ -410,31 +297,31 @@ def _attributes(rng: random.Random, leaf: Leaf) -> dict[str, list[str]]:
     family = leaf.code
     if family in ("fragrance", "set"):
         return {
-            "Top notes": rng.sample(NOTES_TOP, 2),
-            "Heart notes": rng.sample(NOTES_HEART, 2),
-            "Base notes": rng.sample(NOTES_BASE, rng.randint(2, 3)),
-            "Accords": rng.sample(ACCORDS, rng.randint(2, 3)),
+            "Top notes": rng.sample(words.NOTES_TOP, 2),
+            "Heart notes": rng.sample(words.NOTES_HEART, 2),
+            "Base notes": rng.sample(words.NOTES_BASE, rng.randint(2, 3)),
+            "Accords": rng.sample(words.ACCORDS, rng.randint(2, 3)),
             "Concentration": [leaf.noun if family == "fragrance" else "Eau de Parfum"],
         }
     if family == "skincare":
         return {
-            "Skin type": sorted(rng.sample(SKIN_TYPES, rng.randint(1, 3))),
-            "Key ingredients": rng.sample(SKIN_INGREDIENTS, rng.randint(1, 3)),
+            "Skin type": sorted(rng.sample(words.SKIN_TYPES, rng.randint(1, 3))),
+            "Key ingredients": rng.sample(words.SKIN_INGREDIENTS, rng.randint(1, 3)),
             "Texture": [rng.choice(["gel", "cream", "lotion", "balm", "oil"])],
         }
     if family in ("complexion", "eyes", "lips"):
         return {
-            "Finish": [rng.choice(FINISHES)],
+            "Finish": [rng.choice(words.FINISHES)],
             "Coverage": [rng.choice(["sheer", "medium", "full"])],
             "Vegan": [rng.choice(["yes", "no"])],
         }
     if family == "hair":
         return {
-            "Hair type": sorted(rng.sample(HAIR_TYPES, rng.randint(1, 2))),
-            "Key ingredients": rng.sample(HAIR_INGREDIENTS, rng.randint(1, 2)),
+            "Hair type": sorted(rng.sample(words.HAIR_TYPES, rng.randint(1, 2))),
+            "Key ingredients": rng.sample(words.HAIR_INGREDIENTS, rng.randint(1, 2)),
         }
     return {  # body, home
-        "Accords": rng.sample(ACCORDS, 2),
+        "Accords": rng.sample(words.ACCORDS, 2),
         "Key ingredients": rng.sample(["shea butter", "essential oils", "soy wax",
                                        "sea salt", "almond oil"], 2),
     }
@@ -523,7 +410,7 @@ def _store_image(product: models.Product, palette: int, position: int) -> tuple[
     suffix = f"-{position + 1}" if position else ""
     names = (f"{MEDIA_DIR}/{product.slug}{suffix}.png",
              f"{MEDIA_DIR}/thumbnails/{product.slug}{suffix}.png")
-    colours = (zlib.crc32(product.slug.encode()) + palette) % len(PALETTES)
+    colours = (zlib.crc32(product.slug.encode()) + palette) % len(words.PALETTES)
     initial = (product.name[:1] or "?").upper()
     stored = []
     for name, content in zip(names, _picture(initial, colours)):
@@ -539,7 +426,7 @@ def _picture(initial: str, palette: int) -> tuple[bytes, bytes]:
     thumbnail. Cached: a catalog has few distinct (initial, palette) pairs."""
     from PIL import Image, ImageDraw, ImageFont
 
-    top, bottom = PALETTES[palette]
+    top, bottom = words.PALETTES[palette]
     mask = Image.linear_gradient("L").resize((IMAGE_SIZE, IMAGE_SIZE))
     image = Image.composite(Image.new("RGB", mask.size, bottom),
                             Image.new("RGB", mask.size, top), mask)

@@ -1,11 +1,11 @@
 """`python manage.py seed_demo [--products N] [--seed S] [--if-empty]`: the
-demo catalog of apps.catalog.demo, which says how it is built."""
+demo shop of apps.demo.seed, which says how it is built."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.catalog import demo
+from apps.demo import seed as demo
 from apps.catalog.models import Product
 
 
