@@ -1,5 +1,6 @@
-"""The one schema: each domain package contributes its Query, Mutation (and
-later Subscription) fields, merged here by inheritance."""
+"""The one schema: each domain package's `schema.py` contributes its Query,
+Mutation (and, from orders on, Subscription) fields, merged here by
+inheritance."""
 
 import strawberry
 import strawberry_django
@@ -9,11 +10,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
-from schema.catalog.mutations import CatalogMutation
-from schema.catalog.queries import CatalogQuery
+from schema.catalog.schema import CatalogMutation, CatalogQuery
 from schema.extensions import schema_extensions
-from schema.inventory.mutations import InventoryMutation
-from schema.inventory.queries import InventoryQuery
+from schema.inventory.schema import InventoryMutation, InventoryQuery
 
 
 @strawberry.type

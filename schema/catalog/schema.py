@@ -1,0 +1,6 @@
+"""The catalog domain's root fields, merged into the schema in schema/schema.py."""
+
+from .mutations import CatalogMutation
+from .queries import CatalogQuery
+
+__all__ = ["CatalogMutation", "CatalogQuery"]
