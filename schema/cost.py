@@ -102,6 +102,8 @@ class Size:
         values = list(self.literals)
         for name, default in self.variables:
             sent = variables.get(name, default)
+            if isinstance(sent, float) and sent.is_integer():
+                sent = int(sent)  # graphql-core's Int takes 10.0 as 10
             if isinstance(sent, int) and not isinstance(sent, bool):
                 values.append(sent)
         size = max(values) if values else self.fallback
@@ -147,7 +149,7 @@ def add(base: int, terms: list[tuple[int | Size, Expr]]) -> Expr:
 
 def largest(options: list[Expr]) -> Expr:
     constants = [option for option in options if isinstance(option, int)]
-    others = [option for option in options if not isinstance(option, int)]
+    others: list[Expr] = [option for option in options if not isinstance(option, int)]
     if not others:
         return max(constants, default=0)
     if constants:
@@ -159,7 +161,7 @@ def evaluate(expr: Expr, variables: Mapping[str, Any] | None = None) -> int:
     """The cost of a compiled operation for these variables."""
     if isinstance(expr, int):
         return expr
-    return _evaluate(expr, variables or {}, {})
+    return _evaluate(expr, variables if isinstance(variables, Mapping) else {}, {})
 
 
 def _evaluate(expr: Expr, variables: Mapping[str, Any], seen: dict[int, int]) -> int:
@@ -269,6 +271,7 @@ class Compiler:
             elif isinstance(node, FragmentSpreadNode):
                 fragment = self.fragments[node.name.value]
                 condition = self.schema.get_type(fragment.type_condition.name.value)
+                assert condition is not None  # validation has checked it exists
                 parts.append((condition if condition is not parent else None,
                               self.fragment(fragment, condition, page)))
         return parts

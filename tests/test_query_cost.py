@@ -35,6 +35,7 @@ def test_a_connection_costs_two_plus_its_page_of_nodes():
         edges { cursor node { id category { id } } } } }"""
     assert cost(query, {"first": 10}) == 2 + 10 * 2
     assert cost(query, {"first": 0}) == 2
+    assert cost(query, {"first": 10.0}) == 2 + 10 * 2  # graphql-core's Int takes it as 10
     # Without a page size, or above the cap (which the resolver refuses): 100.
     assert cost(query, {}) == 2 + 100 * 2
     assert cost(query, {"first": 5000}) == 2 + 100 * 2
