@@ -27,6 +27,7 @@ request's variables visits each shared part once.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -332,12 +333,9 @@ class Compiler:
         return size if variables else size.value({})
 
 
+@functools.cache
 def _shape(schema: GraphQLSchema) -> SchemaShape:
-    shape = getattr(schema, "_cost_shape", None)
-    if shape is None:
-        shape = SchemaShape.of(schema)
-        schema._cost_shape = shape  # type: ignore[attr-defined]
-    return shape
+    return SchemaShape.of(schema)
 
 
 def _int_literal(value: Any) -> int | None:

@@ -11,6 +11,7 @@ callers, and to anonymous ones only when they send COST_HEADER: a storefront's
 anonymous answers, which CDNs cache, stay the same bytes for everyone.
 """
 
+import logging
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -25,6 +26,7 @@ COST_HEADER = "X-GraphQL-Cost"
 THROTTLED_STATUS = 429
 
 compiled_costs = CompiledCosts(maxsize=512)
+logger = logging.getLogger("commerce.graphql")
 
 
 def maximum_cost() -> int:
@@ -60,8 +62,14 @@ class QueryCostLimits(SchemaExtension):
         key = self._client_key()
         if size <= 0 or key is None:
             return
-        self.spend = budget.spend(key=key, cost=cost, size=size,
-                                  rate=settings.GRAPHQL_COST_RESTORE_RATE)
+        try:
+            self.spend = budget.spend(key=key, cost=cost, size=size,
+                                      rate=settings.GRAPHQL_COST_RESTORE_RATE)
+        except budget.BudgetUnavailable as error:
+            # Better to serve without a budget than to fail every request
+            # while the cache is down (/healthz reports it).
+            logger.warning("Query cost budget unavailable: %s", error)
+            return
         if self.spend.spent:
             return
         retry_after = self.spend.retry_after

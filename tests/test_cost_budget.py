@@ -289,3 +289,37 @@ def test_on_redis_the_bucket_is_one_hash_spent_by_the_script(db, clock):
     assert client.hgetall(key) == {b"points": b"45", b"at": str(START.timestamp()).encode()
                                    .removesuffix(b".0")}
     assert 0 < client.ttl(key) <= 26
+
+
+def test_a_cache_that_does_not_answer_leaves_the_request_unbudgeted(db, clock, small_bucket,
+                                                                    monkeypatch, caplog):
+    def down(**kwargs):
+        raise budget.BudgetUnavailable("Connection refused")
+
+    monkeypatch.setattr(budget, "spend", down)
+    answer = post(client_for(make_user()))
+    assert answer.status_code == 200
+    assert answer.json()["extensions"]["cost"] == {"requestedQueryCost": PAGE_COST}
+    assert "budget unavailable" in caplog.text
+
+
+def test_redis_errors_are_budget_unavailable(db, monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    class Unreachable:
+        def __call__(self, **kwargs):
+            raise RedisConnectionError("Connection refused")
+
+    backend = RedisCache("redis://127.0.0.1:1/0", {})
+    monkeypatch.setattr(budget, "_script", Unreachable())
+    monkeypatch.setattr(budget, "caches", {"default": backend})
+    with pytest.raises(budget.BudgetUnavailable):
+        budget.spend(key="x", cost=1, size=10, rate=1.0)
+
+
+def test_make_bench_runs_with_the_budget_off():
+    from bench.run import server_environment
+
+    environment = server_environment("postgres://x", "redis://x")
+    assert environment["GRAPHQL_COST_BUCKET_SIZE"] == "0"

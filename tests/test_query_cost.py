@@ -60,6 +60,37 @@ def test_lists_use_their_declared_size():
     assert cost('{ product(slug: "x") { attributes { values } } }') == 1 + 10
 
 
+def test_a_slicing_argument_sizes_a_list():
+    import strawberry
+
+    from schema.cost import list_size
+
+    @strawberry.type
+    class Owner:
+        name: str
+
+    @strawberry.type
+    class Item:
+        name: str
+        owner: Owner | None = None
+
+    @strawberry.type
+    class Query:
+        @strawberry.field(directives=list_size(50, slicing_arguments=["limit"]))
+        def items(self, limit: int | None = None) -> list[Item]:
+            return []
+
+    small = strawberry.Schema(query=Query)._schema
+
+    def of(query: str, variables: dict | None = None) -> int:
+        return compute(schema=small, document=parse(query), variables=variables)
+
+    assert of("{ items(limit: 3) { owner { name } } }") == 3 * 2
+    assert of("{ items { name } }") == 50
+    assert of("query($n: Int) { items(limit: $n) { name } }", {"n": 7}) == 7
+    assert of("query($n: Int) { items(limit: $n) { name } }") == 50
+
+
 def test_an_abstract_type_costs_its_costliest_possible_type():
     query = """query($id: ID!) { node(id: $id) { id
         ... on Product { category { id } variants { id } }

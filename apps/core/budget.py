@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
 
 PREFIX = "budget:"
 
@@ -54,6 +55,10 @@ return {spent, tostring(points)}
 """
 
 
+class BudgetUnavailable(Exception):
+    """The cache that holds the buckets did not answer."""
+
+
 @dataclass(frozen=True)
 class Spend:
     """The outcome of one request against a bucket."""
@@ -64,7 +69,10 @@ class Spend:
 
 
 def spend(*, key: str, cost: int, size: int, rate: float) -> Spend:
-    """Take `cost` points from the bucket `key` if it holds them."""
+    """Take `cost` points from the bucket `key` if it holds them.
+
+    Raises BudgetUnavailable when Redis does not answer, for the caller to
+    decide whether to go on without a budget."""
     now = time.time()
     keep = math.ceil(size / rate) + 1 if rate > 0 else 24 * 3600
     backend = caches["default"]
@@ -98,7 +106,11 @@ def _spend_in_redis(backend: RedisCache, key: str, *, cost: int, size: int, rate
             # redis-py's Script runs EVALSHA, and loads the script again when
             # the server has forgotten it (a restart, SCRIPT FLUSH).
             _script = client.register_script(SPEND_SCRIPT)
-    spent, points = _script(keys=[full_key], args=[size, rate, now, cost, keep], client=client)
+    try:
+        spent, points = _script(keys=[full_key], args=[size, rate, now, cost, keep],
+                                client=client)
+    except RedisError as error:
+        raise BudgetUnavailable(str(error)) from error
     return bool(spent), float(points)
 
 
