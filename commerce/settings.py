@@ -32,6 +32,11 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -175,7 +180,10 @@ CORS_ALLOW_HEADERS = (
     "apollographql-client-version",
     "apollo-require-preflight",
     "x-apollo-operation-name",
+    "x-graphql-cost",
 )
+# A throttled browser client reads how long to wait.
+CORS_EXPOSE_HEADERS = ("retry-after",)
 # Behind a TLS-terminating proxy: redirect plain HTTP (not the health check,
 # which orchestrators call inside the network) and send HSTS once every host
 # serves HTTPS. Both are the operator's decision, so off by default.
@@ -220,6 +228,16 @@ GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHQL_FIELD_SUGGESTIONS = env_bool("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 GRAPHQL_IDE = env_bool("GRAPHQL_IDE", True)
+# Query cost (README, "Query cost and limits"): an operation costing more than
+# GRAPHQL_MAX_COST points is refused; each client (user, else address) has a
+# bucket of GRAPHQL_COST_BUCKET_SIZE points refilled at GRAPHQL_COST_RESTORE_RATE
+# points a second (a bucket size of 0 turns the budget off). X-Forwarded-For
+# gives the client's address only when the peer is one of GRAPHQL_TRUSTED_PROXIES
+# (addresses or CIDR networks, comma-separated).
+GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 5000)
+GRAPHQL_COST_BUCKET_SIZE = env_int("GRAPHQL_COST_BUCKET_SIZE", 10000)
+GRAPHQL_COST_RESTORE_RATE = env_float("GRAPHQL_COST_RESTORE_RATE", 500.0)
+GRAPHQL_TRUSTED_PROXIES = env_list("GRAPHQL_TRUSTED_PROXIES")
 # Automatic Persisted Queries live in the cache this long.
 GRAPHQL_APQ_TIMEOUT = env_int("GRAPHQL_APQ_TIMEOUT", 7 * 24 * 3600)
 

@@ -18,6 +18,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.cost_limits import QueryCostLimits
+
 logger = logging.getLogger("commerce.graphql")
 
 APQ_PREFIX = "apq:"
@@ -204,4 +206,5 @@ def schema_extensions() -> list:
         QueryLimits,
         lambda: DocumentCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        QueryCostLimits,
     ]

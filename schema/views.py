@@ -17,7 +17,9 @@ from strawberry.exceptions import ConnectionRejectionError
 from cross_web import AsyncDjangoHTTPRequestAdapter, HTTPException
 from strawberry.http import GraphQLRequestData
 
+from apps.core.addresses import client_address
 from schema.context import Context
+from schema.cost_limits import COST_HEADER
 from schema.extensions import apq_key
 from schema.schema import schema
 
@@ -25,10 +27,15 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 def _client_ip(meta: dict) -> str:
-    # Not X-Forwarded-For: any client can send that. Behind a proxy the ASGI
-    # server rewrites the client address from it, for trusted proxies only
-    # (uvicorn/gunicorn --forwarded-allow-ips, FORWARDED_ALLOW_IPS).
-    return meta.get("REMOTE_ADDR", "")
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    return client_address(peer=meta.get("REMOTE_ADDR", ""),
+                          forwarded_for=[forwarded] if forwarded else [])
+
+
+def _websocket_client_ip(scope: dict) -> str:
+    forwarded = [value.decode("latin-1") for name, value in scope.get("headers", ())
+                 if name.lower() == b"x-forwarded-for"]
+    return client_address(peer=(scope.get("client") or ("",))[0], forwarded_for=forwarded)
 
 
 def error_response(status: int, message: str, code: str = "BAD_REQUEST") -> JsonResponse:
@@ -80,7 +87,8 @@ class GraphQLView(AsyncGraphQLView):
             return error_response(error.status_code, error.reason)
         # The answer depends on who asks and which media type they accept:
         # caches (browsers, CDNs on GET queries) must key on both.
-        patch_vary_headers(response, ("Accept", "Authorization"))
+        # (and on whether the cost was asked for).
+        patch_vary_headers(response, ("Accept", "Authorization", COST_HEADER))
         return self._negotiate(request, response)
 
     @staticmethod
@@ -158,7 +166,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
 
     async def get_context(self, request, response) -> Context:
         return Context(request=request, response=response,
-                       client_ip=(request.scope.get("client") or ("",))[0])
+                       client_ip=_websocket_client_ip(request.scope))
 
     async def on_ws_connect(self, context: Context):
         params = context.connection_params or {}

@@ -11,6 +11,7 @@ from strawberry_django.optimizer import optimize
 from strawberry_django.resolvers import django_resolver
 
 from apps.accounts import models, selectors
+from schema.cost import list_size
 from schema.permissions import current_user
 
 
@@ -65,7 +66,7 @@ class User(relay.Node):
     date_joined: datetime
     default_shipping_address: Address | None
     addresses: list[Address] = strawberry_django.field(
-        description="The address book, oldest first."
+        description="The address book, oldest first.", directives=list_size(10)
     )
 
     resolve_node = visible_node_resolver(selectors.users_visible_to)

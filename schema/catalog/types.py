@@ -20,6 +20,7 @@ from strawberry import Info, relay
 from apps.accounts.permissions import Perm
 from apps.catalog import models, selectors
 from schema.catalog import dataloaders
+from schema.cost import list_size
 from schema.inventory.types import VariantStock
 from schema.money import Money
 from schema.pagination import CountableConnection
@@ -65,7 +66,10 @@ class Rating:
     count: int
     product_id: strawberry.Private[int]
 
-    @strawberry.field(description="How many visible reviews gave each number of stars, 1 to 5.")
+    @strawberry.field(
+        description="How many visible reviews gave each number of stars, 1 to 5.",
+        directives=list_size(5),
+    )
     async def distribution(self, info: Info) -> list[RatingCount]:
         # Only a product page asks for it, so it is loaded on demand.
         summary = await info.context.loader(dataloaders.product_rating).load(self.product_id)
@@ -104,11 +108,13 @@ class Category(relay.Node):
         parent_path = root.path[: -models.Category.steplen]
         return await info.context.loader(dataloaders.category_by_path).load(parent_path)
 
-    @strawberry_django.field(only=["path"], description="Subcategories, in menu order.")
+    @strawberry_django.field(only=["path"], description="Subcategories, in menu order.",
+                             directives=list_size(10))
     async def children(self, root: models.Category, info: Info) -> list[Category]:
         return list(await info.context.loader(dataloaders.category_children).load(root.path))
 
-    @strawberry_django.field(only=["path"], description="From the root down to the parent.")
+    @strawberry_django.field(only=["path"], description="From the root down to the parent.",
+                             directives=list_size(10))
     async def ancestors(self, root: models.Category, info: Info) -> list[Category]:
         return list(await info.context.loader(dataloaders.category_ancestors).load(root.path))
 
@@ -182,7 +188,7 @@ class ProductVariant(relay.Node):
     def compare_at_price(self, root: models.ProductVariant) -> Money | None:
         return Money.of(root.compare_at_price)
 
-    @strawberry_django.field(only=["options"])
+    @strawberry_django.field(only=["options"], directives=list_size(5))
     @async_safe
     def options(self, root: models.ProductVariant) -> list[VariantOption]:
         return [
@@ -198,6 +204,7 @@ class ProductVariant(relay.Node):
     stocks: list[VariantStock] = strawberry_django.field(
         permission_classes=[HasPerm(Perm.MANAGE_PRODUCTS)],
         description="Stock per warehouse, the default one first. Catalog managers only.",
+        directives=list_size(5),
     )
 
 
@@ -232,15 +239,15 @@ class Product(relay.Node):
     created_at: datetime
     updated_at: datetime
     category: Category | None
-    media: list[ProductMedia]
-    variants: list[ProductVariant]
+    media: list[ProductMedia] = strawberry_django.field(directives=list_size(10))
+    variants: list[ProductVariant] = strawberry_django.field(directives=list_size(20))
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         # Every way to a Product (lists, `product`, `node`) sees the same products.
         return selectors.products_visible_to(user=current_user(info), queryset=queryset)
 
-    @strawberry_django.field(only=["attributes"])
+    @strawberry_django.field(only=["attributes"], directives=list_size(10))
     @async_safe
     def attributes(self, root: models.Product) -> list[ProductAttribute]:
         return attributes_of(root.attributes)

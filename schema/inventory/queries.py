@@ -11,6 +11,7 @@ from apps.core.errors import ServiceError
 from apps.inventory import models, selectors
 from schema.catalog.filters import decode_id
 from schema.catalog.types import ProductVariant
+from schema.cost import list_size
 from schema.errors import bad_user_input
 from schema.inventory.types import StockMovement, StockMovementKind, Warehouse
 from schema.pagination import CountableConnection
@@ -28,7 +29,8 @@ class InventoryQuery:
         require_perm(info, Perm.MANAGE_PRODUCTS)
         return selectors.low_stock_variants()
 
-    @strawberry_django.field(description="Where stock is kept, the default first. Staff only.")
+    @strawberry_django.field(description="Where stock is kept, the default first. Staff only.",
+                             directives=list_size(5))
     def warehouses(self, info: Info) -> list[Warehouse]:
         require_perm(info, Perm.MANAGE_PRODUCTS)
         return models.Warehouse.objects.all()
