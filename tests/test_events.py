@@ -238,3 +238,17 @@ def test_beat_retries_unsent_events_every_retry_delay():
     cleanup = settings.CELERY_BEAT_SCHEDULE["delete-sent-events"]
     assert cleanup == {"task": core_tasks.delete_sent_events.name,
                        "schedule": timedelta(hours=24)}
+
+
+def test_the_admin_lists_the_outbox_and_dispatches_what_is_stuck(
+    db, admin_client, django_capture_on_commit_callbacks
+):
+    broker["down"] = True
+    with django_capture_on_commit_callbacks(execute=True):
+        (event_id,) = events.publish(Pinged(n=9))
+    assert admin_client.get("/admin/core/outboxevent/?sent=no").status_code == 200
+    assert admin_client.get(f"/admin/core/outboxevent/{event_id}/change/").status_code == 200
+    broker["down"] = False
+    response = admin_client.post("/admin/core/outboxevent/", {
+        "action": "dispatch_now", "_selected_action": [str(event_id)]})
+    assert response.status_code == 302 and unsent() == [] and acted == [9]

@@ -207,6 +207,7 @@ def test_the_admin_restore_action_restores_through_the_service(db, admin_client,
     assert (state_in_db(deleted), state_in_db(live)) == (P, D)
     assert list(ProductEvent.objects.values_list("product", "kind", "actor")) == [
         (deleted.pk, "restored", admin_user.pk)]
+    assert admin_client.get("/admin/catalog/productevent/").status_code == 200
 
 
 # --- Concurrency: the conditional UPDATE ---------------------------------------------------

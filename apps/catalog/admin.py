@@ -8,8 +8,16 @@ from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from apps.catalog import services
-from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
+from apps.catalog.models import (
+    Category,
+    Product,
+    ProductEvent,
+    ProductMedia,
+    ProductVariant,
+    Review,
+)
 from apps.catalog.search import refresh_search_vector
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import ServiceError
 
 
@@ -120,6 +128,16 @@ class ProductAdmin(admin.ModelAdmin):
                 continue  # restored by someone else meanwhile
             count += 1
         self.message_user(request, f"Restored {count} product(s).", messages.SUCCESS)
+
+
+@admin.register(ProductEvent)
+class ProductEventAdmin(ReadOnlyAdmin):
+    """The history the moves write (apps.catalog.services.lifecycle)."""
+
+    list_display = ("product", "kind", "actor", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("product__name", "product__slug", "actor__email")
+    list_select_related = ("product", "actor")
 
 
 @admin.register(ProductVariant)
