@@ -251,3 +251,29 @@ def test_a_delete_racing_a_publish_leaves_one_consistent_history(
     assert kinds in (["deleted"], ["published", "deleted"])
     assert state_in_db(item) == (DP if kinds[0] == "published" else DD)
     assert OutboxEvent.objects.count() == len(kinds)
+
+
+# --- Through the API: the same moves, with the caller as actor ---------------------------
+
+UPDATE = """mutation($id: ID!, $input: ProductUpdateInput!) {
+  productUpdate(id: $id, input: $input) { product { isPublished publishedAt }
+                                          errors { field code } } }"""
+
+
+def test_the_api_moves_record_who_made_them(db, staff, staff_client):
+    from tests.test_catalog_admin_extra import DELETE, RESTORE, gid
+
+    item = product_in(D)
+    node = gid("Product", item.pk)
+    published = staff_client.execute(UPDATE, {"id": node, "input": {"isPublished": True}})
+    assert published["productUpdate"]["product"]["isPublished"] is True
+    assert published["productUpdate"]["product"]["publishedAt"] is not None
+    assert staff_client.execute(DELETE, {"id": node})["productDelete"]["errors"] == []
+    again = staff_client.execute(DELETE, {"id": node})["productDelete"]["errors"]
+    assert again == [{"code": "NOT_FOUND"}]
+    assert staff_client.execute(RESTORE, {"id": node})["productRestore"]["errors"] == []
+    assert list(ProductEvent.objects.order_by("id").values_list("kind", "actor")) == [
+        ("published", staff.pk), ("deleted", staff.pk), ("restored", staff.pk)]
+    assert list(OutboxEvent.objects.order_by("created_at", "type").values_list(
+        "type", flat=True)) == ["ProductPublished", "ProductDeleted", "ProductRestored"]
+    assert state_in_db(item) == P

@@ -175,6 +175,8 @@ def publish(*events: Event) -> list[uuid.UUID]:
     """Write the events to the outbox in the caller's transaction (or a
     transaction of their own) and dispatch them once it commits. Returns
     their ids."""
+    if not events:
+        return []
     now = timezone.now()
     rows = [
         OutboxEvent(id=uuid.uuid4(), type=type(event).__name__,

@@ -51,8 +51,8 @@ def _record(
     *, stock: Stock, kind: str, quantity_delta: int = 0, allocated_delta: int = 0,
     actor=None, reason: str = "", reference: str = "",
 ) -> None:
-    """Apply a change to a locked stock row, log it, and raise the low-stock
-    alert when it takes the variant's availability down to its threshold."""
+    """Apply a change to a locked stock row, log it, and publish StockFellLow
+    when it takes the variant's availability down to its threshold."""
     variant = stock.variant
     if stock.quantity + quantity_delta < stock.quantity_allocated + allocated_delta:
         raise ServiceError(
