@@ -17,6 +17,7 @@ from apps.core import events
 from apps.core import tasks as core_tasks
 from apps.core.models import HandledEvent, OutboxEvent
 from tests.conftest import make_user
+from tests.test_inventory import keeps_default_warehouse  # noqa: F401 - a fixture
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,8 +204,9 @@ def test_an_event_of_an_unknown_type_stays_unsent_with_the_reason(db):
     assert row.sent_at is None and "unknown event" in row.last_error
 
 
-@pytest.mark.django_db(transaction=True)
-def test_publish_outside_a_transaction_commits_and_dispatches_at_once():
+def test_publish_outside_a_transaction_commits_and_dispatches_at_once(
+    keeps_default_warehouse, transactional_db  # noqa: F811
+):
     assert transaction.get_autocommit()
     (event_id,) = events.publish(Pinged(n=5))
     assert acted == [5]
@@ -248,3 +250,40 @@ def test_the_admin_lists_the_outbox_and_dispatches_what_is_stuck(
     response = admin_client.post("/admin/core/outboxevent/", {
         "action": "dispatch_now", "_selected_action": [str(event_id)]})
     assert response.status_code == 302 and unsent() == [] and acted == [9]
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery as in production (not eager), with a broker no one listens on;
+    the connection pools are dropped before and after, so no test shares them."""
+    from commerce.celery import app
+
+    def fresh_pools():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = app.conf.task_always_eager, app.conf.broker_url
+    fresh_pools()
+    app.conf.task_always_eager, app.conf.broker_url = False, "redis://127.0.0.1:1/0"
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+    fresh_pools()
+
+
+def test_with_the_broker_really_down_a_sign_up_succeeds_and_its_email_waits(
+    db, client, django_capture_on_commit_callbacks, time_machine, dead_broker
+):
+    from commerce.celery import app
+    from tests.test_accounts import register
+
+    time_machine.move_to(timezone.now(), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        payload = register(client, email="outage@example.com")
+    assert payload["errors"] == []
+    (row,) = unsent()
+    assert "Connection refused" in row.last_error and mail.outbox == []
+
+    app.conf.task_always_eager = True  # the broker is back
+    time_machine.shift(settings.EVENTS_RETRY_AFTER)
+    assert events.dispatch_pending() == 1
+    assert [m.to for m in mail.outbox] == [["outage@example.com"]]
