@@ -80,7 +80,9 @@ def _move(
     allowed = Q()
     for state in TRANSITIONS[move]:
         allowed |= _IN_STATE[state]
-    with transaction.atomic():
+    # No savepoint of its own: a refusal writes nothing, and an error rolls
+    # the caller's transaction back anyway.
+    with transaction.atomic(savepoint=False):
         moved = list(
             Product.objects.select_for_update().filter(allowed, pk__in=list(product_ids))
             .order_by("pk").values_list("pk", flat=True)
