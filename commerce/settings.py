@@ -145,9 +145,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = env("TIME_ZONE", "UTC")
+# An event still unsent this long after it was published (its handler failed,
+# e.g. the broker was down) is dispatched again; sent ones are kept a while.
+EVENTS_RETRY_AFTER = timedelta(seconds=env_int("EVENTS_RETRY_AFTER", 60))
+EVENTS_KEEP_SENT = timedelta(days=env_int("EVENTS_KEEP_SENT_DAYS", 7))
 CELERY_BEAT_SCHEDULE: dict = {
     "delete-expired-refresh-tokens": {
         "task": "apps.accounts.tasks.delete_expired_refresh_tokens",
+        "schedule": timedelta(hours=24),
+    },
+    "dispatch-pending-events": {
+        "task": "apps.core.tasks.dispatch_pending_events",
+        "schedule": EVENTS_RETRY_AFTER,
+    },
+    "delete-sent-events": {
+        "task": "apps.core.tasks.delete_sent_events",
         "schedule": timedelta(hours=24),
     },
 }

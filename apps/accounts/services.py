@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import events
 from apps.core.errors import ErrorCode, FieldError, NotFound, ServiceError
 
-from . import tasks, throttling, tokens
+from . import throttling, tokens
 from .jwt import encode_access_token
 from .models import Address, RefreshToken, User
 
@@ -96,10 +97,7 @@ def account_register(
             user.save()
     except IntegrityError as error:
         raise taken from error
-    # robust: a broker hiccup must not turn a committed sign-up into an error.
-    transaction.on_commit(
-        lambda: tasks.send_account_confirmation_email.delay(user.pk), robust=True
-    )
+    events.publish(events.AccountRegistered(user_id=user.pk))
     return user
 
 
@@ -355,7 +353,7 @@ def password_reset_request(*, email: str) -> None:
     whether it does; the email is sent after commit, by Celery."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None and throttling.may_send_password_reset(email=user.email):
-        transaction.on_commit(lambda: tasks.send_password_reset_email.delay(user.pk), robust=True)
+        events.publish(events.PasswordResetRequested(user_id=user.pk))
 
 
 def password_reset(*, token: str, new_password: str) -> User:

@@ -4,13 +4,20 @@ what is safe: products are soft-deleted only (orders keep pointing at them),
 descriptions are sanitised, and the search document is refreshed."""
 
 from django.contrib import admin, messages
-from django.utils import timezone
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
 from apps.catalog import services
-from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
+from apps.catalog.models import (
+    Category,
+    Product,
+    ProductEvent,
+    ProductMedia,
+    ProductVariant,
+    Review,
+)
 from apps.catalog.search import refresh_search_vector
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import ServiceError
 
 
@@ -90,9 +97,17 @@ class ProductAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.description = services.sanitize_description(obj.description)
-        if obj.is_published and obj.published_at is None:
-            obj.published_at = timezone.now()
+        publish = obj.is_published
+        moving = "is_published" in form.changed_data
+        if moving:  # saved as it was; the move below changes it and stamps it
+            obj.is_published = not publish
         super().save_model(request, obj, form, change)
+        if moving:
+            move = services.product_publish if publish else services.product_unpublish
+            try:
+                move(actor=request.user, product=obj)
+            except ServiceError as error:
+                self.message_user(request, f"{obj}: {error}", messages.ERROR)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -105,8 +120,24 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Restore selected deleted products", permissions=["change"])
     def restore(self, request, queryset):
-        count = queryset.filter(deleted_at__isnull=False).update(deleted_at=None)
+        count = 0
+        for product in queryset.filter(deleted_at__isnull=False):
+            try:
+                services.product_restore(actor=request.user, product=product)
+            except ServiceError:
+                continue  # restored by someone else meanwhile
+            count += 1
         self.message_user(request, f"Restored {count} product(s).", messages.SUCCESS)
+
+
+@admin.register(ProductEvent)
+class ProductEventAdmin(ReadOnlyAdmin):
+    """The history the moves write (apps.catalog.services.lifecycle)."""
+
+    list_display = ("product", "kind", "actor", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("product__name", "product__slug", "actor__email")
+    list_select_related = ("product", "actor")
 
 
 @admin.register(ProductVariant)

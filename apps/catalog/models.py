@@ -3,6 +3,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 
@@ -144,3 +145,30 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.product_id} by {self.user_id}"
+
+
+class ProductEvent(models.Model):
+    """A move of a product's life (apps.catalog.transitions): who published,
+    unpublished, deleted or restored it, and when. Written by the move itself,
+    in its transaction."""
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished"
+        DELETED = "deleted", "Deleted"
+        RESTORED = "restored", "Restored"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="product_event_by_time")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.kind}"

@@ -3,6 +3,7 @@ through stockAdjust and orders, each change a logged movement."""
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 
@@ -10,17 +11,6 @@ from apps.inventory.models import Stock, StockMovement, Warehouse
 class WarehouseAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "is_default")
     prepopulated_fields = {"slug": ("name",)}
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Stock)

@@ -11,6 +11,7 @@ than is available: in both cases there is not enough stock to do it.
 from django.db import IntegrityError, transaction
 
 from apps.catalog.models import ProductVariant
+from apps.core import events
 from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory.models import Stock, StockMovement, Warehouse
 from apps.inventory.selectors import variant_quantity_available
@@ -50,8 +51,8 @@ def _record(
     *, stock: Stock, kind: str, quantity_delta: int = 0, allocated_delta: int = 0,
     actor=None, reason: str = "", reference: str = "",
 ) -> None:
-    """Apply a change to a locked stock row, log it, and raise the low-stock
-    alert when it takes the variant's availability down to its threshold."""
+    """Apply a change to a locked stock row, log it, and publish StockFellLow
+    when it takes the variant's availability down to its threshold."""
     variant = stock.variant
     if stock.quantity + quantity_delta < stock.quantity_allocated + allocated_delta:
         raise ServiceError(
@@ -79,10 +80,7 @@ def _record(
     after = before + quantity_delta - allocated_delta
     threshold = variant.low_stock_threshold
     if before > threshold >= after:
-        from apps.inventory.tasks import send_low_stock_alert
-
-        variant_id = variant.pk
-        transaction.on_commit(lambda: send_low_stock_alert.delay(variant_id))
+        events.publish(events.StockFellLow(variant_id=variant.pk))
 
 
 @transaction.atomic

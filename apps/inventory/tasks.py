@@ -9,6 +9,7 @@ from django.db.models import Q
 from apps.accounts.models import User
 from apps.accounts.permissions import Perm
 from apps.catalog.models import ProductVariant
+from apps.core.events import once_per_event
 from apps.inventory.selectors import variant_quantity_available
 
 
@@ -25,8 +26,10 @@ def staff_who_manage_products():
 
 
 @shared_task
-def send_low_stock_alert(variant_id: int) -> int:
-    """Email each catalog manager that a variant has run low.
+@once_per_event
+def send_low_stock_alert(event_id: str, variant_id: int) -> int:
+    """Email each catalog manager that a variant has run low (a StockFellLow
+    event, apps.inventory.handlers).
 
     Runs after the change committed; by then it may have been restocked, so it
     checks again and stays quiet when the variant is no longer low. Returns how

@@ -12,7 +12,14 @@ from apps.catalog.services.categories import (
     category_update,
 )
 from apps.catalog.services.checks import sanitize_description
-from apps.catalog.services.lifecycle import product_delete, product_restore, products_bulk_delete
+from apps.catalog.services.lifecycle import (
+    product_delete,
+    product_publish,
+    product_restore,
+    product_transition,
+    product_unpublish,
+    products_bulk_delete,
+)
 from apps.catalog.services.media import media_create, media_delete, media_update
 from apps.catalog.services.products import product_create, product_update
 from apps.catalog.services.variants import variant_create, variant_update
@@ -27,7 +34,10 @@ __all__ = [
     "media_update",
     "product_create",
     "product_delete",
+    "product_publish",
     "product_restore",
+    "product_transition",
+    "product_unpublish",
     "product_update",
     "products_bulk_delete",
     "sanitize_description",

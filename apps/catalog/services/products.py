@@ -19,16 +19,13 @@ from apps.catalog.services.checks import (
     sanitize_description,
     unique_slug,
 )
+from apps.catalog.services.lifecycle import product_transition, record_moves
 from apps.catalog.services.variants import clean_variant, variant_insert
+from apps.catalog.transitions import Move
 from apps.core.errors import ErrorCode
 
 PRODUCT_FIELDS = {"name", "slug", "description", "category", "is_published", "seo_title",
                   "seo_description", "attributes"}
-
-
-def stamp_published(product: Product) -> None:
-    if product.is_published and product.published_at is None:
-        product.published_at = timezone.now()
 
 
 def product_create(
@@ -65,8 +62,12 @@ def product_create(
     problems.raise_any()
     with catalog_write():
         product = Product(**fields)
-        stamp_published(product)
+        if product.is_published:
+            product.published_at = timezone.now()
         product.save()
+        if product.is_published:
+            record_moves(actor=actor, move=Move.PUBLISH, product_ids=[product.pk],
+                         at=product.published_at)
         for sort_order, clean in enumerate(cleaned_variants):
             variant_insert(actor=actor, product=product, clean=clean, sort_order=sort_order)
         refresh_search_vector(product_ids=[product.pk])
@@ -74,8 +75,9 @@ def product_create(
 
 
 def product_update(*, actor, product: Product, **fields: Any) -> Product:
-    """Change any of a product's own fields (not its variants). Publishing it
-    for the first time stamps published_at; unpublishing keeps the stamp."""
+    """Change any of a product's own fields (not its variants). A change of
+    is_published is the move product_publish or product_unpublish makes; the
+    state columns are written by those moves only."""
     reject_unknown(fields, PRODUCT_FIELDS)
     ensure_live(product)
     problems = Problems()
@@ -87,16 +89,17 @@ def product_update(*, actor, product: Product, **fields: Any) -> Product:
         product.description = sanitize_description(fields["description"])
     if "category" in fields:
         product.category = fields["category"]
-    if "is_published" in fields:
-        product.is_published = bool(fields["is_published"])
+    publish = bool(fields.pop("is_published", product.is_published))
     for field, limit in (("seo_title", 255), ("seo_description", 500)):
         if field in fields:
             setattr(product, field, clean_text(problems, field, fields[field], max_length=limit))
     if "attributes" in fields:
         product.attributes = clean_attributes(problems, fields["attributes"])
     problems.raise_any()
-    stamp_published(product)
     with catalog_write():
-        product.save()
+        product.save(update_fields=[*fields, "updated_at"])
+        if publish != product.is_published:
+            move = Move.PUBLISH if publish else Move.UNPUBLISH
+            product_transition(actor=actor, product=product, move=move)
         refresh_search_vector(product_ids=[product.pk])
     return product

@@ -1,0 +1,267 @@
+"""Events: what happened, told to whoever must act on it, through a
+transactional outbox so that no side effect is lost.
+
+A service that changes something calls `publish(SomethingHappened(...))`
+inside its transaction. `publish` writes the event to the outbox table in that
+same transaction: the event exists if and only if the change committed. After
+the commit a dispatcher hands it to each handler registered for its type and
+marks it sent. When a handler fails (the Celery broker is down, say) the event
+stays unsent and `dispatch_pending`, run by Celery beat every
+EVENTS_RETRY_AFTER, hands it over again. So a handler may run more than once
+for one event; `once_per_event` makes the work it starts act once.
+
+Outside a transaction `publish` opens its own (the event is then the only
+write, as in a password-reset request), so publishing never needs the caller
+to remember `transaction.atomic`.
+
+Events are small frozen dataclasses of ids and plain values, never model
+instances: a handler reads the current state when it runs, which may be much
+later and in another process.
+"""
+
+import dataclasses
+import functools
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.models import HandledEvent, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """Something that happened. Subclasses are frozen dataclasses whose fields
+    JSON holds as they are (ints, strings, booleans, None); the class name is
+    the event's type in the outbox, so renaming one is a data migration."""
+
+    types: ClassVar[dict[str, type["Event"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = Event.types.setdefault(cls.__name__, cls)
+        if known is not cls:
+            raise TypeError(f"Two events are named {cls.__name__}.")
+
+
+# --- Accounts ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountRegistered(Event):
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PasswordResetRequested(Event):
+    user_id: int
+
+
+# --- Inventory ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StockFellLow(Event):
+    """A change took the variant's availability down to its threshold."""
+
+    variant_id: int
+
+
+# --- Catalog: the moves of apps.catalog.transitions -------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductMoved(Event):
+    """The shape of the four below; handlers register for those, one by one."""
+
+    product_id: int
+    actor_id: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductPublished(ProductMoved):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductUnpublished(ProductMoved):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductDeleted(ProductMoved):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductRestored(ProductMoved):
+    pass
+
+
+# --- Handlers ------------------------------------------------------------------------
+
+H = TypeVar("H", bound=Callable[[uuid.UUID, Any], None])
+
+_handlers: defaultdict[type[Event], dict[str, Callable[[uuid.UUID, Any], None]]] = (
+    defaultdict(dict)
+)
+
+
+def handler(event_type: type[Event]) -> Callable[[H], H]:
+    """Register the decorated function as a handler of `event_type`.
+
+    Handlers live in each app's `handlers.py`, imported when Django starts
+    (apps.core.apps). A handler is called with the event's id and the event
+    after the publishing transaction commits, and again on a retry if any
+    handler of the event failed: it must be quick (enqueue a Celery task with
+    the event id) and harmless to repeat.
+    """
+
+    def register(function: H) -> H:
+        _handlers[event_type][f"{function.__module__}.{function.__qualname__}"] = function
+        return function
+
+    return register
+
+
+def handlers_of(event_type: type[Event]) -> list[str]:
+    return list(_handlers.get(event_type, {}))
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def once_per_event(
+    function: Callable[Concatenate[str, P], R],
+) -> Callable[Concatenate[str, P], R | None]:
+    """Make work started by a handler (a Celery task whose first argument is
+    the event id) act once per event, however often it is delivered.
+
+    The record that it ran is written in the same transaction as the work's
+    own writes: work that fails leaves no record and runs again on the retry;
+    a second delivery finds the record and returns None. A concurrent second
+    delivery waits on the record's unique index and then finds it.
+    """
+    key = f"{function.__module__}.{function.__qualname__}"
+
+    def run(event_id: str, /, *args: P.args, **kwargs: P.kwargs) -> R | None:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    HandledEvent.objects.create(event_id=event_id, handler=key)
+            except IntegrityError:
+                logger.info("%s already handled event %s.", key, event_id)
+                return None
+            return function(event_id, *args, **kwargs)
+
+    functools.update_wrapper(run, function)  # Celery names the task after it
+    return run
+
+
+# --- Publishing and dispatching ------------------------------------------------------------
+
+
+def publish(*events: Event) -> list[uuid.UUID]:
+    """Write the events to the outbox in the caller's transaction (or a
+    transaction of their own) and dispatch them once it commits. Returns
+    their ids."""
+    if not events:
+        return []
+    now = timezone.now()
+    rows = [
+        OutboxEvent(id=uuid.uuid4(), type=type(event).__name__,
+                    payload=dataclasses.asdict(event), created_at=now)
+        for event in events
+    ]
+    ids = [row.id for row in rows]
+    with transaction.atomic(savepoint=False):
+        OutboxEvent.objects.bulk_create(rows)
+        # robust: the change has committed; a failing dispatch must not turn
+        # it into an error. The event stays unsent and is retried.
+        transaction.on_commit(functools.partial(dispatch, ids), robust=True)
+    return ids
+
+
+def event_of(row: OutboxEvent) -> Event:
+    return Event.types[row.type](**row.payload)
+
+
+def _deliver(row: OutboxEvent) -> str:
+    """Call each handler of the row's event; what failed, or "" when none did."""
+    try:
+        event = event_of(row)
+    except (KeyError, TypeError) as error:
+        logger.error("Outbox event %s of unknown shape %s: %r", row.pk, row.type, error)
+        return f"unknown event: {error!r}"
+    failures = []
+    for name, function in _handlers.get(type(event), {}).items():
+        try:
+            # Its own transaction (or savepoint): a handler's database error
+            # must not break the caller's transaction for the handlers after it.
+            with transaction.atomic():
+                function(row.pk, event)
+        except Exception as error:  # noqa: BLE001 - any failure means "try again later"
+            logger.exception("Handler %s failed on event %s %s; it will be retried.",
+                             name, row.type, row.pk)
+            failures.append(f"{name}: {error!r}")
+    return "\n".join(failures)
+
+
+def dispatch(event_ids: Iterable[uuid.UUID]) -> int:
+    """Hand the unsent ones of these events to their handlers and mark sent
+    those every handler took; returns how many were sent."""
+    rows = list(OutboxEvent.objects.filter(pk__in=list(event_ids), sent_at__isnull=True))
+    sent = []
+    for row in rows:
+        failure = _deliver(row)
+        if failure:
+            OutboxEvent.objects.filter(pk=row.pk).update(
+                attempts=F("attempts") + 1, last_error=failure[:2000])
+        else:
+            sent.append(row.pk)
+    if sent:
+        OutboxEvent.objects.filter(pk__in=sent, sent_at__isnull=True).update(
+            sent_at=timezone.now(), attempts=F("attempts") + 1)
+    return len(sent)
+
+
+def dispatch_pending(*, batch: int = 500) -> int:
+    """Dispatch again what is still unsent EVENTS_RETRY_AFTER after it was
+    published (a failed handler, a process that died between commit and
+    dispatch), oldest first; returns how many were sent.
+
+    It stops at the first batch that does not go through completely: the
+    broker is most likely still down, and the next run tries again.
+    """
+    total = 0
+    while True:
+        due = timezone.now() - settings.EVENTS_RETRY_AFTER
+        ids = list(
+            OutboxEvent.objects.filter(sent_at__isnull=True, created_at__lte=due)
+            .order_by("created_at").values_list("pk", flat=True)[:batch]
+        )
+        sent = dispatch(ids)
+        total += sent
+        if len(ids) < batch or sent < len(ids):
+            return total
+
+
+def events_delete_sent(*, before: datetime | None = None) -> int:
+    """Forget events sent, and handler records made, more than
+    EVENTS_KEEP_SENT ago. By then no retry can deliver them again; the records
+    of an event still unsent stay, for its retries."""
+    before = before or timezone.now() - settings.EVENTS_KEEP_SENT
+    unsent = OutboxEvent.objects.filter(sent_at__isnull=True).values("pk")
+    HandledEvent.objects.filter(handled_at__lt=before).exclude(event_id__in=unsent).delete()
+    deleted, _ = OutboxEvent.objects.filter(sent_at__lt=before).delete()
+    return deleted
