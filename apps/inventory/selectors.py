@@ -13,20 +13,25 @@ from apps.core.errors import NotFound, ServiceError
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 
-def warehouses_visible_to(*, user, queryset: QuerySet[Warehouse] | None = None
-                          ) -> QuerySet[Warehouse]:
+def _catalog_managers_only(user, queryset: QuerySet) -> QuerySet:
+    return queryset if staff_has_perm(user, Perm.MANAGE_PRODUCTS) else queryset.none()
+
+
+def warehouses_visible_to(
+    *, user, queryset: QuerySet[Warehouse] | None = None
+) -> QuerySet[Warehouse]:
     """Where stock is kept is the shop's business: catalog managers see every
     warehouse; to anyone else none exist."""
-    queryset = Warehouse.objects.all() if queryset is None else queryset
-    return queryset if staff_has_perm(user, Perm.MANAGE_PRODUCTS) else queryset.none()
+    return _catalog_managers_only(user, Warehouse.objects.all() if queryset is None else queryset)
 
 
 def stock_movements_visible_to(
     *, user, queryset: QuerySet[StockMovement] | None = None
 ) -> QuerySet[StockMovement]:
     """The audit trail, like the warehouses: catalog managers only."""
-    queryset = StockMovement.objects.all() if queryset is None else queryset
-    return queryset if staff_has_perm(user, Perm.MANAGE_PRODUCTS) else queryset.none()
+    return _catalog_managers_only(
+        user, StockMovement.objects.all() if queryset is None else queryset
+    )
 
 
 def available_sum(prefix: str = "") -> Coalesce:
