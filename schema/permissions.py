@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from typing import Any, ClassVar
 
 from asgiref.sync import sync_to_async
@@ -129,9 +130,11 @@ class Public(Rule):
     def refuse(self, user: User | None) -> GraphQLError | None:
         return None
 
-    # Nothing to check: keep the resolver chain as if there were no extension.
-    def resolve(self, next_: Resolver, source: Any, info: Info, **kwargs: Any) -> Any:
-        return next_(source, info, **kwargs)
+    @cached_property
+    def has_resolver(self) -> bool:
+        # Nothing to check, so it stays out of the resolver chain: a public
+        # field resolves exactly as if it had no extension.
+        return False
 
 
 class SignedIn(Rule):
