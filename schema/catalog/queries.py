@@ -5,9 +5,8 @@ from collections.abc import Iterable
 
 import strawberry
 import strawberry_django
-from strawberry import Info
-
 from django.core.exceptions import PermissionDenied
+from strawberry import Info
 
 from apps.catalog import models, selectors
 from apps.core.errors import ServiceError
