@@ -6,6 +6,7 @@ FORBIDDEN (API.md, Errors).
 """
 
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -108,8 +109,11 @@ def bad_user_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
-def payload_mutation(**kwargs: Any):
-    """A mutation field whose refused writes come back as `Payload.errors`."""
+def payload_mutation(*, extensions: Sequence[FieldExtension] = (), **kwargs: Any):
+    """A mutation field whose refused writes come back as `Payload.errors`.
+    `extensions` go outside, so the field's rule (schema.permissions) runs first."""
     import strawberry_django
 
-    return strawberry_django.mutation(extensions=[UserErrorsExtension()], **kwargs)
+    return strawberry_django.mutation(
+        extensions=[UserErrorsExtension(), *extensions], **kwargs
+    )

@@ -13,12 +13,14 @@ from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
 from schema.extensions import schema_extensions
 from schema.inventory.schema import InventoryMutation, InventoryQuery
+from schema.permissions import Public
 
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, InventoryQuery):
     node: relay.Node | None = strawberry_django.node(
-        description="Any object that implements Node, by its global ID."
+        extensions=[Public()],
+        description="Any object that implements Node, by its global ID.",
     )
 
 

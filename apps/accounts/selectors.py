@@ -23,10 +23,6 @@ def anonymous() -> AnonymousUser:
     return AnonymousUser()
 
 
-def addresses_of(*, user: User) -> QuerySet[Address]:
-    return Address.objects.filter(user=user)
-
-
 def user_as_queryset(*, user: User) -> QuerySet[User]:
     """The user as a one-row queryset, for the optimizer to add what a query reads."""
     return User.objects.filter(pk=user.pk)
@@ -36,19 +32,19 @@ def _manages_customers(viewer) -> bool:
     return staff_has_perm(viewer, Perm.MANAGE_CUSTOMERS)
 
 
-def users_visible_to(*, viewer) -> QuerySet[User]:
+def users_visible_to(*, viewer, queryset: QuerySet[User] | None = None) -> QuerySet[User]:
     """A customer sees only themself; staff managing customers see everyone."""
-    if _manages_customers(viewer):
-        return User.objects.all()
+    queryset = User.objects.all() if queryset is None else queryset
     if viewer is None or not viewer.is_authenticated:
-        return User.objects.none()
-    return User.objects.filter(pk=viewer.pk)
+        return queryset.none()
+    return queryset if _manages_customers(viewer) else queryset.filter(pk=viewer.pk)
 
 
-def addresses_visible_to(*, viewer) -> QuerySet[Address]:
+def addresses_visible_to(
+    *, viewer, queryset: QuerySet[Address] | None = None
+) -> QuerySet[Address]:
     """Address book entries: one's own; staff managing customers see all."""
-    if _manages_customers(viewer):
-        return Address.objects.all()
+    queryset = Address.objects.all() if queryset is None else queryset
     if viewer is None or not viewer.is_authenticated:
-        return Address.objects.none()
-    return addresses_of(user=viewer)
+        return queryset.none()
+    return queryset if _manages_customers(viewer) else queryset.filter(user=viewer)

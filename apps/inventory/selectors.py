@@ -7,9 +7,31 @@ from datetime import UTC, datetime
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from apps.accounts.permissions import Perm, staff_has_perm
 from apps.catalog.models import ProductVariant
 from apps.core.errors import NotFound, ServiceError
 from apps.inventory.models import Stock, StockMovement, Warehouse
+
+
+def _catalog_managers_only(user, queryset: QuerySet) -> QuerySet:
+    return queryset if staff_has_perm(user, Perm.MANAGE_PRODUCTS) else queryset.none()
+
+
+def warehouses_visible_to(
+    *, user, queryset: QuerySet[Warehouse] | None = None
+) -> QuerySet[Warehouse]:
+    """Where stock is kept is the shop's business: catalog managers see every
+    warehouse; to anyone else none exist."""
+    return _catalog_managers_only(user, Warehouse.objects.all() if queryset is None else queryset)
+
+
+def stock_movements_visible_to(
+    *, user, queryset: QuerySet[StockMovement] | None = None
+) -> QuerySet[StockMovement]:
+    """The audit trail, like the warehouses: catalog managers only."""
+    return _catalog_managers_only(
+        user, StockMovement.objects.all() if queryset is None else queryset
+    )
 
 
 def available_sum(prefix: str = "") -> Coalesce:

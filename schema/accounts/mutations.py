@@ -9,7 +9,7 @@ from apps.accounts.jwt import InvalidAccessToken
 from apps.core.errors import ErrorCode, ServiceError
 from schema.errors import Payload, payload_mutation
 from schema.ids import pk_from_global_id
-from schema.permissions import IsAuthenticated, require_user
+from schema.permissions import Public, SignedIn, signed_in_user
 
 from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
 from .types import Address, User
@@ -102,13 +102,12 @@ def _given(value: str | None) -> str | None:
     return None if value is strawberry.UNSET else value
 
 
-def _signed_in_mutation(**kwargs):
-    return payload_mutation(permission_classes=[IsAuthenticated], **kwargs)
-
-
 @strawberry.type
 class AccountMutation:
-    @payload_mutation(description="Sign up. A confirmation link is emailed.")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Sign up. A confirmation link is emailed.",
+    )
     def account_register(self, input: AccountRegisterInput) -> AccountRegisterPayload:
         user = services.account_register(
             email=input.email,
@@ -118,25 +117,37 @@ class AccountMutation:
         )
         return AccountRegisterPayload(user=user)
 
-    @payload_mutation(description="Confirm the email address with the emailed token.")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Confirm the email address with the emailed token.",
+    )
     def account_confirm(self, token: str) -> AccountConfirmPayload:
         return AccountConfirmPayload(user=services.account_confirm(token=token))
 
-    @payload_mutation(description="Sign in: an access token and a refresh token.")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Sign in: an access token and a refresh token.",
+    )
     def token_auth(self, info: Info, email: str, password: str) -> TokenAuthPayload:
         issued = services.token_auth(email=email, password=password, ip=info.context.client_ip)
         return TokenAuthPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )
 
-    @payload_mutation(description="Trade a refresh token for new tokens (rotation).")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Trade a refresh token for new tokens (rotation).",
+    )
     def refresh_token(self, refresh_token: str) -> RefreshTokenPayload:
         issued = services.refresh_token_rotate(refresh_token=refresh_token)
         return RefreshTokenPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )
 
-    @payload_mutation(description="Whether an access token is valid, and whose it is.")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Whether an access token is valid, and whose it is.",
+    )
     def verify_token(self, token: str) -> VerifyTokenPayload:
         """An invalid, expired or deactivated user's token answers isValid false
         with one INVALID_TOKEN error on `token`, so a client can treat it like any
@@ -147,21 +158,25 @@ class AccountMutation:
             raise ServiceError(str(error), code=ErrorCode.INVALID_TOKEN, field="token") from None
         return VerifyTokenPayload(is_valid=True, user=user)
 
-    @payload_mutation(description="Sign out: revoke a refresh token and its rotations.")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Sign out: revoke a refresh token and its rotations.",
+    )
     def revoke_token(self, refresh_token: str) -> RevokeTokenPayload:
         services.refresh_token_revoke(refresh_token=refresh_token)
         return RevokeTokenPayload(revoked=True)
 
-    @_signed_in_mutation()
+    @payload_mutation(extensions=[SignedIn()])
     def account_update(self, info: Info, input: AccountUpdateInput) -> AccountUpdatePayload:
         user = services.account_update(
-            user=require_user(info),
+            user=signed_in_user(info),
             first_name=_given(input.first_name),
             last_name=_given(input.last_name),
         )
         return AccountUpdatePayload(user=user)
 
-    @_signed_in_mutation(
+    @payload_mutation(
+        extensions=[SignedIn()],
         description=(
             "Add to the address book. setDefault true makes it the default shipping "
             "address; left out, it becomes the default only if there is none yet "
@@ -171,46 +186,58 @@ class AccountMutation:
     def address_create(
         self, info: Info, input: AddressInput, set_default: bool | None = None
     ) -> AddressCreatePayload:
-        user = require_user(info)
+        user = signed_in_user(info)
         address = services.address_create(
             user=user, data=input.as_data(), set_default=set_default
         )
         return AddressCreatePayload(address=address, user=user)
 
-    @_signed_in_mutation(description="Change one's own address; setDefault true makes it the default.")
+    @payload_mutation(
+        extensions=[SignedIn()],
+        description="Change one's own address; setDefault true makes it the default.",
+    )
     def address_update(
         self, info: Info, id: strawberry.ID, input: AddressInput, set_default: bool = False
     ) -> AddressUpdatePayload:
-        user = require_user(info)
+        user = signed_in_user(info)
         address = services.address_update(
             user=user, address_id=address_pk(id), data=input.as_data(), set_default=set_default
         )
         return AddressUpdatePayload(address=address, user=user)
 
-    @_signed_in_mutation()
+    @payload_mutation(extensions=[SignedIn()])
     def address_delete(self, info: Info, id: strawberry.ID) -> AddressDeletePayload:
-        user = require_user(info)
+        user = signed_in_user(info)
         services.address_delete(user=user, address_id=address_pk(id))
         return AddressDeletePayload(user=user)
 
-    @_signed_in_mutation(description="Change the password; every refresh token is revoked.")
+    @payload_mutation(
+        extensions=[SignedIn()],
+        description="Change the password; every refresh token is revoked.",
+    )
     def password_change(
         self, info: Info, old_password: str, new_password: str
     ) -> PasswordChangePayload:
         user = services.password_change(
-            user=require_user(info), old_password=old_password, new_password=new_password,
+            user=signed_in_user(info), old_password=old_password, new_password=new_password,
             ip=info.context.client_ip,
         )
         return PasswordChangePayload(user=user)
 
     @payload_mutation(
-        description="Email a password-reset link. The answer is the same whether or not the account exists."
+        extensions=[Public()],
+        description="Email a password-reset link. The answer is the same whether or not "
+        "the account exists.",
     )
     def password_reset_request(self, email: str) -> PasswordResetRequestPayload:
         services.password_reset_request(email=email)
         return PasswordResetRequestPayload()
 
-    @payload_mutation(description="Set a new password with the emailed token; every refresh token is revoked.")
+    @payload_mutation(
+        extensions=[Public()],
+        description="Set a new password with the emailed token; every refresh token is "
+        "revoked.",
+    )
     def password_reset(self, token: str, new_password: str) -> PasswordResetPayload:
         services.password_reset(token=token, new_password=new_password)
         return PasswordResetPayload()

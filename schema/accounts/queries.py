@@ -3,14 +3,16 @@ import strawberry_django
 from strawberry import Info
 
 from apps.accounts import selectors
-from schema.permissions import current_user
+from schema.permissions import Public, current_user
 
 from .types import User
 
 
 @strawberry.type
 class AccountQuery:
-    @strawberry_django.field(description="The signed-in user; null when anonymous.")
+    @strawberry_django.field(
+        extensions=[Public()], description="The signed-in user; null when anonymous."
+    )
     def me(self, info: Info) -> User | None:
         viewer = current_user(info)
         if viewer is None:

@@ -6,35 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import strawberry_django
+from django.db.models import QuerySet
 from strawberry import Info, relay
-from strawberry_django.optimizer import optimize
-from strawberry_django.resolvers import django_resolver
 
 from apps.accounts import models, selectors
 from schema.cost import list_size
 from schema.permissions import current_user
-
-
-def visible_node_resolver(visible_to):
-    """A `resolve_node` for `node(id:)` that finds only what `visible_to(viewer=)`
-    lets the caller see: someone else's object reads exactly as one that does
-    not exist. (Nested fields are guarded by the object they hang from.)"""
-
-    def resolve_node(cls, node_id: Any, *, info: Info, required: bool = False):
-        def resolve():
-            queryset = visible_to(viewer=current_user(info))
-            try:
-                pk = int(getattr(node_id, "node_id", node_id))
-            except (TypeError, ValueError):
-                pk = None
-            found = optimize(queryset.filter(pk=pk), info).first() if pk is not None else None
-            if found is None and required:
-                raise queryset.model.DoesNotExist(f"{queryset.model.__name__} not found.")
-            return found
-
-        return django_resolver(resolve)()
-
-    return classmethod(resolve_node)
 
 
 @strawberry_django.type(models.Address, name="Address")
@@ -51,7 +28,15 @@ class Address(relay.Node):
     country: str = strawberry_django.field(description="ISO 3166-1 alpha-2 code.")
     phone: str
 
-    resolve_node = visible_node_resolver(selectors.addresses_visible_to)
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        return selectors.addresses_visible_to(viewer=current_user(info), queryset=queryset)
+
+
+def default_shipping_address(root: models.User) -> Address | None:
+    # Joined, not filtered through Address.get_queryset (which would make it a
+    # query of its own): whoever sees the user sees this address.
+    return root.default_shipping_address
 
 
 @strawberry_django.type(models.User, name="User")
@@ -64,10 +49,14 @@ class User(relay.Node):
     is_active: bool
     is_email_verified: bool
     date_joined: datetime
-    default_shipping_address: Address | None
+    default_shipping_address: Address | None = strawberry_django.field(
+        resolver=default_shipping_address, select_related=["default_shipping_address"]
+    )
     addresses: list[Address] = strawberry_django.field(
         description="The address book, oldest first.", directives=list_size(10)
     )
 
-    resolve_node = visible_node_resolver(selectors.users_visible_to)
+    @classmethod
+    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
+        return selectors.users_visible_to(viewer=current_user(info), queryset=queryset)
 

@@ -1,5 +1,6 @@
-"""Admin catalog mutations. Each needs a staff user with MANAGE_PRODUCTS; a
-refused write comes back as payload errors (schema.errors)."""
+"""Admin catalog mutations. Each declares that it needs a staff user with
+MANAGE_PRODUCTS (schema.permissions); a refused write comes back as payload
+errors (schema.errors)."""
 
 import strawberry
 from strawberry import Info
@@ -23,7 +24,7 @@ from schema.catalog.inputs import (
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
 from schema.errors import Payload, payload_mutation, user_errors
 from schema.ids import get_node, get_nodes
-from schema.permissions import require_perm
+from schema.permissions import StaffPerm, signed_in_user
 
 
 @strawberry.type
@@ -126,18 +127,18 @@ def _with_category(fields: dict, *, key: str = "category_id", to: str = "categor
 
 @strawberry.type
 class CatalogMutation:
-    @payload_mutation()
+    @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def category_create(self, info: Info, input: CategoryInput) -> CategoryCreatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         fields = _with_category(provided(input), key="parent_id", to="parent")
         fields.setdefault("name", None)
         return CategoryCreatePayload(category=services.category_create(actor=actor, **fields))
 
-    @payload_mutation()
+    @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def category_update(
         self, info: Info, id: strawberry.ID, input: CategoryInput
     ) -> CategoryUpdatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         category = _category(id, "id")
         fields = _with_category(provided(input), key="parent_id", to="parent")
         return CategoryUpdatePayload(
@@ -145,26 +146,27 @@ class CatalogMutation:
         )
 
     @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Deletes the category and its subcategories; refused with IN_USE while "
         "any of them holds a product that is not deleted.",
     )
     def category_delete(self, info: Info, id: strawberry.ID) -> CategoryDeletePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         services.category_delete(actor=actor, category=_category(id, "id"))
         return CategoryDeletePayload()
 
-    @payload_mutation()
+    @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def product_create(self, info: Info, input: ProductCreateInput) -> ProductCreatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         fields = _with_category(provided(input))
         fields["variants"] = fields.get("variants") or []
         return ProductCreatePayload(product=services.product_create(actor=actor, **fields))
 
-    @payload_mutation()
+    @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def product_update(
         self, info: Info, id: strawberry.ID, input: ProductUpdateInput
     ) -> ProductUpdatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         product = live_product(id, "id")
         fields = _with_category(provided(input))
         return ProductUpdatePayload(
@@ -172,21 +174,23 @@ class CatalogMutation:
         )
 
     @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Soft delete: the product leaves the storefront; orders keep it.",
     )
     def product_delete(self, info: Info, id: strawberry.ID) -> ProductDeletePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         services.product_delete(actor=actor, product=live_product(id, "id"))
         return ProductDeletePayload()
 
     @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="All or nothing: an unknown or already deleted ID is NOT_FOUND "
         "(field ids.N) and nothing is deleted.",
     )
     def product_bulk_delete(
         self, info: Info, ids: list[strawberry.ID]
     ) -> ProductBulkDeletePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         products = get_nodes(models.Product.objects.alive(), ids, type_name="Product",
                              field="ids")
         return ProductBulkDeletePayload(
@@ -194,14 +198,16 @@ class CatalogMutation:
         )
 
     @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Undoes productDelete. An ID that names no deleted product is NOT_FOUND.",
     )
     def product_restore(self, info: Info, id: strawberry.ID) -> ProductRestorePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         product = deleted_product(id, "id")
         return ProductRestorePayload(product=services.product_restore(actor=actor, product=product))
 
     @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Creates or updates products and variants from a CSV file (UTF-8, one row "
         "per variant, the columns of `manage.py export_products`; at most UPLOAD_MAX_SIZE "
         "bytes and 2,000 rows), sent per the GraphQL multipart request spec. All or nothing: each problem "
@@ -212,7 +218,7 @@ class CatalogMutation:
     def products_import(
         self, info: Info, file: Upload, dry_run: bool = False
     ) -> ProductsImportPayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         try:
             result = csv_io.import_products_upload(actor=actor, upload=file, dry_run=dry_run)
         except ServiceError as error:  # caught here only to echo dryRun with the errors
@@ -224,45 +230,49 @@ class CatalogMutation:
             stock_movements=result.stock_movements,
         )
 
-    @payload_mutation()
+    @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def product_variant_create(
         self, info: Info, product_id: strawberry.ID, input: ProductVariantInput
     ) -> ProductVariantCreatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         product = live_product(product_id, "product_id")
         return ProductVariantCreatePayload(
             variant=services.variant_create(actor=actor, product=product, **provided(input))
         )
 
-    @payload_mutation()
+    @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def product_variant_update(
         self, info: Info, id: strawberry.ID, input: ProductVariantUpdateInput
     ) -> ProductVariantUpdatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         variant = live_variant(id, "id")
         return ProductVariantUpdatePayload(
             variant=services.variant_update(actor=actor, variant=variant, **provided(input))
         )
 
     @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="A JPEG, PNG, WebP or GIF image (by its content, whatever its name) of at "
         "most UPLOAD_MAX_SIZE bytes, sent per the GraphQL multipart request spec.",
     )
     def product_media_create(
         self, info: Info, product_id: strawberry.ID, image: Upload, alt: str | None = None
     ) -> ProductMediaCreatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         product = live_product(product_id, "product_id")
         return ProductMediaCreatePayload(
             media=services.media_create(actor=actor, product=product, image=image, alt=alt or "")
         )
 
-    @payload_mutation(description="Change an image's alt text or its place (0 first: the thumbnail).")
+    @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
+        description="Change an image's alt text or its place (0 first: the thumbnail).",
+    )
     def product_media_update(
         self, info: Info, id: strawberry.ID, alt: str | None = strawberry.UNSET,
         position: int | None = strawberry.UNSET,
     ) -> ProductMediaUpdatePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         media = live_media(id, "id")
         fields = {}
         if alt is not strawberry.UNSET:
@@ -272,9 +282,12 @@ class CatalogMutation:
         media = services.media_update(actor=actor, media=media, **fields)
         return ProductMediaUpdatePayload(media=media, product=media.product)
 
-    @payload_mutation(description="Remove an image; its files go once the removal commits.")
+    @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
+        description="Remove an image; its files go once the removal commits.",
+    )
     def product_media_delete(self, info: Info, id: strawberry.ID) -> ProductMediaDeletePayload:
-        actor = require_perm(info, Perm.MANAGE_PRODUCTS)
+        actor = signed_in_user(info)
         media = live_media(id, "id")
         services.media_delete(actor=actor, media=media)
         return ProductMediaDeletePayload(product=media.product)

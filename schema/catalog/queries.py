@@ -5,22 +5,23 @@ from collections.abc import Iterable
 
 import strawberry
 import strawberry_django
+from django.core.exceptions import PermissionDenied
 from strawberry import Info
 
-from apps.accounts.permissions import Perm
 from apps.catalog import models, selectors
 from apps.core.errors import ServiceError
 from schema.catalog.filters import ProductFilter, ProductOrder, product_filters, product_ordering
 from schema.catalog.types import Category, Product
 from schema.errors import bad_user_input
 from schema.pagination import CountableConnection
-from schema.permissions import current_user, require_perm
+from schema.permissions import Public, current_user, refusal
 
 
 @strawberry.type
 class CatalogQuery:
     @strawberry_django.connection(
         CountableConnection[Product],
+        extensions=[Public()],
         description="Published products; catalog managers also see unpublished ones.",
     )
     def products(
@@ -29,27 +30,32 @@ class CatalogQuery:
         filters: ProductFilter | None = None,
         ordering: list[ProductOrder] | None = None,
     ) -> Iterable[models.Product]:
-        wanted = product_filters(filters)
-        if wanted.uses_is_published():
-            require_perm(info, Perm.MANAGE_PRODUCTS)
         try:
             return selectors.product_list(
-                user=current_user(info), filters=wanted, ordering=product_ordering(ordering)
+                user=current_user(info),
+                filters=product_filters(filters),
+                ordering=product_ordering(ordering),
             )
+        except PermissionDenied as error:
+            raise refusal(info) from error
         except ServiceError as error:
             raise bad_user_input(str(error)) from error
 
-    @strawberry_django.field(description="A visible product by its slug, or null.")
+    @strawberry_django.field(
+        extensions=[Public()], description="A visible product by its slug, or null."
+    )
     def product(self, slug: str) -> Product | None:
         # The Product type's get_queryset applies the visibility rule.
         return models.Product.objects.filter(slug=slug)
 
     @strawberry_django.connection(
-        CountableConnection[Category], description="Every category, in tree order."
+        CountableConnection[Category],
+        extensions=[Public()],
+        description="Every category, in tree order.",
     )
     def categories(self) -> Iterable[models.Category]:
         return models.Category.objects.order_by("path")
 
-    @strawberry_django.field
+    @strawberry_django.field(extensions=[Public()])
     def category(self, slug: str) -> Category | None:
         return models.Category.objects.filter(slug=slug)

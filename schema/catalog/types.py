@@ -24,7 +24,7 @@ from schema.cost import list_size
 from schema.inventory.types import VariantStock
 from schema.money import Money
 from schema.pagination import CountableConnection
-from schema.permissions import HasPerm, current_user
+from schema.permissions import StaffPerm, current_user
 from schema.resolvers import async_safe
 
 
@@ -153,7 +153,7 @@ class Review(relay.Node):
         description='The reviewer as the shop shows them, e.g. "Ada L."',
     )
     def author_name(self, root: models.Review) -> str:
-        return author_name(root.user.first_name, root.user.last_name)
+        return selectors.review_author_name(review=root)
 
 
 @strawberry_django.type(models.ProductVariant, name="ProductVariant")
@@ -202,7 +202,7 @@ class ProductVariant(relay.Node):
         return await info.context.loader(dataloaders.variant_quantity_available).load(root.pk)
 
     stocks: list[VariantStock] = strawberry_django.field(
-        permission_classes=[HasPerm(Perm.MANAGE_PRODUCTS)],
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Stock per warehouse, the default one first. Catalog managers only.",
         directives=list_size(5),
     )
@@ -250,7 +250,10 @@ class Product(relay.Node):
     @strawberry_django.field(only=["attributes"], directives=list_size(10))
     @async_safe
     def attributes(self, root: models.Product) -> list[ProductAttribute]:
-        return attributes_of(root.attributes)
+        return [
+            ProductAttribute(name=name, values=values)
+            for name, values in selectors.product_attributes(product=root)
+        ]
 
     @strawberry_django.field(
         annotate=listing_hints("thumbnail_image", "thumbnail_rendition", "thumbnail_alt"),
@@ -307,28 +310,6 @@ class Product(relay.Node):
     )
     def reviews(self, root: models.Product) -> Iterable[models.Review]:
         return selectors.visible_reviews(product=root)
-
-
-def attributes_of(raw: object) -> list[ProductAttribute]:
-    """`Product.attributes` is a JSON object of name -> values; tolerate a
-    single value stored as a scalar."""
-    if not isinstance(raw, dict):
-        return []
-    result = []
-    for name, values in raw.items():
-        if not isinstance(values, list):
-            values = [values]
-        result.append(ProductAttribute(name=str(name), values=[str(v) for v in values]))
-    return result
-
-
-def author_name(first_name: str, last_name: str) -> str:
-    """First name and last initial: enough to feel personal, not enough to
-    find someone."""
-    first, last = first_name.strip(), last_name.strip()
-    if first and last:
-        return f"{first} {last[0].upper()}."
-    return first or (f"{last[0].upper()}." if last else "A customer")
 
 
 def media_storage():

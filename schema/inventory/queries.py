@@ -3,7 +3,6 @@ from datetime import datetime
 
 import strawberry
 import strawberry_django
-from strawberry import Info
 
 from apps.accounts.permissions import Perm
 from apps.catalog import models as catalog_models
@@ -15,38 +14,40 @@ from schema.cost import list_size
 from schema.errors import bad_user_input
 from schema.inventory.types import StockMovement, StockMovementKind, Warehouse
 from schema.pagination import CountableConnection
-from schema.permissions import require_perm
+from schema.permissions import StaffPerm
 
 
 @strawberry.type
 class InventoryQuery:
     @strawberry_django.connection(
         CountableConnection[ProductVariant],
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Variants (of products not deleted) whose available quantity is at or "
         "below their lowStockThreshold, the emptiest first. Staff with MANAGE_PRODUCTS only.",
     )
-    def low_stock_variants(self, info: Info) -> Iterable[catalog_models.ProductVariant]:
-        require_perm(info, Perm.MANAGE_PRODUCTS)
+    def low_stock_variants(self) -> Iterable[catalog_models.ProductVariant]:
         return selectors.low_stock_variants()
 
-    @strawberry_django.field(description="Where stock is kept, the default first. Staff only.",
-                             directives=list_size(5))
-    def warehouses(self, info: Info) -> list[Warehouse]:
-        require_perm(info, Perm.MANAGE_PRODUCTS)
+    @strawberry_django.field(
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
+        description="Where stock is kept, the default first. Staff only.",
+        directives=list_size(5),
+    )
+    def warehouses(self) -> list[Warehouse]:
         return models.Warehouse.objects.all()
 
     @strawberry_django.connection(
         CountableConnection[StockMovement],
+        extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="The stock audit trail, newest first: every change of on-hand or "
         "allocated stock, narrowed to a variant, a warehouse, a kind and a start time when "
         "given. An unknown ID is an error. Staff with MANAGE_PRODUCTS only.",
     )
     def stock_movements(
-        self, info: Info, variant_id: strawberry.ID | None = None,
+        self, variant_id: strawberry.ID | None = None,
         warehouse_id: strawberry.ID | None = None, kind: StockMovementKind | None = None,
         since: datetime | None = None,
     ) -> Iterable[models.StockMovement]:
-        require_perm(info, Perm.MANAGE_PRODUCTS)
         try:
             return selectors.stock_movements(
                 variant_id=None if variant_id is None else decode_id(variant_id, "ProductVariant"),

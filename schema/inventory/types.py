@@ -1,5 +1,7 @@
 """Inventory types: warehouses, a variant's stock per warehouse, and the
-stock audit trail. Catalog managers only (the fields that lead here check)."""
+stock audit trail. Catalog managers only: the fields that lead here declare
+it (schema.permissions), and `node(id:)` finds warehouses and movements
+through apps.inventory.selectors."""
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -9,10 +11,9 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import Info, relay
 
-from apps.accounts.permissions import Perm
-from apps.inventory import models
+from apps.inventory import models, selectors
 from schema.inventory import dataloaders
-from schema.permissions import has_perm
+from schema.permissions import current_user
 from schema.resolvers import async_safe
 
 if TYPE_CHECKING:
@@ -34,9 +35,7 @@ class Warehouse(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        # Where stock is kept is the shop's business: `node(id:)` shows a
-        # warehouse to catalog managers only.
-        return queryset if has_perm(info, Perm.MANAGE_PRODUCTS) else queryset.none()
+        return selectors.warehouses_visible_to(user=current_user(info), queryset=queryset)
 
 
 @strawberry_django.type(models.Stock, name="VariantStock")
@@ -83,8 +82,7 @@ class StockMovement(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        # `node(id:)` reaches movements too; to anyone else they do not exist.
-        return queryset if has_perm(info, Perm.MANAGE_PRODUCTS) else queryset.none()
+        return selectors.stock_movements_visible_to(user=current_user(info), queryset=queryset)
 
     @strawberry_django.field(select_related=["stock__warehouse"])
     @async_safe

@@ -4,6 +4,7 @@ list, reviews and the category tree. Callers use the package
 dataloaders take many ids and answer a dict.
 """
 
+from apps.catalog.selectors.attributes import product_attributes
 from apps.catalog.selectors.cards import (
     LISTING_ANNOTATIONS,
     average_rating_expression,
@@ -31,6 +32,7 @@ from apps.catalog.selectors.reviews import (
     NO_RATING,
     RatingSummary,
     product_ratings,
+    review_author_name,
     visible_reviews,
 )
 from apps.catalog.selectors.visibility import (
@@ -56,11 +58,13 @@ __all__ = [
     "max_price_expression",
     "may_see_unpublished",
     "min_price_expression",
+    "product_attributes",
     "product_list",
     "product_listing_values",
     "product_ratings",
     "products_in_category",
     "products_visible_to",
+    "review_author_name",
     "review_count_expression",
     "review_stars_expression",
     "reviews_visible_to",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import reduce
 from operator import and_, or_
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import (
     Exists,
@@ -23,7 +24,7 @@ from apps.catalog.models import Category, Product, ProductVariant
 from apps.catalog.search import relevance_expression, search_condition
 from apps.catalog.selectors.cards import average_rating_expression, min_price_expression
 from apps.catalog.selectors.categories import outermost_paths
-from apps.catalog.selectors.visibility import products_visible_to
+from apps.catalog.selectors.visibility import may_see_unpublished, products_visible_to
 from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory.selectors import in_stock_condition
 
@@ -41,7 +42,7 @@ class ProductFilters:
     # (attribute name, accepted values): the product has the attribute with
     # any of the values; several pairs must all hold.
     attributes: Sequence[tuple[str, Sequence[str]]] = field(default_factory=tuple)
-    # Only for catalog managers (the caller checks the permission).
+    # Only for catalog managers: product_list refuses it to anyone else.
     is_published: bool | None = None
     # Combinations: all of `all_of`, at least one of `any_of`, not `none_of`.
     all_of: Sequence["ProductFilters"] = field(default_factory=tuple)
@@ -63,9 +64,13 @@ def product_list(
     of a SORT_FIELDS name and whether descending), ties broken by id.
 
     Bad filter values raise ServiceError rather than matching nothing, so a
-    client bug does not look like an empty shop.
+    client bug does not look like an empty shop. Filtering by publication is
+    for those who see unpublished products: anyone else gets PermissionDenied,
+    not a silently empty answer.
     """
     filters = filters or ProductFilters()
+    if filters.uses_is_published() and not may_see_unpublished(user):
+        raise PermissionDenied("Only catalog managers filter by publication.")
     queryset = products_visible_to(user=user)
     condition = _condition(filters)
     if condition is not None:

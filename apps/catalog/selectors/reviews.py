@@ -54,3 +54,12 @@ def visible_reviews(*, product: Product) -> QuerySet[Review]:
         .select_related("user")
         .order_by("-created_at", "-id")
     )
+
+
+def review_author_name(*, review: Review) -> str:
+    """How a review is signed: first name and last initial ("Ada L."), enough
+    to feel personal and not enough to find someone. Never the email."""
+    first, last = review.user.first_name.strip(), review.user.last_name.strip()
+    if first and last:
+        return f"{first} {last[0].upper()}."
+    return first or (f"{last[0].upper()}." if last else "A customer")
