@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta, UTC
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone as dj_timezone
 
@@ -243,7 +242,7 @@ def committed(work):
     return outcome.get("value")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.postgresql  # row locks
 def test_concurrent_refreshes_of_one_token_cannot_both_succeed(db):
     from django.db import transaction
 

@@ -4,7 +4,6 @@ other databases get a case-insensitive match (tested in both)."""
 import pathlib
 
 import pytest
-from django.db import connection
 
 from apps.catalog.models import Product
 from apps.catalog.search import refresh_search_vector
@@ -17,10 +16,6 @@ STOREFRONT = (
     pathlib.Path(__file__).resolve().parent.parent.parent
     / "shared" / "operations" / "storefront" / "catalog.graphql"
 ).read_text()
-
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="full-text search is PostgreSQL's"
-)
 
 
 def search(text: str, ordering=()) -> list[str]:
@@ -62,7 +57,7 @@ def test_blank_search_is_no_filter(perfumes):
     assert len(search("   ")) == 3
 
 
-@postgres_only
+@pytest.mark.postgresql
 def test_full_text_document_weights_and_stemming(perfumes):
     # Stemming: "petal" finds "Petals"; attribute values are in the document.
     assert search("petal") == ["Rose Absolue"]
@@ -73,7 +68,7 @@ def test_full_text_document_weights_and_stemming(perfumes):
     assert search("vetiver", ordering=[("relevance", False)]) == ["Rose Absolue", "Vetiver Royale"]
 
 
-@postgres_only
+@pytest.mark.postgresql
 def test_websearch_syntax(perfumes):
     assert search("vetiver -rose") == ["Vetiver Royale"]
     assert set(search("amber or rose")) == {"Amber Night", "Rose Absolue"}
@@ -82,7 +77,7 @@ def test_websearch_syntax(perfumes):
     assert search('"vetiver') != [] and search("-") == []
 
 
-@postgres_only
+@pytest.mark.postgresql
 def test_document_is_stale_until_refreshed(perfumes, django_assert_num_queries):
     amber = perfumes["amber"]
     Product.objects.filter(pk=amber.pk).update(name="Oud Night")
@@ -96,14 +91,14 @@ def test_document_is_stale_until_refreshed(perfumes, django_assert_num_queries):
     assert search("amber") == []
 
 
-@postgres_only
+@pytest.mark.postgresql
 def test_refresh_tolerates_odd_attribute_shapes():
     product = make_product(name="Odd", attributes={"Size": "large", "Count": 3, "Tags": []})
     refresh_search_vector(product_ids=[product.pk])
     assert search("large") == ["Odd"]
 
 
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="the fallback")
+@pytest.mark.not_postgresql  # the fallback
 def test_refresh_is_a_no_op_without_postgres(perfumes, django_assert_num_queries):
     with django_assert_num_queries(0):
         refresh_search_vector(product_ids=[perfumes["amber"].pk])
