@@ -3,7 +3,6 @@ change and reset, and the emails they send after commit."""
 
 import re
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 from urllib.parse import unquote
 
@@ -18,6 +17,7 @@ from apps.accounts import services, tokens
 from apps.accounts.models import Address, RefreshToken, User
 from apps.accounts.permissions import Perm
 from apps.core.errors import ServiceError
+from tests import contract
 from tests.conftest import Client, client_for, error_codes, make_user
 
 PASSWORD = "correct-horse-battery"
@@ -558,12 +558,9 @@ def admin_client_for_email(db):
 
 # --- The storefront's own document, end to end ----------------------------------------------
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared/operations/storefront/account.graphql"
 
-
-@pytest.mark.skipif(not CONTRACT.is_file(), reason=f"no contract document at {CONTRACT}")
 def test_storefront_account_document_end_to_end(db, client, django_capture_on_commit_callbacks):
-    document = CONTRACT.read_text()
+    document = contract.document("storefront/account.graphql")
 
     def run(operation, variables, as_client=client):
         return as_client.execute(document, variables, operation_name=operation)

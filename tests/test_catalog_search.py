@@ -1,21 +1,15 @@
 """Product search. Full-text search is PostgreSQL's and is tested there only;
 other databases get a case-insensitive match (tested in both)."""
 
-import pathlib
-
 import pytest
 
 from apps.catalog.models import Product
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.selectors import ProductFilters, product_list
+from tests.contract import document
 from tests.factories import make_product, make_variant
 
 pytestmark = pytest.mark.django_db
-
-STOREFRONT = (
-    pathlib.Path(__file__).resolve().parent.parent.parent
-    / "shared" / "operations" / "storefront" / "catalog.graphql"
-).read_text()
 
 
 def search(text: str, ordering=()) -> list[str]:
@@ -46,7 +40,8 @@ def test_search_matches_name_description_and_sku_anywhere(perfumes):
 
 
 def test_search_through_the_api_ranks_by_default(client, perfumes):
-    data = client.execute(STOREFRONT, {"first": 10, "filters": {"search": "vetiver"}},
+    variables = {"first": 10, "filters": {"search": "vetiver"}}
+    data = client.execute(document("storefront/catalog.graphql"), variables,
                           operation_name="ProductList")
     # A hit in the name outranks one in the description, everywhere.
     assert [e["node"]["name"] for e in data["products"]["edges"]] == [
