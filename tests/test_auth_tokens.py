@@ -262,7 +262,7 @@ def committed(work):
 
 @pytest.mark.postgresql  # row locks
 def test_concurrent_refreshes_of_one_token_cannot_both_succeed(db):
-    from django.db import transaction
+    from django.db import connection, transaction
 
     email = f"racer-{uuid.uuid4().hex}@example.com"
 
@@ -281,19 +281,38 @@ def test_concurrent_refreshes_of_one_token_cannot_both_succeed(db):
                 locked.set()
                 release.wait(timeout=10)
 
+        racer_pids: list[int] = []
+        started = threading.Barrier(3)
+
         def attempt():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                racer_pids.append(cursor.fetchone()[0])
+            started.wait(timeout=10)
             try:
                 services.refresh_token_rotate(refresh_token=raw)
                 return "ok"
             except ServiceError as error:
                 return error.errors[0].code
 
+        def racers_waiting_on_a_lock() -> int:
+            # pg_locks is read afresh on every query (pg_stat_activity is not).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid = ANY(%s)",
+                    [racer_pids],
+                )
+                return cursor.fetchone()[0]
+
         holder, _ = in_own_connection(hold_the_lock)
         assert locked.wait(timeout=10)
         # Both attempts wait on the row lock, then go one after the other.
         # Without select_for_update both would read the live token and rotate it.
         racers = [in_own_connection(attempt) for _ in range(2)]
-        time.sleep(0.5)
+        started.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while racers_waiting_on_a_lock() < 2:
+            assert time.monotonic() < deadline, "the racers never queued on the row lock"
         assert all(not outcome for _, outcome in racers)  # both still blocked
         release.set()
         for thread, _ in [(holder, None), *racers]:
