@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 import strawberry
 import strawberry_django
+from django.db.models import QuerySet
 from strawberry import Info
 
 from apps.accounts.permissions import Perm
@@ -39,8 +40,10 @@ class CatalogQuery:
         except ServiceError as error:
             raise bad_user_input(str(error)) from error
 
-    @strawberry_django.field(description="A visible product by its slug, or null.")
-    def product(self, slug: str) -> Product | None:
+    @strawberry_django.field(
+        description="A visible product by its slug, or null.", graphql_type=Product | None
+    )
+    def product(self, slug: str) -> QuerySet[models.Product]:
         # The Product type's get_queryset applies the visibility rule.
         return models.Product.objects.filter(slug=slug)
 

@@ -28,8 +28,11 @@ class InventoryQuery:
         require_perm(info, Perm.MANAGE_PRODUCTS)
         return selectors.low_stock_variants()
 
-    @strawberry_django.field(description="Where stock is kept, the default first. Staff only.")
-    def warehouses(self, info: Info) -> list[Warehouse]:
+    @strawberry_django.field(
+        description="Where stock is kept, the default first. Staff only.",
+        graphql_type=list[Warehouse],
+    )
+    def warehouses(self, info: Info) -> Iterable[models.Warehouse]:
         require_perm(info, Perm.MANAGE_PRODUCTS)
         return models.Warehouse.objects.all()
 
