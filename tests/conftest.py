@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core import signals
-from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, connection
 
