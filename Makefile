@@ -27,8 +27,10 @@ run: demo
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Ruff (pyflakes, syntax, upgrades), then mypy on apps/ and schema/ (mypy.ini).
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 schema: install
 	$(PY) manage.py export_schema schema.schema:schema --path graphql_schema.graphql
@@ -41,4 +43,4 @@ bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache

@@ -78,7 +78,9 @@ class ListSize:
     slicing_arguments: list[str] | None = strawberry.UNSET
 
 
-def list_size(assumed_size: int | None = None, *, slicing_arguments: list[str] | None = None):
+def list_size(
+    assumed_size: int | None = None, *, slicing_arguments: list[str] | None = None
+) -> list[ListSize]:
     """The `directives=` of a list field: its assumed (or argument-given) size."""
     return [ListSize(
         assumed_size=strawberry.UNSET if assumed_size is None else assumed_size,

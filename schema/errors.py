@@ -17,7 +17,10 @@ from strawberry.extensions import FieldExtension
 from apps.core.errors import ErrorCode as DomainErrorCode
 from apps.core.errors import ServiceError
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+# strawberry.enum marks the domain's enum in place, so it is the GraphQL one
+# (and a type to mypy, which the call's result is not).
+strawberry.enum(DomainErrorCode, name="ErrorCode")
+ErrorCode = DomainErrorCode
 
 
 @strawberry.type
@@ -66,7 +69,7 @@ class UserErrorsExtension(FieldExtension):
     def apply(self, field) -> None:
         self.field = field
 
-    def _payload(self, error: Exception) -> Any:
+    def _payload(self, error: ServiceError | ValidationError) -> Any:
         if isinstance(error, ValidationError):
             error = ServiceError.from_validation_error(error)
         payload_type = self.field.type

@@ -2,11 +2,17 @@
 name nothing. A malformed ID, one of another type and an unknown one are the
 client's mistake, never a server error."""
 
+from collections.abc import Sequence
+from typing import TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from strawberry import relay
 
 from apps.core.errors import NotFound
 
+
+M = TypeVar("M", bound=Model)
 
 # Primary keys are 64-bit (BigAutoField); a larger number overflows the driver.
 MAX_PK = 2**63 - 1
@@ -24,17 +30,17 @@ def pk_from_global_id(value: str | None, type_name: str) -> int | None:
     return None
 
 
-def get_node(queryset: QuerySet, global_id: str | None, *, type_name: str, field: str) -> Model:
+def get_node(queryset: QuerySet[M], global_id: str | None, *, type_name: str, field: str) -> M:
     """The object a global ID names, or NOT_FOUND on `field` (snake_case)."""
     pk = pk_from_global_id(global_id, type_name)
     try:
         return queryset.get(pk=pk)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise NotFound(f"No {type_name} with this ID.", field=field) from None
 
 
-def get_nodes(queryset: QuerySet, global_ids: list[str], *, type_name: str,
-              field: str) -> list[Model]:
+def get_nodes(queryset: QuerySet[M], global_ids: Sequence[str], *, type_name: str,
+              field: str) -> list[M]:
     """All the objects, in order, or NOT_FOUND on the first unknown one
     (`field.N`)."""
     pks = [pk_from_global_id(global_id, type_name) for global_id in global_ids]

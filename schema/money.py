@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import overload
 
 import strawberry
 from django.conf import settings
@@ -13,6 +14,14 @@ class Money:
 
     amount: Decimal
     currency: str
+
+    @overload
+    @classmethod
+    def of(cls, amount: Decimal | int | str, currency: str | None = None) -> "Money": ...
+
+    @overload
+    @classmethod
+    def of(cls, amount: None, currency: str | None = None) -> None: ...
 
     @classmethod
     def of(cls, amount: Decimal | int | str | None, currency: str | None = None) -> "Money | None":

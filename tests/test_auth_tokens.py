@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta, UTC
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone as dj_timezone
 
@@ -140,18 +139,36 @@ def test_success_clears_the_email_counter(db):
 
 
 @override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=2, LOGIN_THROTTLE_WINDOW=60)
-def test_throttle_ends_with_the_window(db, monkeypatch):
-    make_user(email="ada@example.com")
-    for _ in range(2):
-        with pytest.raises(ServiceError):
-            services.token_auth(email="ada@example.com", password="bad-bad-bad")
-    with pytest.raises(ServiceError) as refused:
-        services.token_auth(email="ada@example.com", password=PASSWORD)
-    assert refused.value.errors[0].code == ErrorCode.THROTTLED
-    from django.core.cache import cache
+def test_throttle_ends_with_the_window(db, time_machine):
+    """The window starts at the first failure and ends 60 s later by the
+    app's clock, on local memory and on Redis alike (Redis's own expiry does
+    not see the moved clock; the throttle compares the times itself)."""
 
-    cache.clear()  # what the window's expiry does
-    assert services.token_auth(email="ada@example.com", password=PASSWORD).access_token
+    def sign_in_errors(password: str) -> list[str]:
+        try:
+            services.token_auth(email="ada@example.com", password=password)
+        except ServiceError as refused:
+            return [error.code for error in refused.errors]
+        return []
+
+    make_user(email="ada@example.com")
+    time_machine.move_to(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), tick=False)
+    assert sign_in_errors("bad-bad-bad") == [ErrorCode.INVALID_CREDENTIALS]
+    time_machine.shift(30)  # a later failure does not move the window's end
+    assert sign_in_errors("bad-bad-bad") == [ErrorCode.INVALID_CREDENTIALS]
+    assert sign_in_errors(PASSWORD) == [ErrorCode.THROTTLED]
+    time_machine.shift(29)
+    assert sign_in_errors(PASSWORD) == [ErrorCode.THROTTLED]
+    time_machine.shift(1)
+    # The window has ended: the next failure opens a new one, counting from 1...
+    assert sign_in_errors("bad-bad-bad") == [ErrorCode.INVALID_CREDENTIALS]
+    assert sign_in_errors("bad-bad-bad") == [ErrorCode.INVALID_CREDENTIALS]
+    # ...which locks as the first did, for its own 60 s.
+    assert sign_in_errors(PASSWORD) == [ErrorCode.THROTTLED]
+    time_machine.shift(59)
+    assert sign_in_errors(PASSWORD) == [ErrorCode.THROTTLED]
+    time_machine.shift(1)
+    assert sign_in_errors(PASSWORD) == []
 
 
 # --- refreshToken rotation -------------------------------------------------------------
@@ -243,9 +260,9 @@ def committed(work):
     return outcome.get("value")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.postgresql  # row locks
 def test_concurrent_refreshes_of_one_token_cannot_both_succeed(db):
-    from django.db import transaction
+    from django.db import connection, transaction
 
     email = f"racer-{uuid.uuid4().hex}@example.com"
 
@@ -264,19 +281,38 @@ def test_concurrent_refreshes_of_one_token_cannot_both_succeed(db):
                 locked.set()
                 release.wait(timeout=10)
 
+        racer_pids: list[int] = []
+        started = threading.Barrier(3)
+
         def attempt():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                racer_pids.append(cursor.fetchone()[0])
+            started.wait(timeout=10)
             try:
                 services.refresh_token_rotate(refresh_token=raw)
                 return "ok"
             except ServiceError as error:
                 return error.errors[0].code
 
+        def racers_waiting_on_a_lock() -> int:
+            # pg_locks is read afresh on every query (pg_stat_activity is not).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND pid = ANY(%s)",
+                    [racer_pids],
+                )
+                return cursor.fetchone()[0]
+
         holder, _ = in_own_connection(hold_the_lock)
         assert locked.wait(timeout=10)
         # Both attempts wait on the row lock, then go one after the other.
         # Without select_for_update both would read the live token and rotate it.
         racers = [in_own_connection(attempt) for _ in range(2)]
-        time.sleep(0.5)
+        started.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while racers_waiting_on_a_lock() < 2:
+            assert time.monotonic() < deadline, "the racers never queued on the row lock"
         assert all(not outcome for _, outcome in racers)  # both still blocked
         release.set()
         for thread, _ in [(holder, None), *racers]:

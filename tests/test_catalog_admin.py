@@ -15,6 +15,7 @@ from apps.catalog import services
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant
 from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory.models import Stock, StockMovement
+from tests import contract
 from tests.conftest import Client, client_for, error_codes, make_user
 
 
@@ -548,12 +549,7 @@ def test_django_admin_deletes_products_softly(db, admin_client):
 
 
 def test_admin_catalog_document_end_to_end(db, staff_client):
-    from tests.test_contract import OPERATIONS
-
-    path = OPERATIONS / "admin" / "catalog.graphql"
-    if not path.exists():
-        pytest.skip(f"no contract document at {path}")
-    document = path.read_text()
+    document = contract.document("admin/catalog.graphql")
 
     def run(name: str, variables: dict) -> dict:
         (payload,) = staff_client.execute(document, variables, operation_name=name).values()

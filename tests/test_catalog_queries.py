@@ -1,7 +1,6 @@
 """Storefront catalog reads through the GraphQL endpoint, with the contract's
 own documents, plus the selectors behind them."""
 
-import pathlib
 from decimal import Decimal
 
 import pytest
@@ -10,6 +9,7 @@ from strawberry.relay import to_base64
 from apps.catalog import models, selectors
 from apps.catalog.models import Category
 from apps.core.errors import ServiceError
+from tests import contract
 from tests.conftest import error_codes
 from tests.factories import (
     make_category,
@@ -23,9 +23,14 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-OPERATIONS = pathlib.Path(__file__).resolve().parent.parent.parent / "shared" / "operations"
-STOREFRONT = (OPERATIONS / "storefront" / "catalog.graphql").read_text()
-ADMIN = (OPERATIONS / "admin" / "catalog.graphql").read_text()
+
+def storefront() -> str:
+    return contract.document("storefront/catalog.graphql")
+
+
+def admin() -> str:
+    return contract.document("admin/catalog.graphql")
+
 
 # Measured; the point is that they do not grow with the page.
 # The page with its total (a window) and every card field as an annotation.
@@ -41,8 +46,8 @@ def gid(type_name: str, pk: int) -> str:
     return to_base64(type_name, pk)
 
 
-def run(client, operation: str, variables: dict | None = None, document: str = STOREFRONT):
-    return client.execute(document, variables or {}, operation_name=operation)
+def run(client, operation: str, variables: dict | None = None, document: str | None = None):
+    return client.execute(document or storefront(), variables or {}, operation_name=operation)
 
 
 def seed_catalog(size: int) -> dict:
@@ -149,7 +154,7 @@ def test_category_page_costs_the_same(client, django_assert_num_queries, size, f
 def test_admin_products_costs_the_same(staff_client, django_assert_num_queries, size, first):
     seed_catalog(size)
     with django_assert_num_queries(ADMIN_PRODUCTS_QUERIES):
-        data = run(staff_client, "AdminProducts", {"first": first}, document=ADMIN)
+        data = run(staff_client, "AdminProducts", {"first": first}, document=admin())
     # Staff see the unpublished product too, never the deleted one.
     assert data["products"]["totalCount"] == size + 1
     node = data["products"]["edges"][0]["node"]
@@ -316,16 +321,16 @@ def test_visibility(client, customer_client, staff_client):
 def test_is_published_filter_needs_the_catalog_permission(client, customer_client):
     seed_catalog(1)
     variables = {"first": 10, "filters": {"isPublished": False}}
-    assert error_codes(client.post(STOREFRONT, variables, operation_name="ProductList")) == [
+    assert error_codes(client.post(storefront(), variables, operation_name="ProductList")) == [
         "UNAUTHENTICATED"]
     assert error_codes(
-        customer_client.post(STOREFRONT, variables, operation_name="ProductList")
+        customer_client.post(storefront(), variables, operation_name="ProductList")
     ) == ["FORBIDDEN"]
 
 
 def test_admin_products_without_permission_sees_what_customers_see(customer_client):
     seed_catalog(2)
-    data = run(customer_client, "AdminProducts", {"first": 10}, document=ADMIN)
+    data = run(customer_client, "AdminProducts", {"first": 10}, document=admin())
     assert data["products"]["totalCount"] == 2
 
 
@@ -376,7 +381,7 @@ def test_filter_combinations(client, customer_client):
     assert names(client, {"OR": [{}, notes("note-0")]}) == [f"Scent {i:02d}" for i in range(4)]
     # The permission check reaches nested filters.
     result = customer_client.post(
-        STOREFRONT, {"first": 10, "filters": {"OR": [{"isPublished": False}]}},
+        storefront(), {"first": 10, "filters": {"OR": [{"isPublished": False}]}},
         operation_name="ProductList")
     assert error_codes(result) == ["FORBIDDEN"]
 
@@ -405,7 +410,7 @@ def test_search_on_any_database(client):
 )
 def test_bad_filter_values_are_errors(client, filters):
     seed_catalog(1)
-    result = client.post(STOREFRONT, {"first": 10, "filters": filters},
+    result = client.post(storefront(), {"first": 10, "filters": filters},
                          operation_name="ProductList")
     assert result.get("errors"), result
     assert result["data"] is None
@@ -414,9 +419,9 @@ def test_bad_filter_values_are_errors(client, filters):
 
 def test_page_size_is_capped(client):
     seed_catalog(1)
-    result = client.post(STOREFRONT, {"first": 101}, operation_name="ProductList")
+    result = client.post(storefront(), {"first": 101}, operation_name="ProductList")
     assert error_codes(result) == ["BAD_USER_INPUT"]
-    result = client.post(STOREFRONT, {"slug": "fragrance", "first": 101},
+    result = client.post(storefront(), {"slug": "fragrance", "first": 101},
                          operation_name="CategoryPage")
     assert error_codes(result) == ["BAD_USER_INPUT"]
 
@@ -446,7 +451,7 @@ def test_ordering(client):
 
 
 def test_ordering_is_one_of(client):
-    result = client.post(STOREFRONT, {"first": 10, "ordering": [{"name": "ASC", "price": "ASC"}]},
+    result = client.post(storefront(), {"first": 10, "ordering": [{"name": "ASC", "price": "ASC"}]},
                          operation_name="ProductList")
     assert result.get("errors")
 

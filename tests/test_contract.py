@@ -12,18 +12,9 @@ import pytest
 from graphql import build_schema, parse, validate
 from strawberry.printer import print_schema
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-OPERATIONS = ROOT.parent / "shared" / "operations"
-SDL = ROOT / "graphql_schema.graphql"
+from tests.contract import EXPECTED_FAILURES, document, document_names
 
-# document -> the issue that will make it validate
-EXPECTED_FAILURES = {
-    "storefront/cart.graphql": "cart and checkout (not filed yet)",
-    "storefront/orders.graphql": "orders, reviews and wishlist (not filed yet)",
-    "admin/orders.graphql": "orders admin, coupons and reports (not filed yet)",
-}
-
-documents = sorted(OPERATIONS.rglob("*.graphql")) if OPERATIONS.is_dir() else []
+SDL = pathlib.Path(__file__).resolve().parent.parent / "graphql_schema.graphql"
 
 
 def test_committed_schema_is_current():
@@ -34,22 +25,18 @@ def test_committed_schema_is_current():
     )
 
 
-@pytest.mark.skipif(not OPERATIONS.is_dir(), reason=f"no contract documents at {OPERATIONS}")
-@pytest.mark.parametrize(
-    "path", documents, ids=[str(p.relative_to(OPERATIONS)) for p in documents] or None
-)
-def test_document_validates(path, request):
-    name = str(path.relative_to(OPERATIONS))
+@pytest.mark.parametrize("name", document_names())
+def test_document_validates(name, request):
     if name in EXPECTED_FAILURES:
         request.applymarker(
             pytest.mark.xfail(reason=f"brought by {EXPECTED_FAILURES[name]}", strict=True)
         )
-    errors = validate(build_schema(SDL.read_text()), parse(path.read_text()))
+    errors = validate(build_schema(SDL.read_text()), parse(document(name)))
     assert not errors, [e.message for e in errors]
 
 
 def test_expected_failures_name_real_documents():
-    if not OPERATIONS.is_dir():
-        pytest.skip(f"no contract documents at {OPERATIONS}")
-    names = {str(p.relative_to(OPERATIONS)) for p in documents}
-    assert set(EXPECTED_FAILURES) <= names
+    names = document_names()
+    if not names:
+        pytest.skip("no contract documents")
+    assert set(EXPECTED_FAILURES) <= set(names)

@@ -213,8 +213,6 @@ def test_low_stock_variants_pages_with_after(db, staff_client):
 
 # --- Concurrency (PostgreSQL row locks) ------------------------------------------------------------
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                   reason="row locks are PostgreSQL's")
 
 
 @pytest.fixture
@@ -251,7 +249,7 @@ def _in_threads(count: int, work) -> list:
     return results
 
 
-@postgres_only
+@pytest.mark.postgresql
 def test_concurrent_adjustments_lose_no_update(keeps_default_warehouse, transactional_db):
     item = make_variant(product=make_product(), stock=0, low_stock_threshold=0)
 
@@ -264,7 +262,7 @@ def test_concurrent_adjustments_lose_no_update(keeps_default_warehouse, transact
     assert StockMovement.objects.filter(kind="adjustment").count() == 40
 
 
-@postgres_only
+@pytest.mark.postgresql
 def test_concurrent_removals_never_go_below_the_floor(keeps_default_warehouse, transactional_db):
     item = make_variant(product=make_product(), stock=5, low_stock_threshold=0)
 

@@ -4,7 +4,6 @@ the one service that applies it (apps.catalog.services.lifecycle)."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from apps.catalog import services
@@ -212,8 +211,7 @@ def test_the_admin_restore_action_restores_through_the_service(db, admin_client,
 
 # --- Concurrency: the conditional UPDATE ---------------------------------------------------
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
-                                   reason="row locks are PostgreSQL's")
+postgres_only = pytest.mark.postgresql  # row locks
 
 
 def codes(results: list) -> list:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
@@ -10,6 +12,8 @@ from .services import normalize_email
 
 class _LowerCaseEmail:
     """Emails are stored lower-cased (a database constraint insists)."""
+
+    cleaned_data: dict[str, Any]  # the form's, which this mixes into
 
     def clean_email(self):
         return normalize_email(self.cleaned_data.get("email"))

@@ -1,4 +1,5 @@
 import uuid
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -10,7 +11,13 @@ from django.utils import timezone
 from apps.core.countries import validate_country_code
 
 
-class UserManager(BaseUserManager):
+if TYPE_CHECKING:  # Django's manager is generic in the stubs only
+    _UserManagerBase = BaseUserManager["User"]
+else:
+    _UserManagerBase = BaseUserManager
+
+
+class UserManager(_UserManagerBase):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra):
@@ -30,7 +37,7 @@ class UserManager(BaseUserManager):
         extra.update(is_staff=True, is_superuser=True, is_email_verified=True)
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, email: str):
+    def get_by_natural_key(self, email: str | None):
         # Emails are stored lower-cased, so an exact match uses the unique index
         # where `iexact` would scan the table.
         return self.get(email=(email or "").strip().lower())
@@ -59,7 +66,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["-date_joined", "-id"]

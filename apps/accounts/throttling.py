@@ -9,9 +9,16 @@ sign-in is refused until the window ends, even with the right password, so
 guessing cannot go on at a slower pace inside the window. A success clears
 the email's count only: one account's owner signing in must not reset the
 count of an address that is trying many accounts.
+
+Each count has a sibling key holding when its window started, and the
+window's end is decided here, against this process's clock. The cache's own
+expiry (the same length) only tidies up: it runs on Redis's clock, which
+neither answers exactly when the window ends nor moves when a test moves
+the clock.
 """
 
 import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,14 +37,29 @@ def _ip_key(ip: str) -> str:
     return _key("login-failures:ip", ip)
 
 
+def _started(key: str) -> str:
+    return f"{key}:started"
+
+
+def _running(started: float | None, window: int, now: float) -> bool:
+    # A count whose start is unknown (a lost sibling key) still counts: the
+    # cache's expiry ends it.
+    return started is None or now - started < window
+
+
 def _count(key: str, window: int) -> int:
     """One more in the window that started with the first; the new count."""
-    # add() starts the window only if none is running; incr() keeps its expiry.
+    now = time.time()
+    started = cache.get(_started(key))
+    if started is not None and not _running(started, window, now):
+        cache.delete_many([key, _started(key)])
+    # add() starts a window only if none is running; incr() keeps its expiry.
+    cache.add(_started(key), now, timeout=window)
     cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
     except ValueError:  # the window ended between add() and incr()
-        cache.set(key, 1, timeout=window)
+        cache.set_many({key: 1, _started(key): now}, timeout=window)
         return 1
 
 
@@ -49,8 +71,13 @@ def _keys(email: str, ip: str) -> list[tuple[str, int]]:
 
 
 def is_locked(*, email: str, ip: str) -> bool:
-    counts = cache.get_many([key for key, _ in _keys(email, ip)])
-    return any(counts.get(key, 0) >= limit for key, limit in _keys(email, ip))
+    keys = _keys(email, ip)
+    stored = cache.get_many([name for key, _ in keys for name in (key, _started(key))])
+    now, window = time.time(), settings.LOGIN_THROTTLE_WINDOW
+    return any(
+        stored.get(key, 0) >= limit and _running(stored.get(_started(key)), window, now)
+        for key, limit in keys
+    )
 
 
 def record_failure(*, email: str, ip: str) -> None:
@@ -59,7 +86,7 @@ def record_failure(*, email: str, ip: str) -> None:
 
 
 def record_success(*, email: str) -> None:
-    cache.delete(_email_key(email))
+    cache.delete_many([_email_key(email), _started(_email_key(email))])
 
 
 def may_send_password_reset(*, email: str) -> bool:

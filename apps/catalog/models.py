@@ -116,7 +116,7 @@ class ProductMedia(models.Model):
         verbose_name_plural = "product media"
 
     def __str__(self) -> str:
-        return self.alt or self.image.name
+        return self.alt or self.image.name or ""
 
 
 class Review(models.Model):

@@ -10,7 +10,7 @@ from apps.core import events
 from apps.core.models import OutboxEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -26,7 +26,7 @@ class SentFilter(admin.SimpleListFilter):
     parameter_name = "sent"
 
     def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin  # type: ignore[type-arg]
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
     ) -> list[tuple[str, str]]:
         return [("no", "Unsent"), ("yes", "Sent")]
 

@@ -4,7 +4,7 @@ write comes back as the payload's `errors` (UserErrorsExtension)."""
 import strawberry
 from strawberry import Info
 
-from apps.accounts import selectors, services
+from apps.accounts import models, selectors, services
 from apps.accounts.jwt import InvalidAccessToken
 from apps.core.errors import ErrorCode, ServiceError
 from schema.errors import Payload, payload_mutation
@@ -17,19 +17,19 @@ from .types import Address, User
 
 @strawberry.type
 class AccountRegisterPayload(Payload):
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
 class AccountConfirmPayload(Payload):
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
 class TokenAuthPayload(Payload):
     token: str | None = strawberry.field(default=None, description="The access token (JWT).")
     refresh_token: str | None = None
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
@@ -38,13 +38,13 @@ class RefreshTokenPayload(Payload):
     refresh_token: str | None = strawberry.field(
         default=None, description="The refresh token to use next time; the one sent is spent."
     )
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
 class VerifyTokenPayload(Payload):
     is_valid: bool = False
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
@@ -54,31 +54,32 @@ class RevokeTokenPayload(Payload):
 
 @strawberry.type
 class AccountUpdatePayload(Payload):
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
 class AddressCreatePayload(Payload):
-    address: Address | None = None
-    user: User | None = strawberry.field(
-        default=None, description="The owner, to refetch the default address."
+    address: models.Address | None = strawberry.field(default=None, graphql_type=Address | None)
+    user: models.User | None = strawberry.field(
+        default=None, graphql_type=User | None,
+        description="The owner, to refetch the default address.",
     )
 
 
 @strawberry.type
 class AddressUpdatePayload(Payload):
-    address: Address | None = None
-    user: User | None = None
+    address: models.Address | None = strawberry.field(default=None, graphql_type=Address | None)
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
 class AddressDeletePayload(Payload):
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type
 class PasswordChangePayload(Payload):
-    user: User | None = None
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
 @strawberry.type

@@ -33,7 +33,7 @@ class Address(relay.Node):
         return selectors.addresses_visible_to(viewer=current_user(info), queryset=queryset)
 
 
-def default_shipping_address(root: models.User) -> Address | None:
+def default_shipping_address(root: models.User) -> models.Address | None:
     # Joined, not filtered through Address.get_queryset (which would make it a
     # query of its own): whoever sees the user sees this address.
     return root.default_shipping_address
@@ -49,8 +49,9 @@ class User(relay.Node):
     is_active: bool
     is_email_verified: bool
     date_joined: datetime
-    default_shipping_address: Address | None = strawberry_django.field(
-        resolver=default_shipping_address, select_related=["default_shipping_address"]
+    default_shipping_address: models.Address | None = strawberry_django.field(
+        resolver=default_shipping_address, select_related=["default_shipping_address"],
+        graphql_type=Address | None,
     )
     addresses: list[Address] = strawberry_django.field(
         description="The address book, oldest first.", directives=list_size(10)

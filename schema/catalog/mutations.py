@@ -2,7 +2,10 @@
 MANAGE_PRODUCTS (schema.permissions); a refused write comes back as payload
 errors (schema.errors)."""
 
+from typing import Annotated, Any
+
 import strawberry
+from django.core.files.uploadedfile import UploadedFile
 from strawberry import Info
 from strawberry.file_uploads import Upload
 
@@ -29,12 +32,12 @@ from schema.permissions import StaffPerm, signed_in_user
 
 @strawberry.type
 class CategoryCreatePayload(Payload):
-    category: Category | None = None
+    category: models.Category | None = strawberry.field(default=None, graphql_type=Category | None)
 
 
 @strawberry.type
 class CategoryUpdatePayload(Payload):
-    category: Category | None = None
+    category: models.Category | None = strawberry.field(default=None, graphql_type=Category | None)
 
 
 @strawberry.type
@@ -44,12 +47,12 @@ class CategoryDeletePayload(Payload):
 
 @strawberry.type
 class ProductCreatePayload(Payload):
-    product: Product | None = None
+    product: models.Product | None = strawberry.field(default=None, graphql_type=Product | None)
 
 
 @strawberry.type
 class ProductUpdatePayload(Payload):
-    product: Product | None = None
+    product: models.Product | None = strawberry.field(default=None, graphql_type=Product | None)
 
 
 @strawberry.type
@@ -64,7 +67,7 @@ class ProductBulkDeletePayload(Payload):
 
 @strawberry.type
 class ProductRestorePayload(Payload):
-    product: Product | None = None
+    product: models.Product | None = strawberry.field(default=None, graphql_type=Product | None)
 
 
 @strawberry.type
@@ -86,42 +89,50 @@ class ProductsImportPayload(Payload):
 
 @strawberry.type
 class ProductVariantCreatePayload(Payload):
-    variant: ProductVariant | None = None
+    variant: models.ProductVariant | None = strawberry.field(
+        default=None, graphql_type=ProductVariant | None
+    )
 
 
 @strawberry.type
 class ProductVariantUpdatePayload(Payload):
-    variant: ProductVariant | None = None
+    variant: models.ProductVariant | None = strawberry.field(
+        default=None, graphql_type=ProductVariant | None
+    )
 
 
 @strawberry.type
 class ProductMediaCreatePayload(Payload):
-    media: ProductMedia | None = None
+    media: models.ProductMedia | None = strawberry.field(
+        default=None, graphql_type=ProductMedia | None
+    )
 
 
 @strawberry.type
 class ProductMediaUpdatePayload(Payload):
-    media: ProductMedia | None = None
-    product: Product | None = strawberry.field(
-        default=None, description="The product, to refetch its images in their new order."
+    media: models.ProductMedia | None = strawberry.field(
+        default=None, graphql_type=ProductMedia | None
+    )
+    product: models.Product | None = strawberry.field(
+        default=None, graphql_type=Product | None,
+        description="The product, to refetch its images in their new order.",
     )
 
 
 @strawberry.type
 class ProductMediaDeletePayload(Payload):
-    product: Product | None = None
+    product: models.Product | None = strawberry.field(default=None, graphql_type=Product | None)
 
 
-def _category(global_id, field: str) -> models.Category | None:
-    if global_id is None:
-        return None
+def _category(global_id: str, field: str) -> models.Category:
     return get_node(models.Category.objects.all(), global_id, type_name="Category", field=field)
 
 
 def _with_category(fields: dict, *, key: str = "category_id", to: str = "category") -> dict:
-    """Replace an ID the client sent with the object it names."""
+    """Replace an ID the client sent (or null) with the object it names."""
     if key in fields:
-        fields[to] = _category(fields.pop(key), key)
+        global_id = fields.pop(key)
+        fields[to] = None if global_id is None else _category(global_id, key)
     return fields
 
 
@@ -256,7 +267,9 @@ class CatalogMutation:
         "most UPLOAD_MAX_SIZE bytes, sent per the GraphQL multipart request spec.",
     )
     def product_media_create(
-        self, info: Info, product_id: strawberry.ID, image: Upload, alt: str | None = None
+        self, info: Info, product_id: strawberry.ID,
+        image: Annotated[UploadedFile, strawberry.argument(graphql_type=Upload)],
+        alt: str | None = None,
     ) -> ProductMediaCreatePayload:
         actor = signed_in_user(info)
         product = live_product(product_id, "product_id")
@@ -274,7 +287,7 @@ class CatalogMutation:
     ) -> ProductMediaUpdatePayload:
         actor = signed_in_user(info)
         media = live_media(id, "id")
-        fields = {}
+        fields: dict[str, Any] = {}
         if alt is not strawberry.UNSET:
             fields["alt"] = alt or ""
         if position not in (strawberry.UNSET, None):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from strawberry import Info
 
 from apps.catalog import models, selectors
@@ -42,9 +43,10 @@ class CatalogQuery:
             raise bad_user_input(str(error)) from error
 
     @strawberry_django.field(
-        extensions=[Public()], description="A visible product by its slug, or null."
+        extensions=[Public()], description="A visible product by its slug, or null.",
+        graphql_type=Product | None,
     )
-    def product(self, slug: str) -> Product | None:
+    def product(self, slug: str) -> QuerySet[models.Product]:
         # The Product type's get_queryset applies the visibility rule.
         return models.Product.objects.filter(slug=slug)
 

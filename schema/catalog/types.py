@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import strawberry
 import strawberry_django
@@ -176,7 +177,8 @@ class ProductVariant(relay.Node):
     def product(self, root: models.ProductVariant) -> Product:
         # Not the plain relation: Product.get_queryset hides unpublished
         # products, but a cart line or an order still needs its variant's product.
-        return root.product
+        # (Product is defined below, too late for graphql_type=: a cast instead.)
+        return cast(Product, root.product)
 
     @strawberry_django.field(only=["price"])
     @async_safe

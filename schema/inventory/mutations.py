@@ -2,6 +2,7 @@ import strawberry
 from strawberry import Info
 
 from apps.accounts.permissions import Perm
+from apps.catalog import models as catalog_models
 from apps.inventory import models, services
 from schema.catalog.inputs import live_variant
 from schema.ids import get_node
@@ -12,7 +13,9 @@ from schema.permissions import StaffPerm, signed_in_user
 
 @strawberry.type
 class StockAdjustPayload(Payload):
-    variant: ProductVariant | None = None
+    variant: catalog_models.ProductVariant | None = strawberry.field(
+        default=None, graphql_type=ProductVariant | None
+    )
 
 
 @strawberry.type

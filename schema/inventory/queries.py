@@ -32,8 +32,9 @@ class InventoryQuery:
         extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Where stock is kept, the default first. Staff only.",
         directives=list_size(5),
+        graphql_type=list[Warehouse],
     )
-    def warehouses(self) -> list[Warehouse]:
+    def warehouses(self) -> Iterable[models.Warehouse]:
         return models.Warehouse.objects.all()
 
     @strawberry_django.connection(

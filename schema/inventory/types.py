@@ -19,11 +19,14 @@ from schema.resolvers import async_safe
 if TYPE_CHECKING:
     from schema.catalog.types import ProductVariant
 
-StockMovementKind = strawberry.enum(
+# strawberry.enum marks the model's choices in place, so the model's enum is
+# the GraphQL one (and a type to mypy, which the call's result is not).
+strawberry.enum(
     models.StockMovement.Kind, name="StockMovementKind",
     description="What changed stock: initial stock, a manual adjustment, a CSV import, "
     "allocation to or release from an order, shipping (fulfilment), or a return.",
 )
+StockMovementKind = models.StockMovement.Kind
 
 
 @strawberry_django.type(models.Warehouse, name="Warehouse")
@@ -51,9 +54,9 @@ class VariantStock:
         # the order the warehouses are listed: the default one first.
         return queryset.order_by("-warehouse__is_default", "warehouse__name", "warehouse_id")
 
-    @strawberry_django.field(select_related=["warehouse"])
+    @strawberry_django.field(select_related=["warehouse"], graphql_type=Warehouse)
     @async_safe
-    def warehouse(self, root: models.Stock) -> Warehouse:
+    def warehouse(self, root: models.Stock) -> models.Warehouse:
         # Joined, not filtered through Warehouse.get_queryset: whoever sees a
         # stock row (catalog managers) may see its warehouse.
         return root.warehouse
@@ -84,9 +87,9 @@ class StockMovement(relay.Node):
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
         return selectors.stock_movements_visible_to(user=current_user(info), queryset=queryset)
 
-    @strawberry_django.field(select_related=["stock__warehouse"])
+    @strawberry_django.field(select_related=["stock__warehouse"], graphql_type=Warehouse)
     @async_safe
-    def warehouse(self, root: models.StockMovement) -> Warehouse:
+    def warehouse(self, root: models.StockMovement) -> models.Warehouse:
         return root.stock.warehouse
 
     @strawberry_django.field(select_related=["stock"], only=["stock__variant_id"])
