@@ -177,10 +177,10 @@ def test_product_delete_is_soft_and_bulk_counts_live_ones(db):
     a, b, c = product(name="A"), product(name="B"), product(name="C")
     services.product_delete(actor=None, product=a)
     a.refresh_from_db()
-    assert a.deleted_at is not None and not Product.objects.alive().filter(pk=a.pk).exists()
+    assert a.deleted_at is not None and not Product.objects.live().filter(pk=a.pk).exists()
     assert refused(services.product_delete, product=a) == [(None, ErrorCode.NOT_FOUND)]
     assert services.products_bulk_delete(actor=None, products=[a, b, c]) == 2
-    assert Product.objects.alive().count() == 0 and Product.objects.count() == 3
+    assert Product.objects.live().count() == 0 and Product.objects.count() == 3
 
 
 def test_variant_create_and_update(db):
@@ -355,7 +355,7 @@ def test_unknown_ids_are_payload_not_found(db, staff_client, query, variables, f
     data = staff_client.execute(query, variables)
     (payload,) = data.values()
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "NOT_FOUND")]
-    assert Product.objects.alive().count() == 1
+    assert Product.objects.live().count() == 1
 
 
 def test_category_mutations(db, staff_client):
@@ -448,7 +448,7 @@ def test_product_update_delete_and_bulk_delete_through_graphql(db, staff_client)
     bulk = staff_client.execute(PRODUCT_BULK_DELETE, {"ids": [gid("Product", b.pk),
                                                                gid("Product", c.pk)]})
     assert bulk == {"productBulkDelete": {"count": 2, "errors": []}}
-    assert not Product.objects.alive().exists()
+    assert not Product.objects.live().exists()
 
 
 def test_variant_mutations_through_graphql(db, staff_client):
@@ -541,7 +541,7 @@ def test_django_admin_deletes_products_softly(db, admin_client):
     response = admin_client.post("/admin/catalog/product/", {
         "action": "soft_delete", "_selected_action": [a.pk, b.pk]})
     assert response.status_code == 302
-    assert Product.objects.count() == 2 and not Product.objects.alive().exists()
+    assert Product.objects.count() == 2 and not Product.objects.live().exists()
 
 
 # --- The contract document, as the admin console sends it --------------------------------------

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from treebeard.mp_tree import MP_Node
 
+from apps.core.money import Money
+
 
 class Category(MP_Node):
     """A node of the category tree, stored as a materialised path (treebeard),
@@ -25,11 +27,20 @@ class Category(MP_Node):
 
 
 class ProductQuerySet(models.QuerySet):
-    def alive(self):
+    def live(self) -> "ProductQuerySet":
+        """Not soft-deleted: what exists for everyone but the audit trail."""
         return self.filter(deleted_at__isnull=True)
 
-    def visible_to_customers(self):
-        return self.alive().filter(is_published=True)
+    def visible_to_customers(self) -> "ProductQuerySet":
+        return self.live().filter(is_published=True)
+
+
+class ProductPartQuerySet(models.QuerySet):
+    """Variants and images: what belongs to a product."""
+
+    def live(self) -> "ProductPartQuerySet":
+        """Those of products that are not soft-deleted, the product joined."""
+        return self.filter(product__deleted_at__isnull=True).select_related("product")
 
 
 class Product(models.Model):
@@ -85,6 +96,8 @@ class ProductVariant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ProductPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["sort_order", "id"]
         constraints = [
@@ -98,6 +111,15 @@ class ProductVariant(models.Model):
     def __str__(self) -> str:
         return self.sku
 
+    @property
+    def price_money(self) -> Money:
+        """The price in the shop's currency (the column holds the amount)."""
+        return Money.of(self.price)
+
+    @property
+    def compare_at_price_money(self) -> Money | None:
+        return None if self.compare_at_price is None else Money.of(self.compare_at_price)
+
 
 class ProductMedia(models.Model):
     """An image of a product; the first by sort order is the thumbnail."""
@@ -109,6 +131,8 @@ class ProductMedia(models.Model):
     alt = models.CharField(max_length=255, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProductPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "id"]

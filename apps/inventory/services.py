@@ -12,11 +12,10 @@ from django.db import IntegrityError, transaction
 
 from apps.catalog.models import ProductVariant
 from apps.core.errors import ErrorCode, ServiceError
+from apps.core.validation import max_value
 from apps.inventory.models import Stock, StockMovement, Warehouse
 from apps.inventory.selectors import variant_quantity_available
 
-# The largest a quantity column holds (a 32-bit integer).
-MAX_QUANTITY = 2_147_483_647
 
 
 def default_warehouse() -> Warehouse:
@@ -60,8 +59,9 @@ def _record(
             code=ErrorCode.INSUFFICIENT_STOCK,
             field="delta" if allocated_delta == 0 else "quantity",
         )
-    if stock.quantity + quantity_delta > MAX_QUANTITY:
-        raise ServiceError(f"At most {MAX_QUANTITY} can be on hand.", field="delta")
+    most = max_value(Stock, "quantity")
+    if stock.quantity + quantity_delta > most:
+        raise ServiceError(f"At most {most} can be on hand.", field="delta")
     if stock.quantity_allocated + allocated_delta < 0:
         raise ServiceError(
             f"Only {stock.quantity_allocated} of {variant.sku} are allocated.",
@@ -87,7 +87,7 @@ def _record(
 
 @transaction.atomic
 def stock_set_initial(
-    *, actor, variant: ProductVariant, quantity: int, warehouse: Warehouse | None = None,
+    *, actor, variant: ProductVariant, quantity_on_hand: int, warehouse: Warehouse | None = None,
     kind: str = StockMovement.Kind.INITIAL, reference: str = "", reason: str = "",
 ) -> Stock:
     """Give a new variant its first stock (kind INITIAL, or IMPORT from a CSV).
@@ -95,11 +95,11 @@ def stock_set_initial(
     The row is made even for zero, so the variant has a place to be adjusted
     in; a movement is logged only for a real quantity.
     """
-    if quantity < 0:
+    if quantity_on_hand < 0:
         raise ServiceError("Stock must not be negative.", field="stock")
     stock = _locked_stock(variant=variant, warehouse=warehouse or default_warehouse())
-    if quantity:
-        _record(stock=stock, kind=kind, quantity_delta=quantity, actor=actor,
+    if quantity_on_hand:
+        _record(stock=stock, kind=kind, quantity_delta=quantity_on_hand, actor=actor,
                 reason=reason, reference=reference)
     return stock
 

@@ -9,6 +9,7 @@ from apps.accounts.jwt import InvalidAccessToken
 from apps.core.errors import ErrorCode, ServiceError
 from schema.errors import Payload, payload_mutation
 from schema.ids import pk_from_global_id
+from schema.inputs import provided
 from schema.permissions import IsAuthenticated, require_user
 
 from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
@@ -97,11 +98,6 @@ def address_pk(value: strawberry.ID) -> int | None:
     return pk_from_global_id(value, "Address")
 
 
-def _given(value: str | None) -> str | None:
-    """None for a field left out or null: the service leaves it as it is."""
-    return None if value is strawberry.UNSET else value
-
-
 def _signed_in_mutation(**kwargs):
     return payload_mutation(permission_classes=[IsAuthenticated], **kwargs)
 
@@ -155,9 +151,7 @@ class AccountMutation:
     @_signed_in_mutation()
     def account_update(self, info: Info, input: AccountUpdateInput) -> AccountUpdatePayload:
         user = services.account_update(
-            user=require_user(info),
-            first_name=_given(input.first_name),
-            last_name=_given(input.last_name),
+            user=require_user(info), **provided(input)
         )
         return AccountUpdatePayload(user=user)
 
@@ -173,7 +167,7 @@ class AccountMutation:
     ) -> AddressCreatePayload:
         user = require_user(info)
         address = services.address_create(
-            user=user, data=input.as_data(), set_default=set_default
+            user=user, data=provided(input), set_default=set_default
         )
         return AddressCreatePayload(address=address, user=user)
 
@@ -183,7 +177,7 @@ class AccountMutation:
     ) -> AddressUpdatePayload:
         user = require_user(info)
         address = services.address_update(
-            user=user, address_id=address_pk(id), data=input.as_data(), set_default=set_default
+            user=user, address_id=address_pk(id), data=provided(input), set_default=set_default
         )
         return AddressUpdatePayload(address=address, user=user)
 

@@ -14,15 +14,11 @@ from schema.catalog.inputs import (
     ProductUpdateInput,
     ProductVariantInput,
     ProductVariantUpdateInput,
-    deleted_product,
-    live_media,
-    live_product,
-    live_variant,
-    provided,
 )
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
 from schema.errors import Payload, payload_mutation, user_errors
 from schema.ids import get_node, get_nodes
+from schema.inputs import provided, sent
 from schema.permissions import require_perm
 
 
@@ -165,7 +161,7 @@ class CatalogMutation:
         self, info: Info, id: strawberry.ID, input: ProductUpdateInput
     ) -> ProductUpdatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        product = live_product(id, "id")
+        product = get_node(models.Product.objects.live(), id, type_name="Product", field="id")
         fields = _with_category(provided(input))
         return ProductUpdatePayload(
             product=services.product_update(actor=actor, product=product, **fields)
@@ -176,7 +172,8 @@ class CatalogMutation:
     )
     def product_delete(self, info: Info, id: strawberry.ID) -> ProductDeletePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        services.product_delete(actor=actor, product=live_product(id, "id"))
+        product = get_node(models.Product.objects.live(), id, type_name="Product", field="id")
+        services.product_delete(actor=actor, product=product)
         return ProductDeletePayload()
 
     @payload_mutation(
@@ -187,7 +184,7 @@ class CatalogMutation:
         self, info: Info, ids: list[strawberry.ID]
     ) -> ProductBulkDeletePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        products = get_nodes(models.Product.objects.alive(), ids, type_name="Product",
+        products = get_nodes(models.Product.objects.live(), ids, type_name="Product",
                              field="ids")
         return ProductBulkDeletePayload(
             count=services.products_bulk_delete(actor=actor, products=products)
@@ -198,7 +195,8 @@ class CatalogMutation:
     )
     def product_restore(self, info: Info, id: strawberry.ID) -> ProductRestorePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        product = deleted_product(id, "id")
+        product = get_node(models.Product.objects.filter(deleted_at__isnull=False), id,
+                           type_name="Product", field="id")
         return ProductRestorePayload(product=services.product_restore(actor=actor, product=product))
 
     @payload_mutation(
@@ -229,7 +227,8 @@ class CatalogMutation:
         self, info: Info, product_id: strawberry.ID, input: ProductVariantInput
     ) -> ProductVariantCreatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        product = live_product(product_id, "product_id")
+        product = get_node(models.Product.objects.live(), product_id, type_name="Product",
+                           field="product_id")
         return ProductVariantCreatePayload(
             variant=services.variant_create(actor=actor, product=product, **provided(input))
         )
@@ -239,7 +238,8 @@ class CatalogMutation:
         self, info: Info, id: strawberry.ID, input: ProductVariantUpdateInput
     ) -> ProductVariantUpdatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        variant = live_variant(id, "id")
+        variant = get_node(models.ProductVariant.objects.live(), id, type_name="ProductVariant",
+                           field="id")
         return ProductVariantUpdatePayload(
             variant=services.variant_update(actor=actor, variant=variant, **provided(input))
         )
@@ -252,7 +252,8 @@ class CatalogMutation:
         self, info: Info, product_id: strawberry.ID, image: Upload, alt: str | None = None
     ) -> ProductMediaCreatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        product = live_product(product_id, "product_id")
+        product = get_node(models.Product.objects.live(), product_id, type_name="Product",
+                           field="product_id")
         return ProductMediaCreatePayload(
             media=services.media_create(actor=actor, product=product, image=image, alt=alt or "")
         )
@@ -263,18 +264,20 @@ class CatalogMutation:
         position: int | None = strawberry.UNSET,
     ) -> ProductMediaUpdatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        media = live_media(id, "id")
-        fields = {}
-        if alt is not strawberry.UNSET:
-            fields["alt"] = alt or ""
-        if position not in (strawberry.UNSET, None):
-            fields["position"] = position
+        media = get_node(models.ProductMedia.objects.live(), id, type_name="ProductMedia",
+                         field="id")
+        fields = sent(alt=alt, position=position)
+        if "alt" in fields:
+            fields["alt"] = fields["alt"] or ""  # null clears the text
+        if fields.get("position") is None:
+            fields.pop("position", None)  # null keeps the place
         media = services.media_update(actor=actor, media=media, **fields)
         return ProductMediaUpdatePayload(media=media, product=media.product)
 
     @payload_mutation(description="Remove an image; its files go once the removal commits.")
     def product_media_delete(self, info: Info, id: strawberry.ID) -> ProductMediaDeletePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        media = live_media(id, "id")
+        media = get_node(models.ProductMedia.objects.live(), id, type_name="ProductMedia",
+                         field="id")
         services.media_delete(actor=actor, media=media)
         return ProductMediaDeletePayload(product=media.product)

@@ -175,12 +175,13 @@ class ProductVariant(relay.Node):
     @strawberry_django.field(only=["price"])
     @async_safe
     def price(self, root: models.ProductVariant) -> Money:
-        return Money.of(root.price)
+        return Money.from_money(root.price_money)
 
     @strawberry_django.field(only=["compare_at_price"])
     @async_safe
     def compare_at_price(self, root: models.ProductVariant) -> Money | None:
-        return Money.of(root.compare_at_price)
+        compare_at = root.compare_at_price_money
+        return None if compare_at is None else Money.from_money(compare_at)
 
     @strawberry_django.field(only=["options"])
     @async_safe

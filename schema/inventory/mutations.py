@@ -2,8 +2,8 @@ import strawberry
 from strawberry import Info
 
 from apps.accounts.permissions import Perm
+from apps.catalog.models import ProductVariant as VariantModel
 from apps.inventory import models, services
-from schema.catalog.inputs import live_variant
 from schema.ids import get_node
 from schema.catalog.types import ProductVariant
 from schema.errors import Payload, payload_mutation
@@ -27,7 +27,8 @@ class InventoryMutation:
         warehouse_id: strawberry.ID | None = None,
     ) -> StockAdjustPayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        variant = live_variant(variant_id, "variant_id")
+        variant = get_node(VariantModel.objects.live(), variant_id, type_name="ProductVariant",
+                           field="variant_id")
         warehouse = None if warehouse_id is None else get_node(
             models.Warehouse.objects.all(), warehouse_id, type_name="Warehouse",
             field="warehouse_id",

@@ -8,14 +8,14 @@ from django.utils import timezone
 
 from apps.catalog.models import Product
 from apps.catalog.search import refresh_search_vector
-from apps.catalog.services.checks import ensure_live
+from apps.catalog.services.checks import ensure_not_deleted
 from apps.core.errors import NotFound
 
 
 def product_delete(*, actor, product: Product) -> None:
     """Soft delete: the product leaves the storefront and the admin lists, but
     its row stays for the orders that name it."""
-    ensure_live(product)
+    ensure_not_deleted(product)
     product.deleted_at = timezone.now()
     product.save(update_fields=["deleted_at", "updated_at"])
 
@@ -24,7 +24,7 @@ def products_bulk_delete(*, actor, products: Iterable[Product]) -> int:
     """Soft-delete many at once; returns how many were live until now."""
     ids = [product.pk for product in products]
     now = timezone.now()
-    return Product.objects.alive().filter(pk__in=ids).update(deleted_at=now, updated_at=now)
+    return Product.objects.live().filter(pk__in=ids).update(deleted_at=now, updated_at=now)
 
 
 def product_restore(*, actor, product: Product) -> Product:

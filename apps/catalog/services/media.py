@@ -9,15 +9,16 @@ from django.db.models import Max
 
 from apps.catalog import images
 from apps.catalog.models import Product, ProductMedia
-from apps.catalog.services.checks import Problems, clean_text, ensure_live, reject_unknown
+from apps.catalog.services.checks import ensure_not_deleted
+from apps.core.validation import Problems, clean_text, max_length, reject_unknown
 
 
 def media_create(*, actor, product: Product, image: File, alt: str = "") -> ProductMedia:
     """Store an uploaded image (JPEG, PNG, WebP or GIF, whatever its name
     says) with a thumbnail, after the product's other images."""
-    ensure_live(product)
+    ensure_not_deleted(product)
     problems = Problems()
-    alt = clean_text(problems, "alt", alt, max_length=255)
+    alt = clean_text(problems, "alt", alt, limit=max_length(ProductMedia, "alt"))
     problems.raise_any()
     upload = images.verify(image)  # raises INVALID on "image"
     media = ProductMedia(product=product, alt=alt)
@@ -41,9 +42,11 @@ def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
     """Change an image's alt text, or its place among the product's images
     (`position`, 0 first: the first is the thumbnail; past the end: last)."""
     reject_unknown(fields, {"alt", "position"})
+    ensure_not_deleted(media.product)
     problems = Problems()
     if "alt" in fields:
-        media.alt = clean_text(problems, "alt", fields["alt"], max_length=255)
+        media.alt = clean_text(problems, "alt", fields["alt"],
+                               limit=max_length(ProductMedia, "alt"))
     position = fields.get("position")
     if position is not None and position < 0:
         problems.add("position", "The position must be 0 or more.")
@@ -64,6 +67,7 @@ def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
 def media_delete(*, actor, media: ProductMedia) -> None:
     """Remove an image. Its files are deleted from storage once the removal
     has committed, so a rolled-back delete never loses them."""
+    ensure_not_deleted(media.product)
     files = [f for f in (media.image, media.thumbnail) if f]
     storage_names = [(f.storage, f.name) for f in files]
     media.delete()

@@ -9,21 +9,25 @@ from django.utils import timezone
 from apps.catalog.models import Category, Product
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.services.checks import (
-    Problems,
     catalog_write,
     chosen_slug,
-    clean_attributes,
-    clean_text,
-    ensure_live,
-    reject_unknown,
+    ensure_not_deleted,
     sanitize_description,
     unique_slug,
 )
 from apps.catalog.services.variants import clean_variant, variant_insert
 from apps.core.errors import ErrorCode
+from apps.core.validation import (
+    Problems,
+    clean_attributes,
+    clean_text,
+    max_length,
+    reject_unknown,
+)
 
 PRODUCT_FIELDS = {"name", "slug", "description", "category", "is_published", "seo_title",
                   "seo_description", "attributes"}
+_TEXT_FIELDS = ("seo_title", "seo_description")
 
 
 def stamp_published(product: Product) -> None:
@@ -40,7 +44,7 @@ def product_create(
     default warehouse (a movement of kind INITIAL). A slug left out is made
     from the name."""
     problems = Problems()
-    name = clean_text(problems, "name", name, max_length=255, required=True)
+    name = clean_text(problems, "name", name, limit=max_length(Product, "name"), required=True)
     slug = (chosen_slug(problems, Product, slug) if slug
             else unique_slug(Product, name, "product"))
     fields = {
@@ -49,8 +53,10 @@ def product_create(
         "description": sanitize_description(description),
         "category": category,
         "is_published": bool(is_published),
-        "seo_title": clean_text(problems, "seo_title", seo_title, max_length=255),
-        "seo_description": clean_text(problems, "seo_description", seo_description, max_length=500),
+        "seo_title": clean_text(problems, "seo_title", seo_title,
+                                limit=max_length(Product, "seo_title")),
+        "seo_description": clean_text(problems, "seo_description", seo_description,
+                                      limit=max_length(Product, "seo_description")),
         "attributes": clean_attributes(problems, attributes),
     }
     cleaned_variants = []
@@ -77,10 +83,11 @@ def product_update(*, actor, product: Product, **fields: Any) -> Product:
     """Change any of a product's own fields (not its variants). Publishing it
     for the first time stamps published_at; unpublishing keeps the stamp."""
     reject_unknown(fields, PRODUCT_FIELDS)
-    ensure_live(product)
+    ensure_not_deleted(product)
     problems = Problems()
     if "name" in fields:
-        product.name = clean_text(problems, "name", fields["name"], max_length=255, required=True)
+        product.name = clean_text(problems, "name", fields["name"],
+                                  limit=max_length(Product, "name"), required=True)
     if "slug" in fields:
         product.slug = chosen_slug(problems, Product, fields["slug"], exclude_pk=product.pk)
     if "description" in fields:
@@ -89,9 +96,10 @@ def product_update(*, actor, product: Product, **fields: Any) -> Product:
         product.category = fields["category"]
     if "is_published" in fields:
         product.is_published = bool(fields["is_published"])
-    for field, limit in (("seo_title", 255), ("seo_description", 500)):
+    for field in _TEXT_FIELDS:
         if field in fields:
-            setattr(product, field, clean_text(problems, field, fields[field], max_length=limit))
+            setattr(product, field, clean_text(problems, field, fields[field],
+                                               limit=max_length(Product, field)))
     if "attributes" in fields:
         product.attributes = clean_attributes(problems, fields["attributes"])
     problems.raise_any()
