@@ -4,8 +4,9 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.validation import normalize_email
+
 from .models import Address, RefreshToken, User
-from .services import normalize_email
 
 
 class _LowerCaseEmail:

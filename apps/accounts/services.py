@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode, FieldError, NotFound, ServiceError
+from apps.core.validation import normalize_email
 
 from . import tasks, throttling, tokens
 from .jwt import encode_access_token
@@ -41,10 +42,6 @@ class IssuedTokens:
     user: User
     access_token: str
     refresh_token: str
-
-
-def normalize_email(email: str | None) -> str:
-    return (email or "").strip().lower()
 
 
 def _field_errors(error: ValidationError, *, field: str | None = None) -> list[FieldError]:
