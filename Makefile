@@ -29,6 +29,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 
 schema: install
 	$(PY) manage.py export_schema schema.schema:schema --path graphql_schema.graphql

@@ -1,5 +1,5 @@
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.db.models import Q, QuerySet
 
 from .jwt import InvalidAccessToken, decode_access_token
 from .models import Address, User
@@ -32,23 +32,35 @@ def user_as_queryset(*, user: User) -> QuerySet[User]:
     return User.objects.filter(pk=user.pk)
 
 
-def _manages_customers(viewer) -> bool:
-    return staff_has_perm(viewer, Perm.MANAGE_CUSTOMERS)
+def _manages_customers(user) -> bool:
+    return staff_has_perm(user, Perm.MANAGE_CUSTOMERS)
 
 
-def users_visible_to(*, viewer) -> QuerySet[User]:
+def users_visible_to(*, user) -> QuerySet[User]:
     """A customer sees only themself; staff managing customers see everyone."""
-    if _manages_customers(viewer):
+    if _manages_customers(user):
         return User.objects.all()
-    if viewer is None or not viewer.is_authenticated:
+    if user is None or not user.is_authenticated:
         return User.objects.none()
-    return User.objects.filter(pk=viewer.pk)
+    return User.objects.filter(pk=user.pk)
 
 
-def addresses_visible_to(*, viewer) -> QuerySet[Address]:
+def addresses_visible_to(*, user) -> QuerySet[Address]:
     """Address book entries: one's own; staff managing customers see all."""
-    if _manages_customers(viewer):
+    if _manages_customers(user):
         return Address.objects.all()
-    if viewer is None or not viewer.is_authenticated:
+    if user is None or not user.is_authenticated:
         return Address.objects.none()
-    return addresses_of(user=viewer)
+    return addresses_of(user=user)
+
+
+def staff_with_perm(*, perm: Perm) -> QuerySet[User]:
+    """Active staff holding `perm`, directly, through a group, or as
+    superusers: staff_has_perm as a query, e.g. whom to tell that stock runs low."""
+    permission = Permission.objects.filter(
+        content_type__app_label="accounts", codename=perm.codename
+    ).first()
+    holds = Q(is_superuser=True)
+    if permission is not None:
+        holds |= Q(user_permissions=permission) | Q(groups__permissions=permission)
+    return User.objects.filter(holds, is_active=True, is_staff=True).distinct()

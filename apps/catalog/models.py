@@ -39,8 +39,8 @@ class ProductPartQuerySet(models.QuerySet):
     """Variants and images: what belongs to a product."""
 
     def live(self) -> "ProductPartQuerySet":
-        """Those of products that are not soft-deleted, the product joined."""
-        return self.filter(product__deleted_at__isnull=True).select_related("product")
+        """Those of products that are not soft-deleted."""
+        return self.filter(product__deleted_at__isnull=True)
 
 
 class Product(models.Model):

@@ -1,6 +1,23 @@
+from typing import Protocol
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+
+
+class StockedVariant(Protocol):
+    """What inventory needs of the variant it keeps stock for (a
+    catalog.ProductVariant), without importing the catalog."""
+
+    pk: int
+    sku: str
+    low_stock_threshold: int
+
+
+def variant_model() -> type[models.Model]:
+    """The model stock is kept for (catalog.ProductVariant), through Stock's
+    foreign key, so that inventory names no catalog module."""
+    return Stock._meta.get_field("variant").related_model  # type: ignore[return-value]
 
 
 class Warehouse(models.Model):

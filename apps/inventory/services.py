@@ -10,10 +10,9 @@ than is available: in both cases there is not enough stock to do it.
 
 from django.db import IntegrityError, transaction
 
-from apps.catalog.models import ProductVariant
 from apps.core.errors import ErrorCode, ServiceError
 from apps.core.validation import max_value
-from apps.inventory.models import Stock, StockMovement, Warehouse
+from apps.inventory.models import Stock, StockedVariant, StockMovement, Warehouse
 from apps.inventory.selectors import variant_quantity_available
 
 
@@ -29,7 +28,7 @@ def default_warehouse() -> Warehouse:
     return warehouse
 
 
-def _locked_stock(*, variant: ProductVariant, warehouse: Warehouse) -> Stock:
+def _locked_stock(*, variant: StockedVariant, warehouse: Warehouse) -> Stock:
     """The variant's Stock row in the warehouse, locked until the transaction
     ends; made (empty) when the variant has none there yet."""
     locked = Stock.objects.select_for_update().filter(variant=variant, warehouse=warehouse)
@@ -87,7 +86,7 @@ def _record(
 
 @transaction.atomic
 def stock_set_initial(
-    *, actor, variant: ProductVariant, quantity_on_hand: int, warehouse: Warehouse | None = None,
+    *, actor, variant: StockedVariant, quantity_on_hand: int, warehouse: Warehouse | None = None,
     kind: str = StockMovement.Kind.INITIAL, reference: str = "", reason: str = "",
 ) -> Stock:
     """Give a new variant its first stock (kind INITIAL, or IMPORT from a CSV).
@@ -106,7 +105,7 @@ def stock_set_initial(
 
 @transaction.atomic
 def stock_adjust(
-    *, actor, variant: ProductVariant, delta: int, reason: str,
+    *, actor, variant: StockedVariant, delta: int, reason: str,
     warehouse: Warehouse | None = None, kind: str = StockMovement.Kind.ADJUSTMENT,
     reference: str = "",
 ) -> Stock:
@@ -125,7 +124,7 @@ def stock_adjust(
     return stock
 
 
-def _locked_stocks(variant: ProductVariant) -> list[Stock]:
+def _locked_stocks(variant: StockedVariant) -> list[Stock]:
     """All of the variant's stock rows, locked, the default warehouse first."""
     stocks = list(
         Stock.objects.select_for_update(of=("self",))
@@ -139,7 +138,7 @@ def _locked_stocks(variant: ProductVariant) -> list[Stock]:
 
 
 @transaction.atomic
-def stock_allocate(*, actor=None, variant: ProductVariant, quantity: int, reference: str = "") -> None:
+def stock_allocate(*, actor=None, variant: StockedVariant, quantity: int, reference: str = "") -> None:
     """Promise `quantity` to an order, from the default warehouse first.
 
     All or nothing: not enough available over every warehouse is
@@ -166,7 +165,7 @@ def stock_allocate(*, actor=None, variant: ProductVariant, quantity: int, refere
 
 
 @transaction.atomic
-def stock_deallocate(*, actor=None, variant: ProductVariant, quantity: int, reference: str = "") -> None:
+def stock_deallocate(*, actor=None, variant: StockedVariant, quantity: int, reference: str = "") -> None:
     """Release `quantity` promised to an order (a cancellation); the reverse
     of stock_allocate, from the warehouses it took from last."""
     if quantity <= 0:

@@ -2,26 +2,12 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.mail import send_mass_mail
-from django.db.models import Q
 
-from apps.accounts.models import User
 from apps.accounts.permissions import Perm
-from apps.catalog.models import ProductVariant
+from apps.accounts.selectors import staff_with_perm
+from apps.inventory.models import variant_model
 from apps.inventory.selectors import variant_quantity_available
-
-
-def staff_who_manage_products():
-    """Active staff holding MANAGE_PRODUCTS, directly, through a group, or as
-    superusers (Django's has_perm, as a query)."""
-    permission = Permission.objects.filter(
-        content_type__app_label="accounts", codename=Perm.MANAGE_PRODUCTS.codename
-    ).first()
-    holds = Q(is_superuser=True)
-    if permission is not None:
-        holds |= Q(user_permissions=permission) | Q(groups__permissions=permission)
-    return User.objects.filter(holds, is_active=True, is_staff=True).distinct()
 
 
 @shared_task
@@ -33,7 +19,7 @@ def send_low_stock_alert(variant_id: int) -> int:
     many emails went out.
     """
     variant = (
-        ProductVariant.objects.select_related("product")
+        variant_model().objects.select_related("product")
         .filter(pk=variant_id, product__deleted_at__isnull=True)
         .first()
     )
@@ -49,6 +35,6 @@ def send_low_stock_alert(variant_id: int) -> int:
     )
     messages = [
         (subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-        for email in staff_who_manage_products().values_list("email", flat=True)
+        for email in staff_with_perm(perm=Perm.MANAGE_PRODUCTS).values_list("email", flat=True)
     ]
     return send_mass_mail(messages, fail_silently=False) if messages else 0

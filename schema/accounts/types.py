@@ -15,13 +15,13 @@ from schema.permissions import current_user
 
 
 def visible_node_resolver(visible_to):
-    """A `resolve_node` for `node(id:)` that finds only what `visible_to(viewer=)`
+    """A `resolve_node` for `node(id:)` that finds only what `visible_to(user=)`
     lets the caller see: someone else's object reads exactly as one that does
     not exist. (Nested fields are guarded by the object they hang from.)"""
 
     def resolve_node(cls, node_id: Any, *, info: Info, required: bool = False):
         def resolve():
-            queryset = visible_to(viewer=current_user(info))
+            queryset = visible_to(user=current_user(info))
             try:
                 pk = int(getattr(node_id, "node_id", node_id))
             except (TypeError, ValueError):

@@ -238,8 +238,8 @@ class CatalogMutation:
         self, info: Info, id: strawberry.ID, input: ProductVariantUpdateInput
     ) -> ProductVariantUpdatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        variant = get_node(models.ProductVariant.objects.live(), id, type_name="ProductVariant",
-                           field="id")
+        variant = get_node(models.ProductVariant.objects.live().select_related("product"), id,
+                           type_name="ProductVariant", field="id")
         return ProductVariantUpdatePayload(
             variant=services.variant_update(actor=actor, variant=variant, **provided(input))
         )
@@ -264,8 +264,8 @@ class CatalogMutation:
         position: int | None = strawberry.UNSET,
     ) -> ProductMediaUpdatePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        media = get_node(models.ProductMedia.objects.live(), id, type_name="ProductMedia",
-                         field="id")
+        media = get_node(models.ProductMedia.objects.live().select_related("product"), id,
+                           type_name="ProductMedia", field="id")
         fields = sent(alt=alt, position=position)
         if "alt" in fields:
             fields["alt"] = fields["alt"] or ""  # null clears the text
@@ -277,7 +277,7 @@ class CatalogMutation:
     @payload_mutation(description="Remove an image; its files go once the removal commits.")
     def product_media_delete(self, info: Info, id: strawberry.ID) -> ProductMediaDeletePayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        media = get_node(models.ProductMedia.objects.live(), id, type_name="ProductMedia",
-                         field="id")
+        media = get_node(models.ProductMedia.objects.live().select_related("product"), id,
+                           type_name="ProductMedia", field="id")
         services.media_delete(actor=actor, media=media)
         return ProductMediaDeletePayload(product=media.product)

@@ -1,6 +1,6 @@
 """Dataloaders of the inventory types; get them with `info.context.loader(factory)`."""
 
-from apps.inventory import selectors
+from apps.catalog import selectors
 from schema.catalog.dataloaders import batched
 
 # Keyed by variant id; any variant, not only the visible ones (see the selector).

@@ -27,8 +27,8 @@ class InventoryMutation:
         warehouse_id: strawberry.ID | None = None,
     ) -> StockAdjustPayload:
         actor = require_perm(info, Perm.MANAGE_PRODUCTS)
-        variant = get_node(VariantModel.objects.live(), variant_id, type_name="ProductVariant",
-                           field="variant_id")
+        variant = get_node(VariantModel.objects.live().select_related("product"), variant_id,
+                           type_name="ProductVariant", field="variant_id")
         warehouse = None if warehouse_id is None else get_node(
             models.Warehouse.objects.all(), warehouse_id, type_name="Warehouse",
             field="warehouse_id",

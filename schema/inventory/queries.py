@@ -7,6 +7,7 @@ from strawberry import Info
 
 from apps.accounts.permissions import Perm
 from apps.catalog import models as catalog_models
+from apps.catalog import selectors as catalog_selectors
 from apps.core.errors import ServiceError
 from apps.inventory import models, selectors
 from schema.catalog.filters import decode_id
@@ -26,7 +27,7 @@ class InventoryQuery:
     )
     def low_stock_variants(self, info: Info) -> Iterable[catalog_models.ProductVariant]:
         require_perm(info, Perm.MANAGE_PRODUCTS)
-        return selectors.low_stock_variants()
+        return catalog_selectors.low_stock_variants()
 
     @strawberry_django.field(description="Where stock is kept, the default first. Staff only.")
     def warehouses(self, info: Info) -> list[Warehouse]:

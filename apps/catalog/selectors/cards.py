@@ -15,7 +15,7 @@ from django.db.models import (
 )
 
 from apps.catalog.models import Product, ProductMedia, ProductVariant, Review
-from apps.inventory.selectors import in_stock_condition
+from apps.catalog.selectors.stock import in_stock_condition
 
 
 def _per_product(queryset: QuerySet, aggregate) -> Subquery:
