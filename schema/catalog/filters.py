@@ -8,8 +8,7 @@ import strawberry
 from strawberry_django.ordering import Ordering
 
 from apps.catalog.selectors import ProductFilters
-from schema.errors import bad_user_input
-from schema.ids import pk_from_global_id
+from schema.ids import decode_id
 
 
 @strawberry.input(description="A price interval, bounds included.")
@@ -108,9 +107,3 @@ def product_ordering(value: list[ProductOrder] | None) -> list[tuple[str, bool]]
                 result.append((name, direction.name.startswith("DESC")))
     return result
 
-
-def decode_id(value: str, type_name: str) -> int:
-    pk = pk_from_global_id(value, type_name)
-    if pk is None:
-        raise bad_user_input(f"{value!r} is not a {type_name} ID.")
-    return pk

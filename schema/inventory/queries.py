@@ -10,9 +10,9 @@ from apps.catalog import models as catalog_models
 from apps.catalog import selectors as catalog_selectors
 from apps.core.errors import ServiceError
 from apps.inventory import models, selectors
-from schema.catalog.filters import decode_id
 from schema.catalog.types import ProductVariant
 from schema.errors import bad_user_input
+from schema.ids import decode_id
 from schema.inventory.types import StockMovement, StockMovementKind, Warehouse
 from schema.pagination import CountableConnection
 from schema.permissions import require_perm
