@@ -66,3 +66,22 @@ class TestMediaUpdateAndDelete:
         assert error_codes(customer_client.post(self.DELETE, {"id": media_id})) == ["FORBIDDEN"]
         missing = staff_client.execute(self.DELETE, {"id": to_base64("ProductMedia", 10**9)})
         assert missing["productMediaDelete"]["errors"] == [{"field": "id", "code": "NOT_FOUND"}]
+
+
+def test_position_is_the_place_productMediaUpdate_takes(staff_client):
+    """`position` reads back what productMediaUpdate(position:) set, and stays
+    0, 1, 2... after an image is removed; `sortOrder` is its deprecated twin."""
+    from strawberry.relay import to_base64
+
+    from apps.catalog import services
+    from tests.factories import make_media, make_product
+
+    product = make_product(slug="lamp")
+    front, side, back = (make_media(product=product, alt=alt, sort_order=i)
+                         for i, alt in enumerate(["front", "side", "back"]))
+    services.media_delete(actor=None, media=front)
+    query = """query($id: ID!) { node(id: $id) { ... on ProductMedia { alt position sortOrder } } }"""
+    read = [staff_client.execute(query, {"id": to_base64("ProductMedia", m.pk)})["node"]
+            for m in (side, back)]
+    assert read == [{"alt": "side", "position": 0, "sortOrder": 0},
+                    {"alt": "back", "position": 1, "sortOrder": 1}]

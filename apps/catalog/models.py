@@ -122,7 +122,8 @@ class ProductVariant(models.Model):
 
 
 class ProductMedia(models.Model):
-    """An image of a product; the first by sort order is the thumbnail."""
+    """An image of a product. The first by sort order is the product's cover
+    (what a listing shows); `thumbnail` is an image's small rendition."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="media")
     image = models.ImageField(upload_to="products/%Y/%m/")

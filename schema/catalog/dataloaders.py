@@ -1,5 +1,5 @@
 """Dataloaders of the catalog: each turns the per-object questions of a
-listing (price range, rating, thumbnail, stock, category tree) into one query
+listing (price range, rating, cover image, stock, category tree) into one query
 per request. Get them with `info.context.loader(factory)`."""
 
 from apps.catalog import selectors

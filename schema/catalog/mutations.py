@@ -258,7 +258,7 @@ class CatalogMutation:
             media=services.media_create(actor=actor, product=product, image=image, alt=alt or "")
         )
 
-    @payload_mutation(description="Change an image's alt text or its place (0 first: the thumbnail).")
+    @payload_mutation(description="Change an image's alt text or its place (0 first: the cover).")
     def product_media_update(
         self, info: Info, id: strawberry.ID, alt: str | None = strawberry.UNSET,
         position: int | None = strawberry.UNSET,

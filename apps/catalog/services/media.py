@@ -1,5 +1,6 @@
-"""Product images: verified uploads with a thumbnail, their order, and their
-files deleted only after the removal commits."""
+"""Product images: verified uploads with a thumbnail (a small rendition),
+their order (the first is the product's cover; positions stay 0, 1, 2...),
+and their files deleted only after the removal commits."""
 
 from typing import Any
 
@@ -40,7 +41,7 @@ def media_create(*, actor, product: Product, image: File, alt: str = "") -> Prod
 @transaction.atomic
 def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
     """Change an image's alt text, or its place among the product's images
-    (`position`, 0 first: the first is the thumbnail; past the end: last)."""
+    (`position`, 0 first: the first is the cover; past the end: last)."""
     reject_unknown(fields, {"alt", "position"})
     ensure_not_deleted(media.product)
     problems = Problems()
@@ -53,14 +54,24 @@ def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
     problems.raise_any()
     media.save(update_fields=["alt"])
     if position is not None:
-        # The product row serialises reorderings of its images.
-        Product.objects.select_for_update().filter(pk=media.product_id).first()
-        others = list(media.product.media.exclude(pk=media.pk).order_by("sort_order", "id"))
-        ordered = others[:position] + [media] + others[position:]
-        for index, item in enumerate(ordered):
-            item.sort_order = index
-        ProductMedia.objects.bulk_update(ordered, ["sort_order"])
+        others = _others_locked(media)
+        _renumber(others[:position] + [media] + others[position:])
     return media
+
+
+def _others_locked(media: ProductMedia) -> list[ProductMedia]:
+    """The product's other images in order. The product row serialises the
+    reorderings of its images."""
+    Product.objects.select_for_update().filter(pk=media.product_id).first()
+    return list(media.product.media.exclude(pk=media.pk).order_by("sort_order", "id"))
+
+
+def _renumber(ordered: list[ProductMedia]) -> None:
+    """Positions 0, 1, 2... in this order, so an image's sort order is its
+    position (what productMediaUpdate takes)."""
+    for index, item in enumerate(ordered):
+        item.sort_order = index
+    ProductMedia.objects.bulk_update(ordered, ["sort_order"])
 
 
 @transaction.atomic
@@ -70,7 +81,9 @@ def media_delete(*, actor, media: ProductMedia) -> None:
     ensure_not_deleted(media.product)
     files = [f for f in (media.image, media.thumbnail) if f]
     storage_names = [(f.storage, f.name) for f in files]
+    others = _others_locked(media)
     media.delete()
+    _renumber(others)
 
     def delete_files() -> None:
         for storage, name in storage_names:
