@@ -40,7 +40,7 @@ def show_on_form(form: forms.BaseForm, error: ServiceError) -> None:
         form.add_error(name if name in form.fields else None, found.message)
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(forms.ModelForm):  # type: ignore[type-arg]  # any model
     """A ModelForm that writes through a service. Subclasses say how, in
     `write(actor=...)`, from `self.instance` (None pk: new) and
     `self.cleaned_data`, returning the saved object. The admin binds `actor`
@@ -61,7 +61,7 @@ class ServiceForm(forms.ModelForm):
         self.instance = construct_instance(self, self.instance, self._meta.fields,
                                            self._meta.exclude)
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         if not self.errors:
             error = dry_run(lambda: self.write(actor=self.actor))

@@ -96,9 +96,16 @@ class Problems:
 # --- Limits, from the model fields -------------------------------------------------------
 
 
+def _column(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field
+
+
 def max_length(model: type[models.Model], name: str) -> int:
     """The column's `max_length`."""
-    limit = model._meta.get_field(name).max_length
+    limit = _column(model, name).max_length
     if limit is None:
         raise ValueError(f"{model.__name__}.{name} has no max_length")
     return int(limit)
@@ -110,18 +117,20 @@ def max_value(model: type[models.Model], name: str) -> int:
     integer for IntegerField and PositiveIntegerField). SQLite would store
     more; PostgreSQL, where the shop runs, would not, so the check follows the
     portable range and both behave alike."""
-    field = model._meta.get_field(name)
+    field = _column(model, name)
     for validator in getattr(field, "_validators", []):
         if isinstance(validator, MaxValueValidator):
-            return int(validator.limit_value)  # type: ignore[arg-type]
+            return int(validator.limit_value)
     return BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1]
 
 
 def decimal_limits(model: type[models.Model], name: str) -> tuple[int, Decimal]:
     """(decimal places, the bound an amount must stay below) of a DecimalField:
     12 digits with 2 places hold anything below 10**10."""
-    field = model._meta.get_field(name)
-    places, digits = int(field.decimal_places), int(field.max_digits)  # type: ignore[union-attr]
+    field = _column(model, name)
+    if not isinstance(field, models.DecimalField):
+        raise ValueError(f"{model.__name__}.{name} is not a DecimalField")
+    places, digits = int(field.decimal_places), int(field.max_digits)
     return places, Decimal(10) ** (digits - places)
 
 

@@ -25,8 +25,9 @@ def in_stock_condition(*, product_ref: str = "pk") -> Exists:
 def low_stock_variants() -> QuerySet[ProductVariant]:
     """Variants of live products whose available quantity is at or below
     their own threshold, the emptiest first."""
+    variants: QuerySet[ProductVariant] = ProductVariant.objects.live()
     return (
-        ProductVariant.objects.live()
+        variants
         .annotate(quantity_available=available_sum("stocks__"))
         .filter(Q(quantity_available__lte=F("low_stock_threshold")))
         .order_by("quantity_available", "sku", "id")
