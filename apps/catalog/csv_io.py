@@ -3,7 +3,9 @@
 The product's own fields (slug, name, category_slug, description,
 is_published, attributes) repeat on each of its variants' rows and must agree.
 `attributes` is a JSON object of name → list of values, `options` a JSON list
-of {"name", "value"}; money is a plain decimal ("24.50"); `stock` is the
+of {"name", "value"}; money is a plain decimal in the shop's currency, with
+that currency's decimal places ("24.50"; checked as the API checks prices:
+apps.core.validation.clean_price); `stock` is the
 quantity on hand in the default warehouse.
 
 An import creates or updates products by slug and variants by SKU, and is all
@@ -165,8 +167,8 @@ def export_products(*, file: TextIO, progress: bool = False) -> int:
             variant.sku,
             variant.name,
             json.dumps(variant.options, ensure_ascii=False),
-            variant.price,
-            "" if variant.compare_at_price is None else variant.compare_at_price,
+            variant.price_money.amount,
+            "" if variant.compare_at_price is None else variant.compare_at_price_money.amount,
             variant.stock or 0,
             variant.low_stock_threshold,
         ])
