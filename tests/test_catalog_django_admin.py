@@ -40,7 +40,7 @@ def test_adding_a_product_goes_through_product_create(admin_client):
     variant = ProductVariant.objects.get(product=product)
     assert (variant.sku, str(variant.price)) == ("RO-1", "24.50")
     # variant_create gave it its (empty) stock row.
-    assert Stock.objects.filter(variant=variant, quantity=0).exists()
+    assert Stock.objects.filter(variant=variant, quantity_on_hand=0).exists()
 
 
 def test_the_services_refusals_show_on_the_form_and_nothing_is_written(admin_client):

@@ -51,7 +51,7 @@ def imported(client: Client, content: bytes | str, **kwargs) -> dict:
 
 def counts():
     return (Product.objects.count(), ProductVariant.objects.count(), Stock.objects.count(),
-            StockMovement.objects.count(), list(Stock.objects.values_list("quantity", flat=True)))
+            StockMovement.objects.count(), list(Stock.objects.values_list("quantity_on_hand", flat=True)))
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_import_creates_products_and_counts(oils, staff, staff_client):
     assert rose.category == oils and rose.is_published
     assert list(rose.variants.order_by("sort_order").values_list("sku", "price")) == [
         ("RO-1", Decimal("12.50")), ("RO-2", Decimal("29"))]
-    assert Product.objects.get(slug="neroli").variants.get().stocks.get().quantity == 3
+    assert Product.objects.get(slug="neroli").variants.get().stocks.get().quantity_on_hand == 3
     movement = StockMovement.objects.get(stock__variant__sku="RO-1")
     assert (movement.kind, movement.quantity_delta) == (StockMovement.Kind.IMPORT, 7)
     assert (movement.actor, movement.reference) == (staff, "import:spring.csv:2")

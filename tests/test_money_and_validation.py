@@ -75,7 +75,7 @@ def test_a_variant_gives_its_prices_as_money(db, settings):
 def test_limits_are_read_from_the_model_fields():
     assert max_length(Product, "seo_description") == 500
     assert max_length(ProductVariant, "sku") == 64
-    assert max_value(Stock, "quantity") == max_value(ProductVariant, "weight_grams") == 2**31 - 1
+    assert max_value(Stock, "quantity_on_hand") == max_value(ProductVariant, "weight_grams") == 2**31 - 1
     assert decimal_limits(ProductVariant, "price") == (2, Decimal(10) ** 10)
 
 
@@ -110,7 +110,7 @@ def test_clean_price_keeps_to_the_currency_places():
 
 
 def test_clean_count_reads_text_and_keeps_to_the_column():
-    limit = max_value(Stock, "quantity")
+    limit = max_value(Stock, "quantity_on_hand")
     assert reasons(clean_count, "stock", "12", limit=limit) == (12, [])
     assert reasons(clean_count, "stock", True, limit=limit) == (
         None, [("stock", "Must be a whole number.")])

@@ -210,7 +210,7 @@ def test_the_trail_is_for_catalog_managers_only(variant, who):
 
 @pytest.mark.parametrize("who", sorted(OUTSIDERS))
 def test_stocks_are_for_catalog_managers_only(variant, who):
-    make_stock(variant=variant, quantity=3)
+    make_stock(variant=variant, quantity_on_hand=3)
     make_client, code = OUTSIDERS[who]
     result = make_client().post(VARIANT_STOCKS, {"slug": variant.product.slug})
     assert error_codes(result) == [code]
@@ -231,9 +231,9 @@ def test_a_movement_by_node_id_is_null_to_anyone_else(variant, staff_client):
 
 
 def test_stocks_per_warehouse_default_first(variant, staff_client):
-    make_stock(variant=variant, quantity=3, allocated=1, warehouse=make_warehouse(name="Zeta"))
-    make_stock(variant=variant, quantity=10, allocated=4)
-    make_stock(variant=variant, quantity=2, warehouse=make_warehouse(name="Alpha"))
+    make_stock(variant=variant, quantity_on_hand=3, allocated=1, warehouse=make_warehouse(name="Zeta"))
+    make_stock(variant=variant, quantity_on_hand=10, allocated=4)
+    make_stock(variant=variant, quantity_on_hand=2, warehouse=make_warehouse(name="Alpha"))
     data = staff_client.execute(ADMIN_PRODUCTS_WITH_STOCK, {"first": 10})
     (variant_data,) = data["products"]["edges"][0]["node"]["variants"]
     assert variant_data["quantityAvailable"] == 10
@@ -286,7 +286,7 @@ def seed_stocked_products(size: int) -> None:
         for j in range(2):
             item = make_variant(product=product, stock=5 + j)
             if (i + j) % 2:
-                make_stock(variant=item, quantity=1, warehouse=annex)
+                make_stock(variant=item, quantity_on_hand=1, warehouse=annex)
 
 
 # Auth (user and its two permission look-ups), the products with their total

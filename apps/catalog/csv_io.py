@@ -148,7 +148,7 @@ def export_products(*, file: TextIO, progress: bool = False) -> int:
     variants = (
         ProductVariant.objects.filter(product__deleted_at__isnull=True)
         .select_related("product__category")
-        .annotate(stock=Subquery(on_hand.values("quantity")[:1]))
+        .annotate(quantity_on_hand=Subquery(on_hand.values("quantity_on_hand")[:1]))
         .order_by("product__slug", "sort_order", "id")
     )
     writer = csv.writer(file)
@@ -169,7 +169,7 @@ def export_products(*, file: TextIO, progress: bool = False) -> int:
             json.dumps(variant.options, ensure_ascii=False),
             variant.price_money.amount,
             "" if variant.compare_at_price is None else variant.compare_at_price_money.amount,
-            variant.stock or 0,
+            variant.quantity_on_hand or 0,
             variant.low_stock_threshold,
         ])
         count += 1
@@ -366,7 +366,7 @@ class _Plan:
                 limit=max_value(ProductVariant, "low_stock_threshold"))
         if cells.get("stock"):
             row.stock = clean_count(problems, "stock", cells["stock"],
-                                    limit=max_value(Stock, "quantity"))
+                                    limit=max_value(Stock, "quantity_on_hand"))
             stock = self.stocks.get(getattr(existing_variant, "pk", None))
             if row.stock is not None and stock and row.stock < stock.quantity_allocated:
                 problems.add("stock", f"must be ≥ {stock.quantity_allocated}, "
@@ -427,7 +427,7 @@ class _Plan:
                 result.variants_updated += 1
                 written = True
             stock = self.stocks.get(variant.pk)
-            current = stock.quantity if stock else 0
+            current = stock.quantity_on_hand if stock else 0
         if row.stock is not None and row.stock != current:
             stock_adjust(actor=actor, variant=variant, delta=row.stock - current,
                          reason="CSV import", kind=StockMovement.Kind.IMPORT,

@@ -25,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Stock)
 class StockAdmin(ReadOnlyAdmin):
-    list_display = ("variant", "warehouse", "quantity", "quantity_allocated",
+    list_display = ("variant", "warehouse", "quantity_on_hand", "quantity_allocated",
                     "quantity_available")
     list_filter = ("warehouse",)
     search_fields = ("variant__sku", "variant__product__name")

@@ -19,7 +19,7 @@ def available_sum(prefix: str = "") -> Coalesce:
     """Sum of available stock over the rows reached through `prefix`
     (e.g. "stocks__" from a variant); 0 when there are none."""
     return Coalesce(
-        Sum(F(f"{prefix}quantity") - F(f"{prefix}quantity_allocated")),
+        Sum(F(f"{prefix}quantity_on_hand") - F(f"{prefix}quantity_allocated")),
         Value(0),
         output_field=IntegerField(),
     )

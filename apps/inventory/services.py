@@ -51,15 +51,15 @@ def _record(
     """Apply a change to a locked stock row, log it, and raise the low-stock
     alert when it takes the variant's availability down to its threshold."""
     variant = stock.variant
-    if stock.quantity + quantity_delta < stock.quantity_allocated + allocated_delta:
+    if stock.quantity_on_hand + quantity_delta < stock.quantity_allocated + allocated_delta:
         raise ServiceError(
             f"Only {stock.quantity_available} of {variant.sku} are free to change "
-            f"({stock.quantity} on hand, {stock.quantity_allocated} allocated).",
+            f"({stock.quantity_on_hand} on hand, {stock.quantity_allocated} allocated).",
             code=ErrorCode.INSUFFICIENT_STOCK,
             field="delta" if allocated_delta == 0 else "quantity",
         )
-    most = max_value(Stock, "quantity")
-    if stock.quantity + quantity_delta > most:
+    most = max_value(Stock, "quantity_on_hand")
+    if stock.quantity_on_hand + quantity_delta > most:
         raise ServiceError(f"At most {most} can be on hand.", field="delta")
     if stock.quantity_allocated + allocated_delta < 0:
         raise ServiceError(
@@ -68,9 +68,9 @@ def _record(
             field="quantity",
         )
     before = variant_quantity_available(variant_id=variant.pk)
-    stock.quantity += quantity_delta
+    stock.quantity_on_hand += quantity_delta
     stock.quantity_allocated += allocated_delta
-    stock.save(update_fields=["quantity", "quantity_allocated"])
+    stock.save(update_fields=["quantity_on_hand", "quantity_allocated"])
     StockMovement.objects.create(
         stock=stock, kind=kind, quantity_delta=quantity_delta, allocated_delta=allocated_delta,
         actor=actor, reason=reason, reference=reference,

@@ -17,7 +17,7 @@ def in_stock_condition(*, product_ref: str = "pk") -> Exists:
     product) that have at least one unit available somewhere."""
     return Exists(
         Stock.objects.filter(
-            variant__product_id=OuterRef(product_ref), quantity__gt=F("quantity_allocated")
+            variant__product_id=OuterRef(product_ref), quantity_on_hand__gt=F("quantity_allocated")
         )
     )
 

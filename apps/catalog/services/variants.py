@@ -68,7 +68,7 @@ def clean_variant(problems: Problems, data: Mapping[str, Any], *, prefix: str = 
                                             limit=max_value(ProductVariant, "weight_grams"))
     if creating:
         clean["quantity_on_hand"] = clean_count(
-            problems, f"{prefix}stock", data.get("stock"), limit=max_value(Stock, "quantity")
+            problems, f"{prefix}stock", data.get("stock"), limit=max_value(Stock, "quantity_on_hand")
         ) or 0
     return clean
 
