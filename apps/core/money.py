@@ -72,7 +72,8 @@ class Money:
     @classmethod
     def of(cls, amount: Amount, currency: str | None = None) -> Money:
         """`amount` in `currency` (the shop's when left out), rounded."""
-        return cls(Decimal(amount), currency or shop_currency()).rounded()
+        currency = currency or shop_currency()
+        return cls(quantize(amount, currency), currency)
 
     @classmethod
     def zero(cls, currency: str | None = None) -> Money:
