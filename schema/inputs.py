@@ -2,6 +2,7 @@
 as UNSET (null is None): services take only the fields given, so that "left
 out" keeps a value and "null" clears it."""
 
+from dataclasses import is_dataclass
 from typing import Any
 
 from strawberry import UNSET
@@ -10,7 +11,7 @@ from strawberry import UNSET
 def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
-    if hasattr(value, "__strawberry_definition__"):
+    if is_dataclass(value) and not isinstance(value, type):  # a nested input object
         return provided(value)
     return value
 

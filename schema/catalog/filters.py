@@ -9,6 +9,7 @@ from strawberry_django.ordering import Ordering
 
 from apps.catalog.selectors import ProductFilters
 from schema.ids import decode_id
+from schema.inputs import provided
 
 
 @strawberry.input(description="A price interval, bounds included.")
@@ -101,9 +102,8 @@ def product_ordering(value: list[ProductOrder] | None) -> list[tuple[str, bool]]
     """[(sort field, descending)] from the one-of inputs."""
     result = []
     for order in value or ():
-        for name in ("name", "price", "created_at", "rating", "relevance"):
-            direction = getattr(order, name)
-            if direction is not strawberry.UNSET and direction is not None:
+        for name, direction in provided(order).items():
+            if direction is not None:
                 result.append((name, direction.name.startswith("DESC")))
     return result
 
