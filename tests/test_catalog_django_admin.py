@@ -145,3 +145,24 @@ def test_reviews_are_moderated_through_review_moderate(admin_client, monkeypatch
     assert response.status_code == 302
     review.refresh_from_db()
     assert (review.is_hidden, review.title) == (False, "Lovely")
+
+
+def test_warehouses_are_written_through_the_inventory_services(admin_client):
+    from apps.inventory.models import Warehouse
+
+    main = Warehouse.objects.get(is_default=True)
+    response = admin_client.post("/admin/inventory/warehouse/add/",
+                                 {"name": "Annex", "slug": main.slug, "is_default": "on"})
+    assert response.context["adminform"].form.errors == {
+        "slug": [f"The slug {main.slug!r} is taken."]}
+    response = admin_client.post("/admin/inventory/warehouse/add/",
+                                 {"name": "Annex", "slug": "annex", "is_default": "on"})
+    assert response.status_code == 302
+    # The default moved: still exactly one.
+    assert list(Warehouse.objects.filter(is_default=True).values_list("slug", flat=True)) == [
+        "annex"]
+    annex = Warehouse.objects.get(slug="annex")
+    response = admin_client.post(f"/admin/inventory/warehouse/{annex.pk}/change/",
+                                 {"name": "Annex", "slug": "annex"})
+    assert response.context["adminform"].form.errors["is_default"][0].startswith(
+        "Make another warehouse the default")

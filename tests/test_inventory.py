@@ -276,3 +276,22 @@ def test_concurrent_removals_never_go_below_the_floor(keeps_default_warehouse, t
     assert len(refusals) == 3
     assert all(r.errors[0].code == ErrorCode.INSUFFICIENT_STOCK for r in refusals)
     assert stock_of(item).quantity_on_hand == 0
+
+
+# --- Warehouses ------------------------------------------------------------------------------
+
+
+def test_warehouse_services_keep_exactly_one_default(db):
+    main = Warehouse.objects.get(is_default=True)
+    annex = services.warehouse_create(actor=None, name=" Annex ")
+    assert (annex.slug, annex.is_default) == ("annex", False)
+    services.warehouse_update(actor=None, warehouse=annex, is_default=True)
+    assert list(Warehouse.objects.filter(is_default=True)) == [annex]
+    main.refresh_from_db()
+    assert not main.is_default
+    assert refused(services.warehouse_update, warehouse=annex, is_default=False) == [
+        ("is_default", ErrorCode.INVALID)]
+    assert refused(services.warehouse_create, name="", slug="main") == [
+        ("name", ErrorCode.REQUIRED), ("slug", ErrorCode.UNIQUE)]
+    assert refused(services.warehouse_create, name="Other", slug="annex") == [
+        ("slug", ErrorCode.UNIQUE)]

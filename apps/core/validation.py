@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, validate_slug
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils.text import slugify
 
 from apps.core.errors import ErrorCode, FieldError, ServiceError
 from apps.core.money import currency_places, shop_currency
@@ -164,6 +165,32 @@ def clean_slug(problems: Problems, field: str, value: str | None, *, limit: int)
         problems.refuse(field, Reason.SLUG_TOO_LONG, limit=limit)
         return None
     return slug
+
+
+def unique_slug(model: type[models.Model], source: str, fallback: str, *,
+                exclude_pk: int | None = None) -> str:
+    """A slug from `source` that no other row has: "rose-oil", "rose-oil-2"..."""
+    room = max_length(model, "slug") - 15  # for the "-<n>" a clash adds
+    base = slugify(source)[:room].strip("-") or fallback
+    taken = set(
+        model.objects.filter(slug__startswith=base).exclude(pk=exclude_pk)  # type: ignore[attr-defined]
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def chosen_slug(problems: Problems, model: type[models.Model], slug: str | None, *,
+                exclude_pk: int | None = None) -> str:
+    """The slug a client chose: well formed (clean_slug) and not another row's."""
+    chosen = clean_slug(problems, "slug", slug, limit=max_length(model, "slug"))
+    if chosen is None:
+        return (slug or "").strip()
+    if model.objects.filter(slug=chosen).exclude(pk=exclude_pk).exists():  # type: ignore[attr-defined]
+        problems.add("slug", f"The slug {chosen!r} is taken.", ErrorCode.UNIQUE)
+    return chosen
 
 
 def normalize_email(email: str | None) -> str:

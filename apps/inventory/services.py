@@ -8,10 +8,20 @@ INSUFFICIENT_STOCK, the same code the storefront gets when it asks for more
 than is available: in both cases there is not enough stock to do it.
 """
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from apps.core.errors import ErrorCode, ServiceError
-from apps.core.validation import max_value
+from apps.core.validation import (
+    Problems,
+    chosen_slug,
+    clean_text,
+    max_length,
+    max_value,
+    reject_unknown,
+    unique_slug,
+)
 from apps.inventory.models import Stock, StockedVariant, StockMovement, Warehouse
 from apps.inventory.selectors import variant_quantity_available
 
@@ -183,3 +193,57 @@ def stock_deallocate(*, actor=None, variant: StockedVariant, quantity: int, refe
         if remaining == 0:
             break
 
+
+
+# --- Warehouses ------------------------------------------------------------------------------
+
+WAREHOUSE_FIELDS = {"name", "slug", "is_default"}
+
+
+def _clean_warehouse(problems: Problems, warehouse: Warehouse, fields: dict[str, Any]) -> None:
+    if "name" in fields:
+        warehouse.name = clean_text(problems, "name", fields["name"],
+                                    limit=max_length(Warehouse, "name"), required=True)
+    if "slug" in fields:
+        warehouse.slug = chosen_slug(problems, Warehouse, fields["slug"], exclude_pk=warehouse.pk)
+    if "is_default" in fields and not fields["is_default"] and warehouse.is_default:
+        problems.add("is_default", "Make another warehouse the default instead: "
+                     "new stock goes to the default one.")
+
+
+def _make_default(warehouse: Warehouse) -> None:
+    """The one default warehouse (a database constraint) moves to `warehouse`."""
+    Warehouse.objects.select_for_update().filter(is_default=True).exclude(
+        pk=warehouse.pk).update(is_default=False)
+    warehouse.is_default = True
+
+
+@transaction.atomic
+def warehouse_create(*, actor, name: str, slug: str | None = None,
+                     is_default: bool = False) -> Warehouse:
+    """A place stock is kept; `is_default` makes it where new stock goes."""
+    problems = Problems()
+    warehouse = Warehouse()
+    _clean_warehouse(problems, warehouse, {"name": name})
+    warehouse.slug = (chosen_slug(problems, Warehouse, slug) if slug
+                      else unique_slug(Warehouse, warehouse.name, "warehouse"))
+    problems.raise_any()
+    if is_default:
+        _make_default(warehouse)
+    warehouse.save()
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_update(*, actor, warehouse: Warehouse, **fields: Any) -> Warehouse:
+    """Rename a warehouse, or make it the default. The default cannot be
+    unset by itself: another one is made the default instead."""
+    reject_unknown(fields, WAREHOUSE_FIELDS)
+    warehouse.is_default = Warehouse.objects.filter(pk=warehouse.pk, is_default=True).exists()
+    problems = Problems()
+    _clean_warehouse(problems, warehouse, fields)
+    problems.raise_any()
+    if fields.get("is_default"):
+        _make_default(warehouse)
+    warehouse.save()
+    return warehouse

@@ -6,9 +6,16 @@ from typing import Any
 from django.db import transaction
 
 from apps.catalog.models import Category, Product
-from apps.catalog.services.checks import chosen_slug, sanitize_description, unique_slug
+from apps.catalog.services.checks import sanitize_description
 from apps.core.errors import ErrorCode, ServiceError
-from apps.core.validation import Problems, clean_text, max_length, reject_unknown
+from apps.core.validation import (
+    Problems,
+    chosen_slug,
+    clean_text,
+    max_length,
+    reject_unknown,
+    unique_slug,
+)
 
 CATEGORY_FIELDS = {"name", "slug", "description", "parent", "position"}
 

@@ -1,17 +1,16 @@
-"""What only catalog writes check: descriptions (sanitised HTML), slugs that
-must be unique, that a deleted product takes no edits. The checks every write
-shares (text, counts, prices, attributes) are in apps.core.validation."""
+"""What only catalog writes check: descriptions (sanitised HTML), that a
+deleted product takes no edits, and a taken slug or SKU caught at the insert.
+The checks every write shares (text, slugs, counts, prices, attributes) are
+in apps.core.validation."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import nh3
-from django.db import IntegrityError, models, transaction
-from django.utils.text import slugify
+from django.db import IntegrityError, transaction
 
 from apps.catalog.models import Product
 from apps.core.errors import ErrorCode, NotFound, ServiceError
-from apps.core.validation import Problems, clean_slug, max_length
 
 # What a product or category description may contain: text formatting, lists,
 # headings, links and simple tables. No images (those are ProductMedia), no
@@ -39,32 +38,6 @@ def sanitize_description(html: str | None) -> str:
         attributes=DESCRIPTION_ATTRIBUTES,
         url_schemes=DESCRIPTION_URL_SCHEMES,
     ).strip()
-
-
-def unique_slug(model: type[models.Model], source: str, fallback: str, *,
-                exclude_pk: int | None = None) -> str:
-    """A slug from `source` that no other row has: "rose-oil", "rose-oil-2"..."""
-    room = max_length(model, "slug") - 15  # for the "-<n>" a clash adds
-    base = slugify(source)[:room].strip("-") or fallback
-    taken = set(
-        model.objects.filter(slug__startswith=base).exclude(pk=exclude_pk)  # type: ignore[attr-defined]
-        .values_list("slug", flat=True)
-    )
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
-def chosen_slug(problems: Problems, model: type[models.Model], slug: str | None, *,
-                exclude_pk: int | None = None) -> str:
-    """The slug a client chose: well formed (clean_slug) and not another row's."""
-    chosen = clean_slug(problems, "slug", slug, limit=max_length(model, "slug"))
-    if chosen is None:
-        return (slug or "").strip()
-    if model.objects.filter(slug=chosen).exclude(pk=exclude_pk).exists():  # type: ignore[attr-defined]
-        problems.add("slug", f"The slug {chosen!r} is taken.", ErrorCode.UNIQUE)
-    return chosen
 
 
 @contextmanager

@@ -10,19 +10,19 @@ from apps.catalog.models import Category, Product
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.services.checks import (
     catalog_write,
-    chosen_slug,
     ensure_not_deleted,
     sanitize_description,
-    unique_slug,
 )
 from apps.catalog.services.variants import clean_variant, variant_insert
 from apps.core.errors import ErrorCode
 from apps.core.validation import (
     Problems,
+    chosen_slug,
     clean_attributes,
     clean_text,
     max_length,
     reject_unknown,
+    unique_slug,
 )
 
 PRODUCT_FIELDS = {"name", "slug", "description", "category", "is_published", "seo_title",
