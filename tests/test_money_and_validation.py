@@ -178,3 +178,27 @@ def test_services_refuse_edits_of_a_deleted_product(deleted, edit):
         (ErrorCode.NOT_FOUND, "This product was deleted.")]
     media.refresh_from_db()
     assert media.alt == "" and Product.objects.get(pk=product.pk).name == product.name
+
+
+def test_every_voice_words_every_reason():
+    from apps.catalog.csv_io import CELL_WORDING
+
+    assert set(SENTENCES) == set(CELL_WORDING) == set(Reason)
+
+
+@pytest.mark.parametrize(("cell", "api", "csv"), [
+    ("-1", "Must not be negative.", "must be ≥ 0"),
+    ("1.234", "At most 2 decimal places.", "at most 2 decimal places"),
+    ("abc", "Not a number.", "'abc' is not a number"),
+    ("10000000000", "Too large.", "too large"),
+])
+def test_a_price_is_judged_alike_by_the_api_and_the_csv(cell, api, csv):
+    from apps.catalog.csv_io import CELL_WORDING
+
+    column = decimal_limits(ProductVariant, "price")
+    spoken = []
+    for wording in (SENTENCES, CELL_WORDING):
+        problems = Problems(wording=wording)
+        clean_price(problems, "price", cell, column=column, required=True)
+        spoken.append([(e.field, e.message, e.code) for e in problems.errors])
+    assert spoken == [[("price", api, ErrorCode.INVALID)], [("price", csv, ErrorCode.INVALID)]]
