@@ -27,10 +27,12 @@ run: demo
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Ruff (pyflakes, syntax, upgrades), then mypy on apps/ and schema/ (mypy.ini).
+# Ruff (pyflakes, syntax, upgrades), mypy on apps/ and schema/ (mypy.ini), then
+# the layering contracts (.importlinter).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 schema: install
 	$(PY) manage.py export_schema schema.schema:schema --path graphql_schema.graphql

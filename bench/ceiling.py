@@ -40,7 +40,7 @@ FROM page p
 LEFT JOIN catalog_category c ON c.id = p.category_id
 LEFT JOIN LATERAL (
     SELECT MIN(v.price) AS low, MAX(v.price) AS high,
-           COALESCE(SUM(s.quantity - s.quantity_allocated), 0) AS available
+           COALESCE(SUM(s.quantity_on_hand - s.quantity_allocated), 0) AS available
     FROM catalog_productvariant v
     LEFT JOIN inventory_stock s ON s.variant_id = v.id
     WHERE v.product_id = p.id

@@ -19,7 +19,7 @@ def _refuse_development_secret_key(**kwargs) -> None:
     # Celery logs and swallows exceptions from signal handlers; SystemExit stops.
     from django.core.exceptions import ImproperlyConfigured
 
-    from commerce.checks import refuse_development_secret_key
+    from commerce.startup import refuse_development_secret_key
 
     try:
         refuse_development_secret_key()

@@ -41,7 +41,7 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-# The key `make run` uses when none is given. commerce.checks refuses to serve
+# The key `make run` uses when none is given. commerce.startup refuses to serve
 # with it unless DEBUG is on, so a production deploy cannot forget SECRET_KEY.
 DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)

@@ -10,6 +10,7 @@ from django.db.models import Model, QuerySet
 from strawberry import relay
 
 from apps.core.errors import NotFound
+from schema.errors import bad_user_input
 
 
 M = TypeVar("M", bound=Model)
@@ -28,6 +29,15 @@ def pk_from_global_id(value: str | None, type_name: str) -> int | None:
     except (relay.GlobalIDValueError, ValueError, TypeError):
         pass
     return None
+
+
+def decode_id(value: str, type_name: str) -> int:
+    """The database id inside a global ID of `type_name` given as a query
+    argument (a filter); anything else is BAD_USER_INPUT."""
+    pk = pk_from_global_id(value, type_name)
+    if pk is None:
+        raise bad_user_input(f"{value!r} is not a {type_name} ID.")
+    return pk
 
 
 def get_node(queryset: QuerySet[M], global_id: str | None, *, type_name: str, field: str) -> M:

@@ -1,10 +1,12 @@
+"""The GraphQL face of apps.core.money.Money: the same value, its amount sent
+as a string with the currency's decimal places (never a float)."""
+
 from decimal import Decimal
 from typing import overload
 
 import strawberry
-from django.conf import settings
 
-from apps.core.money import quantize
+from apps.core import money
 
 
 @strawberry.type
@@ -24,8 +26,14 @@ class Money:
     def of(cls, amount: None, currency: str | None = None) -> None: ...
 
     @classmethod
-    def of(cls, amount: Decimal | int | str | None, currency: str | None = None) -> "Money | None":
+    def of(cls, amount: money.Amount | None, currency: str | None = None) -> "Money | None":
+        """An amount (a price column, an aggregate) in `currency`, the shop's
+        when left out; None stays None."""
         if amount is None:
             return None
-        currency = currency or settings.DEFAULT_CURRENCY
-        return cls(amount=quantize(amount, currency), currency=currency)
+        return cls.from_money(money.Money.of(amount, currency))
+
+    @classmethod
+    def from_money(cls, value: money.Money) -> "Money":
+        rounded = value.rounded()
+        return cls(amount=rounded.amount, currency=rounded.currency)

@@ -187,3 +187,19 @@ def staff(db) -> User:
 @pytest.fixture
 def staff_client(staff) -> Client:
     return client_for(staff)
+
+
+def problems(payload: dict) -> list[tuple[str | None, str]]:
+    """A payload's errors as (field, code)."""
+    return [(e["field"], e["code"]) for e in payload["errors"]]
+
+
+# Callers a catalog manager's mutation must refuse, with the code each gets.
+WHO = [("anonymous", "UNAUTHENTICATED"), ("customer", "FORBIDDEN"),
+       ("other staff", "FORBIDDEN")]
+
+
+def client_of(who: str) -> Client:
+    if who == "anonymous":
+        return Client()
+    return client_for(make_user(perms=[Perm.MANAGE_ORDERS] if who == "other staff" else []))

@@ -65,7 +65,7 @@ def make_variant(*, product: Product, sku: str | None = None, name: str = "",
         **extra,
     )
     if stock is not None:
-        make_stock(variant=variant, quantity=stock, allocated=allocated)
+        make_stock(variant=variant, quantity_on_hand=stock, allocated=allocated)
     refresh_search_vector(product_ids=[product.pk])
     return variant
 
@@ -75,12 +75,11 @@ def make_warehouse(*, name: str | None = None, slug: str | None = None) -> Wareh
     return Warehouse.objects.create(name=name or f"Warehouse {n}", slug=slug or f"warehouse-{n}")
 
 
-def make_stock(*, variant: ProductVariant, quantity: int = 10, allocated: int = 0,
+def make_stock(*, variant: ProductVariant, quantity_on_hand: int = 10, allocated: int = 0,
                warehouse: Warehouse | None = None) -> Stock:
     warehouse = warehouse or Warehouse.objects.get(is_default=True)
-    return Stock.objects.create(
-        variant=variant, warehouse=warehouse, quantity=quantity, quantity_allocated=allocated
-    )
+    return Stock.objects.create(variant=variant, warehouse=warehouse,
+                                quantity_on_hand=quantity_on_hand, quantity_allocated=allocated)
 
 
 def make_reviewer(*, first_name: str = "Ada", last_name: str = "Lovelace") -> User:

@@ -602,3 +602,24 @@ def test_storefront_account_document_end_to_end(db, client, django_capture_on_co
     assert reset["passwordReset"]["errors"] == []
     revoked = run("RevokeToken", {"refreshToken": refreshed["refreshToken"]})["revokeToken"]
     assert revoked == {"revoked": True, "errors": []}  # already revoked by the password change
+
+
+def test_admin_writes_addresses_through_the_address_services(db, admin_client_for_email):
+    user = make_user(email="book@example.com")
+    browser = admin_client_for_email
+    fields = {"first_name": "Ada", "last_name": "L", "company": "", "street_address_1": "1 Road",
+              "street_address_2": "", "city": "Rome", "postal_code": "", "country_area": "",
+              "phone": ""}
+    response = browser.post("/admin/accounts/address/add/",
+                            {**fields, "user": user.pk, "country": "xx"})
+    assert response.context["adminform"].form.errors == {
+        "country": ["XX is not an ISO 3166-1 alpha-2 country code."]}
+    response = browser.post("/admin/accounts/address/add/",
+                            {**fields, "user": user.pk, "country": "it"})
+    assert response.status_code == 302
+    (address,) = user.addresses.all()
+    user.refresh_from_db()
+    # address_create upper-cased the code and made the first address the default.
+    assert address.country == "IT" and user.default_shipping_address == address
+    response = browser.post(f"/admin/accounts/address/{address.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not user.addresses.exists()

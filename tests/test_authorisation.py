@@ -295,7 +295,7 @@ def test_filtering_by_publication_is_refused_by_the_selector():
 @pytest.mark.django_db
 def test_who_sees_warehouses_and_stock_movements():
     variant = make_variant(product=make_product())
-    inventory_services.stock_set_initial(actor=None, variant=variant, quantity=3)
+    inventory_services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=3)
     for user in (None, make_user(), make_user(perms=[Perm.MANAGE_CUSTOMERS])):
         assert list(inventory_selectors.warehouses_visible_to(user=user)) == []
         assert list(inventory_selectors.stock_movements_visible_to(user=user)) == []
@@ -310,12 +310,12 @@ def test_who_sees_warehouses_and_stock_movements():
 def test_who_sees_users_and_addresses():
     ada, bob = make_user(), make_user()
     visible = account_selectors.users_visible_to
-    assert list(visible(viewer=None)) == []
-    assert list(visible(viewer=ada)) == [ada]
-    assert list(visible(viewer=ada, queryset=User.objects.filter(pk=bob.pk))) == []
+    assert list(visible(user=None)) == []
+    assert list(visible(user=ada)) == [ada]
+    assert list(visible(user=ada, queryset=User.objects.filter(pk=bob.pk))) == []
     support = make_user(perms=[Perm.MANAGE_CUSTOMERS])
-    assert set(visible(viewer=support)) == {ada, bob, support}
-    assert list(account_selectors.addresses_visible_to(viewer=None)) == []
+    assert set(visible(user=support)) == {ada, bob, support}
+    assert list(account_selectors.addresses_visible_to(user=None)) == []
 
 
 def test_a_review_is_signed_with_a_first_name_and_an_initial():

@@ -112,7 +112,7 @@ def test_product_create_writes_variants_and_initial_stock(db, staff):
     r1, r2 = made.variants.all()
     assert (r1.sku, r1.sort_order, r1.options) == ("R-1", 0, [{"name": "Size", "value": "50 ml"}])
     assert (r2.low_stock_threshold, r1.low_stock_threshold) == (2, 5)
-    assert {s.variant_id: s.quantity for s in Stock.objects.all()} == {r1.pk: 7, r2.pk: 0}
+    assert {s.variant_id: s.quantity_on_hand for s in Stock.objects.all()} == {r1.pk: 7, r2.pk: 0}
     movement = StockMovement.objects.get()
     assert (movement.kind, movement.quantity_delta, movement.actor) == ("initial", 7, staff)
     assert services.product_create(actor=None, name="Rose oil").slug == "rose-oil-2"
@@ -178,17 +178,17 @@ def test_product_delete_is_soft_and_bulk_counts_live_ones(db):
     a, b, c = product(name="A"), product(name="B"), product(name="C")
     services.product_delete(actor=None, product=a)
     a.refresh_from_db()
-    assert a.deleted_at is not None and not Product.objects.alive().filter(pk=a.pk).exists()
+    assert a.deleted_at is not None and not Product.objects.live().filter(pk=a.pk).exists()
     assert refused(services.product_delete, product=a) == [(None, ErrorCode.NOT_FOUND)]
     assert services.products_bulk_delete(actor=None, products=[a, b, c]) == 2
-    assert Product.objects.alive().count() == 0 and Product.objects.count() == 3
+    assert Product.objects.live().count() == 0 and Product.objects.count() == 3
 
 
 def test_variant_create_and_update(db):
     item = product(name="Soap", variants=[variant("S-1")])
     made = services.variant_create(actor=None, product=item, sku=" S-2 ", price=Decimal("4.5"),
                                    stock=9, weight_grams=120)
-    assert (made.sku, made.sort_order, made.price, made.stocks.get().quantity) == (
+    assert (made.sku, made.sort_order, made.price, made.stocks.get().quantity_on_hand) == (
         "S-2", 1, Decimal("4.5"), 9)
     assert refused(services.variant_create, product=item, sku="S-1", price=Decimal(1)) == [
         ("sku", ErrorCode.UNIQUE)]
@@ -196,7 +196,7 @@ def test_variant_create_and_update(db):
     services.variant_update(actor=None, variant=made, price=Decimal("5.25"), name="Big",
                             compare_at_price=None)
     made.refresh_from_db()
-    assert (made.price, made.name, made.stocks.get().quantity) == (Decimal("5.25"), "Big", 9)
+    assert (made.price, made.name, made.stocks.get().quantity_on_hand) == (Decimal("5.25"), "Big", 9)
     assert refused(services.variant_update, variant=made, sku="S-1", price=Decimal(-1)) == [
         ("sku", ErrorCode.UNIQUE), ("price", ErrorCode.INVALID)]
     with pytest.raises(TypeError):
@@ -317,7 +317,7 @@ def test_admin_catalog_needs_manage_products(db, name, who, code):
     item = product(name="Untouched", category=category)
     variables = variables(gid("Product", item.pk), gid("ProductVariant", item.variants.get().pk),
                           gid("Category", category.pk))
-    before = list(Stock.objects.values_list("quantity", flat=True))
+    before = list(Stock.objects.values_list("quantity_on_hand", flat=True))
     result = clients[who]().post(query, variables)
     assert error_codes(result) == [code]
     assert result["data"] is None
@@ -325,7 +325,7 @@ def test_admin_catalog_needs_manage_products(db, name, who, code):
     assert (item.name, item.deleted_at, item.variants.get().price) == ("Untouched", None,
                                                                       Decimal("10.00"))
     assert list(Category.objects.values_list("name", flat=True)) == ["Kept"]
-    assert list(Stock.objects.values_list("quantity", flat=True)) == before
+    assert list(Stock.objects.values_list("quantity_on_hand", flat=True)) == before
 
 
 def test_media_upload_needs_manage_products(db, customer_client):
@@ -356,7 +356,7 @@ def test_unknown_ids_are_payload_not_found(db, staff_client, query, variables, f
     data = staff_client.execute(query, variables)
     (payload,) = data.values()
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "NOT_FOUND")]
-    assert Product.objects.alive().count() == 1
+    assert Product.objects.live().count() == 1
 
 
 def test_category_mutations(db, staff_client):
@@ -449,7 +449,7 @@ def test_product_update_delete_and_bulk_delete_through_graphql(db, staff_client)
     bulk = staff_client.execute(PRODUCT_BULK_DELETE, {"ids": [gid("Product", b.pk),
                                                                gid("Product", c.pk)]})
     assert bulk == {"productBulkDelete": {"count": 2, "errors": []}}
-    assert not Product.objects.alive().exists()
+    assert not Product.objects.live().exists()
 
 
 def test_variant_mutations_through_graphql(db, staff_client):
@@ -461,7 +461,7 @@ def test_variant_mutations_through_graphql(db, staff_client):
     assert made["errors"] == [] and made["variant"]["price"] == {"amount": "12.50",
                                                                   "currency": "USD"}
     new = ProductVariant.objects.get(sku="V-2")
-    assert new.stocks.get().quantity == 2
+    assert new.stocks.get().quantity_on_hand == 2
 
     updated = staff_client.execute(VARIANT_UPDATE, {"id": made["variant"]["id"], "input": {
         "price": "9.99", "sku": "V-2b", "lowStockThreshold": 1}})["productVariantUpdate"]
@@ -542,7 +542,7 @@ def test_django_admin_deletes_products_softly(db, admin_client):
     response = admin_client.post("/admin/catalog/product/", {
         "action": "soft_delete", "_selected_action": [a.pk, b.pk]})
     assert response.status_code == 302
-    assert Product.objects.count() == 2 and not Product.objects.alive().exists()
+    assert Product.objects.count() == 2 and not Product.objects.live().exists()
 
 
 # --- The contract document, as the admin console sends it --------------------------------------

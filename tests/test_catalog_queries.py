@@ -73,7 +73,7 @@ def seed_catalog(size: int) -> dict:
                 product=product, price=Decimal(10 + i + j), stock=5, allocated=1,
                 options=[{"name": "Size", "value": f"{30 + 20 * j} ml"}],
             )
-            make_stock(variant=variant, quantity=2, warehouse=second)
+            make_stock(variant=variant, quantity_on_hand=2, warehouse=second)
         for stars in (5, 4, 2):
             make_review(product=product, rating=stars)
         make_review(product=product, rating=1, is_hidden=True)
@@ -356,7 +356,7 @@ def test_filter_by_price_in_stock_rating_and_attributes(client):
     assert names(client, {"price": {"lte": "10"}}) == ["Scent 00"]
     sold_out = catalog["products"][0]
     for variant in sold_out.variants.all():
-        variant.stocks.update(quantity_allocated=0, quantity=0)
+        variant.stocks.update(quantity_allocated=0, quantity_on_hand=0)
     assert names(client, {"inStock": False}) == ["Scent 00"]
     assert names(client, {"inStock": True}) == ["Scent 01", "Scent 02", "Scent 03"]
     make_review(product=catalog["products"][3], rating=5)
@@ -548,7 +548,7 @@ def test_card_fields_of_a_product_from_a_mutation(staff_client):
 def test_card_fields_of_a_variants_product(client, django_assert_num_queries):
     product = make_product(slug="mug")
     variant = make_variant(product=product, sku="MUG-1", price=Decimal("7.00"))
-    make_stock(variant=variant, quantity=0)
+    make_stock(variant=variant, quantity_on_hand=0)
     make_review(product=product, rating=4)
     make_media(product=product, alt="mug")
     query = "query($id: ID!) { node(id: $id) { ... on ProductVariant { product { " + CARD + " } } } }"

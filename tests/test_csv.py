@@ -50,7 +50,7 @@ def oils():
 
 def counts():
     return (Product.objects.count(), ProductVariant.objects.count(), Stock.objects.count(),
-            StockMovement.objects.count(), list(Stock.objects.values_list("quantity", flat=True)))
+            StockMovement.objects.count(), list(Stock.objects.values_list("quantity_on_hand", flat=True)))
 
 
 def test_export_then_import_changes_nothing():
@@ -82,8 +82,8 @@ def test_import_creates_products_variants_and_import_movements(oils):
     assert (small.sku, small.price, small.low_stock_threshold) == ("RO-1", Decimal("12.50"), 2)
     assert large.options == [{"name": "Size", "value": "30 ml"}]
     assert large.compare_at_price == Decimal("35.00") and large.low_stock_threshold == 5
-    assert small.stocks.get(warehouse__is_default=True).quantity == 7
-    assert large.stocks.get(warehouse__is_default=True).quantity == 0
+    assert small.stocks.get(warehouse__is_default=True).quantity_on_hand == 7
+    assert large.stocks.get(warehouse__is_default=True).quantity_on_hand == 0
     movement = StockMovement.objects.get(stock__variant=small)
     assert (movement.kind, movement.quantity_delta) == (StockMovement.Kind.IMPORT, 7)
     assert movement.reference == "import:new.csv:2"
@@ -100,13 +100,13 @@ def test_import_updates_what_changed_and_moves_stock_by_the_difference(oils):
     assert (result.variants_created, result.variants_updated, result.stock_movements) == (1, 1, 2)
     variant = ProductVariant.objects.get(sku="RO-1")
     assert variant.price == Decimal("13.00")
-    assert variant.stocks.get().quantity == 4
+    assert variant.stocks.get().quantity_on_hand == 4
     latest = StockMovement.objects.filter(stock__variant=variant).order_by("-id").first()
     assert (latest.kind, latest.quantity_delta) == (StockMovement.Kind.IMPORT, -3)
 
     run_import(to_csv([row(name="Rose Oil Deluxe", stock=""), row(sku="RO-2", name="Rose Oil Deluxe")]))
     assert Product.objects.get(slug="rose-oil").name == "Rose Oil Deluxe"
-    assert ProductVariant.objects.get(sku="RO-1").stocks.get().quantity == 4  # blank: unchanged
+    assert ProductVariant.objects.get(sku="RO-1").stocks.get().quantity_on_hand == 4  # blank: unchanged
 
 
 def test_columns_left_out_are_left_alone(oils):
@@ -115,7 +115,7 @@ def test_columns_left_out_are_left_alone(oils):
                       columns=["slug", "name", "sku", "price"]))
     variant = ProductVariant.objects.get(sku="RO-1")
     assert (variant.price, variant.compare_at_price) == (Decimal("11.00"), Decimal("20.00"))
-    assert variant.product.category == oils and variant.stocks.get().quantity == 7
+    assert variant.product.category == oils and variant.stocks.get().quantity_on_hand == 7
 
 
 def test_a_bad_row_reports_every_problem_and_writes_nothing(oils):

@@ -9,7 +9,7 @@ import strawberry
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-from commerce.checks import refuse_development_secret_key
+from commerce.startup import refuse_development_secret_key
 from schema.extensions import schema_extensions
 from tests.conftest import error_codes
 

@@ -31,10 +31,10 @@ def stock_of(variant, warehouse=None) -> Stock:
 
 def test_stock_adjust_changes_on_hand_and_logs_who_and_why(variant, staff):
     stock = services.stock_adjust(actor=staff, variant=variant, delta=5, reason=" delivery ")
-    assert (stock.quantity, stock_of(variant).quantity) == (15, 15)
+    assert (stock.quantity_on_hand, stock_of(variant).quantity_on_hand) == (15, 15)
     services.stock_adjust(actor=staff, variant=variant, delta=-4, reason="breakage",
                           reference="ticket:7")
-    assert stock_of(variant).quantity == 11
+    assert stock_of(variant).quantity_on_hand == 11
     latest, first = StockMovement.objects.filter(kind="adjustment")[:2]
     assert (first.quantity_delta, first.reason, first.actor) == (5, "delivery", staff)
     assert (latest.quantity_delta, latest.reason, latest.reference) == (-4, "breakage",
@@ -55,7 +55,7 @@ def test_on_hand_never_falls_below_allocated_or_zero(db):
     for delta in (-5, -11):
         assert refused(services.stock_adjust, variant=item, delta=delta, reason="count") == [
             ("delta", ErrorCode.INSUFFICIENT_STOCK)]
-    assert services.stock_adjust(actor=None, variant=item, delta=-4, reason="count").quantity == 6
+    assert services.stock_adjust(actor=None, variant=item, delta=-4, reason="count").quantity_on_hand == 6
     assert StockMovement.objects.filter(kind="adjustment").count() == 1
 
 
@@ -63,14 +63,14 @@ def test_stock_adjust_in_another_warehouse_makes_its_row(variant):
     annex = make_warehouse(name="Annex")
     services.stock_adjust(actor=None, variant=variant, delta=2, reason="transfer",
                           warehouse=annex)
-    assert (stock_of(variant, annex).quantity, stock_of(variant).quantity) == (2, 10)
+    assert (stock_of(variant, annex).quantity_on_hand, stock_of(variant).quantity_on_hand) == (2, 10)
     assert refused(services.stock_adjust, variant=variant, delta=-3, reason="x",
                    warehouse=annex) == [("delta", ErrorCode.INSUFFICIENT_STOCK)]
 
 
 def test_allocate_takes_from_the_default_warehouse_first_and_deallocate_gives_back(variant):
     annex = make_warehouse()
-    make_stock(variant=variant, quantity=4, warehouse=annex)
+    make_stock(variant=variant, quantity_on_hand=4, warehouse=annex)
     services.stock_allocate(variant=variant, quantity=12, reference="order:1")
     assert (stock_of(variant).quantity_allocated, stock_of(variant, annex).quantity_allocated) \
         == (10, 2)
@@ -90,7 +90,7 @@ def test_allocate_takes_from_the_default_warehouse_first_and_deallocate_gives_ba
 
 
 def test_stock_adjust_mutation_returns_the_new_availability(variant, staff, staff_client):
-    make_stock(variant=variant, quantity=0, warehouse=make_warehouse())
+    make_stock(variant=variant, quantity_on_hand=0, warehouse=make_warehouse())
     data = staff_client.execute(STOCK_ADJUST, {"variantId": gid("ProductVariant", variant.pk),
                                                "delta": -2, "reason": "stock-take"})
     assert data["stockAdjust"] == {"variant": {"id": gid("ProductVariant", variant.pk),
@@ -117,7 +117,7 @@ def test_stock_adjust_mutation_refusals(variant, staff_client, variables, error)
     payload = data["stockAdjust"]
     assert payload["variant"] is None
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [error]
-    assert stock_of(variant).quantity == 10
+    assert stock_of(variant).quantity_on_hand == 10
 
 
 def test_stock_adjust_of_a_deleted_product_is_not_found(db, staff_client):
@@ -258,7 +258,7 @@ def test_concurrent_adjustments_lose_no_update(keeps_default_warehouse, transact
             services.stock_adjust(actor=None, variant=item, delta=1, reason=f"thread {index}")
 
     assert _in_threads(8, add_five) == [None] * 8
-    assert stock_of(item).quantity == 40
+    assert stock_of(item).quantity_on_hand == 40
     assert StockMovement.objects.filter(kind="adjustment").count() == 40
 
 
@@ -267,10 +267,29 @@ def test_concurrent_removals_never_go_below_the_floor(keeps_default_warehouse, t
     item = make_variant(product=make_product(), stock=5, low_stock_threshold=0)
 
     def remove_one(index):
-        return services.stock_adjust(actor=None, variant=item, delta=-1, reason="sold").quantity
+        return services.stock_adjust(actor=None, variant=item, delta=-1, reason="sold").quantity_on_hand
 
     results = _in_threads(8, remove_one)
     refusals = [r for r in results if isinstance(r, ServiceError)]
     assert len(refusals) == 3
     assert all(r.errors[0].code == ErrorCode.INSUFFICIENT_STOCK for r in refusals)
-    assert stock_of(item).quantity == 0
+    assert stock_of(item).quantity_on_hand == 0
+
+
+# --- Warehouses ------------------------------------------------------------------------------
+
+
+def test_warehouse_services_keep_exactly_one_default(db):
+    main = Warehouse.objects.get(is_default=True)
+    annex = services.warehouse_create(actor=None, name=" Annex ")
+    assert (annex.slug, annex.is_default) == ("annex", False)
+    services.warehouse_update(actor=None, warehouse=annex, is_default=True)
+    assert list(Warehouse.objects.filter(is_default=True)) == [annex]
+    main.refresh_from_db()
+    assert not main.is_default
+    assert refused(services.warehouse_update, warehouse=annex, is_default=False) == [
+        ("is_default", ErrorCode.INVALID)]
+    assert refused(services.warehouse_create, name="", slug="main") == [
+        ("name", ErrorCode.REQUIRED), ("slug", ErrorCode.UNIQUE)]
+    assert refused(services.warehouse_create, name="Other", slug="annex") == [
+        ("slug", ErrorCode.UNIQUE)]

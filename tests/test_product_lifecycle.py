@@ -259,7 +259,7 @@ UPDATE = """mutation($id: ID!, $input: ProductUpdateInput!) {
 
 
 def test_the_api_moves_record_who_made_them(db, staff, staff_client):
-    from tests.test_catalog_admin_extra import DELETE, RESTORE, gid
+    from tests.test_product_restore import DELETE, RESTORE, gid
 
     item = product_in(D)
     node = gid("Product", item.pk)

@@ -23,7 +23,7 @@ def catalog_snapshot():
             "slug", "name", "category__slug", "attributes", "is_published", "description")),
         list(ProductVariant.objects.order_by("sku").values_list(
             "sku", "product__slug", "name", "options", "price", "compare_at_price")),
-        list(Stock.objects.order_by("variant__sku").values_list("variant__sku", "quantity")),
+        list(Stock.objects.order_by("variant__sku").values_list("variant__sku", "quantity_on_hand")),
         list(Review.objects.order_by("product__slug", "user__email").values_list(
             "product__slug", "user__email", "rating", "title", "verified_purchase")),
         list(ProductMedia.objects.order_by("image").values_list("image", "thumbnail", "alt")),
@@ -70,7 +70,7 @@ def test_catalog_is_complete_and_consistent():
     # movements add up to what is on hand.
     stocks = Stock.objects.filter(warehouse__is_default=True)
     assert stocks.count() == ProductVariant.objects.count()
-    on_hand = stocks.aggregate(total=Sum("quantity"))["total"]
+    on_hand = stocks.aggregate(total=Sum("quantity_on_hand"))["total"]
     moved = StockMovement.objects.filter(kind=StockMovement.Kind.INITIAL).aggregate(
         total=Sum("quantity_delta"))["total"]
     assert on_hand == moved > 0

@@ -50,7 +50,7 @@ def variant(db):
 
 
 def test_stock_adjust_shows_up_with_actor_and_reason(variant, staff, staff_client):
-    services.stock_set_initial(actor=None, variant=variant, quantity=10, reference="seed")
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=10, reference="seed")
     annex = make_warehouse(name="Annex")
     for delta, reason, warehouse in ((-2, "breakage", None), (5, "delivery", annex)):
         result = staff_client.execute(STOCK_ADJUST, {
@@ -77,7 +77,7 @@ def test_stock_adjust_shows_up_with_actor_and_reason(variant, staff, staff_clien
 
 
 def test_allocation_moves_show_allocated_deltas(variant, staff_client):
-    services.stock_set_initial(actor=None, variant=variant, quantity=4)
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=4)
     services.stock_allocate(variant=variant, quantity=3, reference="order:7")
     services.stock_deallocate(variant=variant, quantity=1, reference="order:7")
     assert [(m["kind"], m["quantityDelta"], m["allocatedDelta"], m["reference"])
@@ -91,7 +91,7 @@ def test_a_deleted_or_unpublished_products_history_still_reads_whole(db, staff_c
     gone = make_variant(product=make_product(name="Gone", deleted=True), sku="GONE")
     draft = make_variant(product=make_product(name="Draft", is_published=False), sku="DRAFT")
     for item in (gone, draft):
-        services.stock_set_initial(actor=None, variant=item, quantity=1)
+        services.stock_set_initial(actor=None, variant=item, quantity_on_hand=1)
     assert [(m["variant"]["sku"], m["variant"]["product"]["name"])
             for m in movements(staff_client)] == [("DRAFT", "Draft"), ("GONE", "Gone")]
     only_gone = movements(staff_client, variantId=gid("ProductVariant", gone.pk))
@@ -101,8 +101,8 @@ def test_a_deleted_or_unpublished_products_history_still_reads_whole(db, staff_c
 def test_filters_narrow_the_trail(variant, staff, staff_client):
     other = make_variant(product=make_product(), sku="OTHER")
     annex = make_warehouse(name="Annex")
-    services.stock_set_initial(actor=None, variant=variant, quantity=5)
-    services.stock_set_initial(actor=None, variant=other, quantity=5, warehouse=annex)
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=5)
+    services.stock_set_initial(actor=None, variant=other, quantity_on_hand=5, warehouse=annex)
     services.stock_adjust(actor=staff, variant=variant, delta=1, reason="a", warehouse=annex)
     services.stock_adjust(actor=staff, variant=other, delta=1, reason="b")
     StockMovement.objects.filter(kind="initial").update(
@@ -136,7 +136,7 @@ def test_pages_follow_each_other_newest_first(variant, staff_client):
 
 
 def test_selector_refuses_unknown_variant_and_warehouse(variant):
-    services.stock_set_initial(actor=None, variant=variant, quantity=2)
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=2)
     with pytest.raises(NotFound):
         selectors.stock_movements(variant_id=987_654_321)
     with pytest.raises(NotFound):
@@ -182,7 +182,7 @@ def test_values_outside_the_types_are_refused_before_running(variant, staff_clie
 @pytest.mark.parametrize("since", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
                                    "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
 def test_extreme_dates_are_an_answer_not_a_500(variant, staff_client, since):
-    services.stock_set_initial(actor=None, variant=variant, quantity=1)
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=1)
     result = staff_client.post(MOVEMENTS, {"first": 10, "since": since})
     assert "INTERNAL_SERVER_ERROR" not in error_codes(result), result
     if not result.get("errors"):
@@ -201,7 +201,7 @@ OUTSIDERS = {
 
 @pytest.mark.parametrize("who", sorted(OUTSIDERS))
 def test_the_trail_is_for_catalog_managers_only(variant, who):
-    services.stock_set_initial(actor=None, variant=variant, quantity=3)
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=3)
     make_client, code = OUTSIDERS[who]
     result = make_client().post(MOVEMENTS, {"first": 10})
     assert error_codes(result) == [code]
@@ -210,7 +210,7 @@ def test_the_trail_is_for_catalog_managers_only(variant, who):
 
 @pytest.mark.parametrize("who", sorted(OUTSIDERS))
 def test_stocks_are_for_catalog_managers_only(variant, who):
-    make_stock(variant=variant, quantity=3)
+    make_stock(variant=variant, quantity_on_hand=3)
     make_client, code = OUTSIDERS[who]
     result = make_client().post(VARIANT_STOCKS, {"slug": variant.product.slug})
     assert error_codes(result) == [code]
@@ -219,7 +219,7 @@ def test_stocks_are_for_catalog_managers_only(variant, who):
 
 
 def test_a_movement_by_node_id_is_null_to_anyone_else(variant, staff_client):
-    services.stock_set_initial(actor=None, variant=variant, quantity=3)
+    services.stock_set_initial(actor=None, variant=variant, quantity_on_hand=3)
     query = """query($id: ID!) { node(id: $id) { ... on StockMovement { quantityDelta } } }"""
     node_id = gid("StockMovement", StockMovement.objects.get().pk)
     assert staff_client.execute(query, {"id": node_id}) == {"node": {"quantityDelta": 3}}
@@ -231,9 +231,9 @@ def test_a_movement_by_node_id_is_null_to_anyone_else(variant, staff_client):
 
 
 def test_stocks_per_warehouse_default_first(variant, staff_client):
-    make_stock(variant=variant, quantity=3, allocated=1, warehouse=make_warehouse(name="Zeta"))
-    make_stock(variant=variant, quantity=10, allocated=4)
-    make_stock(variant=variant, quantity=2, warehouse=make_warehouse(name="Alpha"))
+    make_stock(variant=variant, quantity_on_hand=3, allocated=1, warehouse=make_warehouse(name="Zeta"))
+    make_stock(variant=variant, quantity_on_hand=10, allocated=4)
+    make_stock(variant=variant, quantity_on_hand=2, warehouse=make_warehouse(name="Alpha"))
     data = staff_client.execute(ADMIN_PRODUCTS_WITH_STOCK, {"first": 10})
     (variant_data,) = data["products"]["edges"][0]["node"]["variants"]
     assert variant_data["quantityAvailable"] == 10
@@ -257,7 +257,7 @@ def seed_movements(size: int) -> None:
     for i in range(size):
         item = make_variant(product=make_product(is_published=i % 2 == 0, deleted=i % 5 == 4))
         warehouse = annex if i % 2 else None
-        services.stock_set_initial(actor=None, variant=item, quantity=5, warehouse=warehouse)
+        services.stock_set_initial(actor=None, variant=item, quantity_on_hand=5, warehouse=warehouse)
         services.stock_adjust(actor=staff, variant=item, delta=-1, reason="count",
                               warehouse=warehouse)
 
@@ -286,7 +286,7 @@ def seed_stocked_products(size: int) -> None:
         for j in range(2):
             item = make_variant(product=product, stock=5 + j)
             if (i + j) % 2:
-                make_stock(variant=item, quantity=1, warehouse=annex)
+                make_stock(variant=item, quantity_on_hand=1, warehouse=annex)
 
 
 # Auth (user and its two permission look-ups), the products with their total

@@ -6,8 +6,11 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_bases import ServiceAdmin, ServiceForm
+from apps.core.validation import normalize_email
+
+from . import services
 from .models import Address, RefreshToken, User
-from .services import normalize_email
 
 
 class _LowerCaseEmail:
@@ -32,9 +35,21 @@ class UserChangeForm(_LowerCaseEmail, DjangoUserChangeForm):
 
 
 class AddressInline(admin.StackedInline):
+    """A user's address book, to read; an address is edited on its own page
+    (through the address services)."""
+
     model = Address
     extra = 0
     fk_name = "user"
+    fields = services.ADDRESS_FIELDS
+    readonly_fields = services.ADDRESS_FIELDS
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -70,12 +85,47 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [AddressInline]
 
 
+class AddressForm(ServiceForm):
+    class Meta:
+        model = Address
+        fields = ("user", *services.ADDRESS_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:  # new: an address belongs to someone's book
+            self.fields["user"].required = True
+
+    def write(self, *, actor) -> Address:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            return services.address_create(
+                user=data["user"], data={name: data[name] for name in services.ADDRESS_FIELDS})
+        return services.address_update(
+            user=self.instance.user, address_id=self.instance.pk,
+            data=self.changed(set(services.ADDRESS_FIELDS)))
+
+
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(ServiceAdmin, admin.ModelAdmin):
+    """Addresses are checked and written by the address services, as through
+    the API (a country code, the required lines)."""
+
+    form = AddressForm
     list_display = ("__str__", "user", "country", "city", "created_at")
     list_filter = ("country",)
     search_fields = ("first_name", "last_name", "city", "postal_code", "user__email")
     raw_id_fields = ("user",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # An address stays in its owner's book.
+        return ("user",) if obj is not None else ()
+
+    def delete_model(self, request, obj):
+        services.address_delete(user=obj.user, address_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for address in queryset.select_related("user"):
+            services.address_delete(user=address.user, address_id=address.pk)
 
 
 @admin.register(RefreshToken)

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.countries import validate_country_code
+from apps.core.validation import normalize_email
 
 
 if TYPE_CHECKING:  # Django's manager is generic in the stubs only
@@ -23,7 +24,7 @@ class UserManager(_UserManagerBase):
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -40,7 +41,7 @@ class UserManager(_UserManagerBase):
     def get_by_natural_key(self, email: str | None):
         # Emails are stored lower-cased, so an exact match uses the unique index
         # where `iexact` would scan the table.
-        return self.get(email=(email or "").strip().lower())
+        return self.get(email=normalize_email(email))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -1,5 +1,5 @@
-from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.db.models import Q, QuerySet
 
 from .jwt import InvalidAccessToken, decode_access_token
 from .models import Address, User
@@ -28,23 +28,35 @@ def user_as_queryset(*, user: User) -> QuerySet[User]:
     return User.objects.filter(pk=user.pk)
 
 
-def _manages_customers(viewer) -> bool:
-    return staff_has_perm(viewer, Perm.MANAGE_CUSTOMERS)
+def _manages_customers(user) -> bool:
+    return staff_has_perm(user, Perm.MANAGE_CUSTOMERS)
 
 
-def users_visible_to(*, viewer, queryset: QuerySet[User] | None = None) -> QuerySet[User]:
+def users_visible_to(*, user, queryset: QuerySet[User] | None = None) -> QuerySet[User]:
     """A customer sees only themself; staff managing customers see everyone."""
     queryset = User.objects.all() if queryset is None else queryset
-    if viewer is None or not viewer.is_authenticated:
+    if user is None or not user.is_authenticated:
         return queryset.none()
-    return queryset if _manages_customers(viewer) else queryset.filter(pk=viewer.pk)
+    return queryset if _manages_customers(user) else queryset.filter(pk=user.pk)
 
 
 def addresses_visible_to(
-    *, viewer, queryset: QuerySet[Address] | None = None
+    *, user, queryset: QuerySet[Address] | None = None
 ) -> QuerySet[Address]:
     """Address book entries: one's own; staff managing customers see all."""
     queryset = Address.objects.all() if queryset is None else queryset
-    if viewer is None or not viewer.is_authenticated:
+    if user is None or not user.is_authenticated:
         return queryset.none()
-    return queryset if _manages_customers(viewer) else queryset.filter(user=viewer)
+    return queryset if _manages_customers(user) else queryset.filter(user=user)
+
+
+def staff_with_perm(*, perm: Perm) -> QuerySet[User]:
+    """Active staff holding `perm`, directly, through a group, or as
+    superusers: staff_has_perm as a query, e.g. whom to tell that stock runs low."""
+    permission = Permission.objects.filter(
+        content_type__app_label="accounts", codename=perm.codename
+    ).first()
+    holds = Q(is_superuser=True)
+    if permission is not None:
+        holds |= Q(user_permissions=permission) | Q(groups__permissions=permission)
+    return User.objects.filter(holds, is_active=True, is_staff=True).distinct()

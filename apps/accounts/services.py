@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.core import events
 from apps.core.errors import ErrorCode, FieldError, NotFound, ServiceError
+from apps.core.validation import normalize_email
 
 from . import throttling, tokens
 from .jwt import encode_access_token
@@ -42,10 +43,6 @@ class IssuedTokens:
     user: User
     access_token: str
     refresh_token: str
-
-
-def normalize_email(email: str | None) -> str:
-    return (email or "").strip().lower()
 
 
 def _field_errors(error: ValidationError, *, field: str | None = None) -> list[FieldError]:

@@ -23,6 +23,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from apps.core.validation import normalize_email
+
 
 def _key(kind: str, ident: str) -> str:
     # Hashed: cache keys must not carry personal data nor arbitrary characters.
@@ -30,7 +32,7 @@ def _key(kind: str, ident: str) -> str:
 
 
 def _email_key(email: str) -> str:
-    return _key("login-failures:email", email.lower())
+    return _key("login-failures:email", normalize_email(email))
 
 
 def _ip_key(ip: str) -> str:
@@ -92,5 +94,5 @@ def record_success(*, email: str) -> None:
 def may_send_password_reset(*, email: str) -> bool:
     """At most PASSWORD_RESET_EMAIL_LIMIT reset emails an hour to one address,
     so the form cannot be used to flood someone's inbox."""
-    count = _count(_key("password-reset", email.lower()), 3600)
+    count = _count(_key("password-reset", normalize_email(email)), 3600)
     return count <= settings.PASSWORD_RESET_EMAIL_LIMIT

@@ -3,7 +3,9 @@
 The product's own fields (slug, name, category_slug, description,
 is_published, attributes) repeat on each of its variants' rows and must agree.
 `attributes` is a JSON object of name → list of values, `options` a JSON list
-of {"name", "value"}; money is a plain decimal ("24.50"); `stock` is the
+of {"name", "value"}; money is a plain decimal in the shop's currency, with
+that currency's decimal places ("24.50"; checked as the API checks prices:
+apps.core.validation.clean_price); `stock` is the
 quantity on hand in the default warehouse.
 
 An import creates or updates products by slug and variants by SKU, and is all
@@ -30,11 +32,8 @@ import json
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from tqdm import tqdm
@@ -43,6 +42,19 @@ from apps.catalog import services
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.core.errors import ErrorCode, FieldError, ServiceError
 from apps.core.uploads import read_upload
+from apps.core.validation import (
+    Problems,
+    Reason,
+    clean_attributes,
+    clean_count,
+    clean_options,
+    clean_price,
+    clean_slug,
+    clean_text,
+    decimal_limits,
+    max_length,
+    max_value,
+)
 from apps.inventory.models import Stock, StockMovement
 from apps.inventory.services import default_warehouse, stock_adjust
 
@@ -52,10 +64,28 @@ VARIANT_COLUMNS = ["sku", "variant_name", "options", "price", "compare_at_price"
 COLUMNS = PRODUCT_COLUMNS + VARIANT_COLUMNS
 REQUIRED_COLUMNS = {"slug", "name", "sku", "price"}
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
-MAX_AMOUNT = Decimal(10) ** 10
 # An upload is imported within its request, at roughly 100 rows a second on
 # PostgreSQL; larger files go through `manage.py import_products`.
 UPLOAD_MAX_ROWS = 2000
+
+# The shared checks (apps.core.validation) in a spreadsheet's voice: short,
+# lower case, after "row 3: price: ".
+CELL_WORDING = {
+    Reason.REQUIRED: "required",
+    Reason.TOO_LONG: "at most {limit} characters",
+    Reason.NOT_A_NUMBER: "{value!r} is not a number",
+    Reason.NOT_WHOLE: "{value!r} is not a whole number",
+    Reason.NEGATIVE: "must be ≥ 0",
+    Reason.TOO_MANY_PLACES: "at most {places} decimal places",
+    Reason.TOO_LARGE: "too large",
+    Reason.SLUG_CHARACTERS: "use 1 to {limit} letters, numbers, hyphens or underscores",
+    Reason.SLUG_TOO_LONG: "use 1 to {limit} letters, numbers, hyphens or underscores",
+    Reason.NAME_TWICE: "{name!r} is given twice",
+    Reason.OPTION_INCOMPLETE: "an option needs a name and a value",
+    Reason.NOT_A_LIST: "must be a list",
+}
+ATTRIBUTES_SHAPE = 'expected {"name": ["value", ...], ...}'
+OPTIONS_SHAPE = 'expected [{"name": "...", "value": "..."}, ...]'
 
 
 # --- Errors and results ---------------------------------------------------------------------
@@ -118,7 +148,7 @@ def export_products(*, file: TextIO, progress: bool = False) -> int:
     variants = (
         ProductVariant.objects.filter(product__deleted_at__isnull=True)
         .select_related("product__category")
-        .annotate(stock=Subquery(on_hand.values("quantity")[:1]))
+        .annotate(quantity_on_hand=Subquery(on_hand.values("quantity_on_hand")[:1]))
         .order_by("product__slug", "sort_order", "id")
     )
     writer = csv.writer(file)
@@ -137,9 +167,9 @@ def export_products(*, file: TextIO, progress: bool = False) -> int:
             variant.sku,
             variant.name,
             json.dumps(variant.options, ensure_ascii=False),
-            variant.price,
-            "" if variant.compare_at_price is None else variant.compare_at_price,
-            variant.stock or 0,
+            variant.price_money.amount,
+            "" if variant.compare_at_price is None else variant.compare_at_price_money.amount,
+            variant.quantity_on_hand or 0,
             variant.low_stock_threshold,
         ])
         count += 1
@@ -273,149 +303,76 @@ class _Plan:
     # One row, alone and against the database.
 
     def _clean(self, row: _Row, columns: set[str]) -> None:
+        """The row's cells through the checks the services make, each problem
+        on its column (CELL_WORDING)."""
         if None in row.cells:
             self._error(row, None, "more cells than the header has columns")
         cells = {name: value.strip() for name, value in row.cells.items() if name}
+        problems = Problems(wording=CELL_WORDING)
         product, variant = row.product, row.variant
-        slug = cells.get("slug", "")
-        try:
-            validate_slug(slug)
-            if len(slug) > 255:
-                raise ValidationError("too long")
+        slug = clean_slug(problems, "slug", cells.get("slug", ""),
+                          limit=max_length(Product, "slug"))
+        if slug is not None:
             product["slug"] = slug
             existing = self.products.get(slug)
             if existing is not None and existing.deleted_at is not None:
-                self._error(row, "slug", f"the product {slug!r} was deleted")
-        except ValidationError:
-            self._error(row, "slug", "use 1 to 255 letters, numbers, hyphens or underscores"
-                        if slug else "required", ErrorCode.INVALID if slug else ErrorCode.REQUIRED)
-        product["name"] = self._text(row, "name", cells.get("name", ""), 255, required=True)
+                problems.add("slug", f"the product {slug!r} was deleted")
+        product["name"] = clean_text(problems, "name", cells.get("name", ""),
+                                     limit=max_length(Product, "name"), required=True)
         if "category_slug" in columns:
             category_slug = cells["category_slug"]
             product["category"] = self.categories.get(category_slug)
             if category_slug and product["category"] is None:
-                self._error(row, "category_slug", f"no category {category_slug!r}",
-                            ErrorCode.NOT_FOUND)
+                problems.add("category_slug", f"no category {category_slug!r}",
+                             ErrorCode.NOT_FOUND)
         if "description" in columns:
             product["description"] = services.sanitize_description(row.cells["description"])
         if "is_published" in columns:
             flag = cells["is_published"].lower()
             if flag not in TRUE | FALSE:
-                self._error(row, "is_published", "use true or false")
+                problems.add("is_published", "use true or false")
             product["is_published"] = flag in TRUE
         if "attributes" in columns:
-            product["attributes"] = self._attributes(row, cells["attributes"])
+            data = _json(problems, "attributes", cells["attributes"])
+            product["attributes"] = _through(problems, "attributes", data, clean_attributes,
+                                             ATTRIBUTES_SHAPE, {})
 
-        sku = self._text(row, "sku", cells.get("sku", ""), 64, required=True)
+        sku = clean_text(problems, "sku", cells.get("sku", ""),
+                         limit=max_length(ProductVariant, "sku"), required=True)
         variant["sku"] = sku
         existing_variant = self.variants.get(sku)
         if existing_variant is not None and existing_variant.product.slug != slug:
-            self._error(row, "sku", f"{sku!r} belongs to the product "
-                        f"{existing_variant.product.slug!r}", ErrorCode.UNIQUE)
+            problems.add("sku", f"{sku!r} belongs to the product "
+                         f"{existing_variant.product.slug!r}", ErrorCode.UNIQUE)
         if "variant_name" in columns:
-            variant["name"] = self._text(row, "variant_name", cells["variant_name"], 255)
+            variant["name"] = clean_text(problems, "variant_name", cells["variant_name"],
+                                         limit=max_length(ProductVariant, "name"))
         if "options" in columns:
-            variant["options"] = self._options(row, cells["options"])
-        variant["price"] = self._money(row, "price", cells.get("price", ""), required=True)
+            data = _json(problems, "options", cells["options"])
+            if isinstance(data, Mapping):  # {"Size": "50 ml"} also reads as one option
+                data = [{"name": name, "value": text} for name, text in data.items()]
+            variant["options"] = _through(problems, "options", data, clean_options,
+                                          OPTIONS_SHAPE, [])
+        variant["price"] = clean_price(problems, "price", cells.get("price", ""),
+                                       column=decimal_limits(ProductVariant, "price"),
+                                       required=True)
         if "compare_at_price" in columns:
-            variant["compare_at_price"] = self._money(row, "compare_at_price",
-                                                      cells["compare_at_price"])
+            variant["compare_at_price"] = clean_price(
+                problems, "compare_at_price", cells["compare_at_price"],
+                column=decimal_limits(ProductVariant, "compare_at_price"), required=False)
         if cells.get("low_stock_threshold"):
-            variant["low_stock_threshold"] = self._count(row, "low_stock_threshold",
-                                                         cells["low_stock_threshold"])
+            variant["low_stock_threshold"] = clean_count(
+                problems, "low_stock_threshold", cells["low_stock_threshold"],
+                limit=max_value(ProductVariant, "low_stock_threshold"))
         if cells.get("stock"):
-            row.stock = self._count(row, "stock", cells["stock"])
+            row.stock = clean_count(problems, "stock", cells["stock"],
+                                    limit=max_value(Stock, "quantity_on_hand"))
             stock = self.stocks.get(getattr(existing_variant, "pk", None))
             if row.stock is not None and stock and row.stock < stock.quantity_allocated:
-                self._error(row, "stock", f"must be ≥ {stock.quantity_allocated}, "
-                            "the quantity allocated to orders", ErrorCode.INSUFFICIENT_STOCK)
-
-    def _text(self, row: _Row, column: str, value: str, max_length: int, *,
-              required: bool = False) -> str:
-        if required and not value:
-            self._error(row, column, "required", ErrorCode.REQUIRED)
-        elif len(value) > max_length:
-            self._error(row, column, f"at most {max_length} characters")
-        return value
-
-    def _money(self, row: _Row, column: str, value: str, *,
-               required: bool = False) -> Decimal | None:
-        if not value:
-            if required:
-                self._error(row, column, "required", ErrorCode.REQUIRED)
-            return None
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            self._error(row, column, f"{value!r} is not a number")
-            return None
-        if not amount.is_finite():
-            self._error(row, column, f"{value!r} is not a number")
-        elif amount < 0:
-            self._error(row, column, "must be ≥ 0")
-        elif amount.as_tuple().exponent < -2:
-            self._error(row, column, "at most 2 decimal places")
-        elif amount >= MAX_AMOUNT:
-            self._error(row, column, "too large")
-        else:
-            return amount
-        return None
-
-    def _count(self, row: _Row, column: str, value: str) -> int | None:
-        try:
-            number = int(value)
-        except ValueError:
-            self._error(row, column, f"{value!r} is not a whole number")
-            return None
-        if number < 0:
-            self._error(row, column, "must be ≥ 0")
-        elif number > 2_147_483_647:
-            self._error(row, column, "too large")
-        else:
-            return number
-        return None
-
-    def _json(self, row: _Row, column: str, value: str) -> Any:
-        try:
-            return json.loads(value) if value else None
-        except ValueError as error:
-            self._error(row, column, f"not valid JSON ({error})")
-            return None
-
-    def _attributes(self, row: _Row, value: str) -> dict[str, list[str]]:
-        """{"Notes": ["bergamot"]}, or [{"name": "Notes", "values": [...]}] as
-        the API takes them; stored as the former."""
-        data = self._json(row, "attributes", value)
-        if data is None:
-            return {}
-        if isinstance(data, list) and all(isinstance(item, Mapping) for item in data):
-            data = {item.get("name"): item.get("values") for item in data}
-        if not isinstance(data, Mapping) or not all(
-            isinstance(name, str) and name.strip() and isinstance(values, list)
-            and all(isinstance(v, str) for v in values)
-            for name, values in data.items()
-        ):
-            self._error(row, "attributes", 'expected {"name": ["value", ...], ...}')
-            return {}
-        return {name.strip(): [v.strip() for v in values if v.strip()]
-                for name, values in data.items()}
-
-    def _options(self, row: _Row, value: str) -> list[dict[str, str]]:
-        """[{"name": "Size", "value": "50 ml"}], or {"Size": "50 ml"}."""
-        data = self._json(row, "options", value)
-        if data is None:
-            return []
-        if isinstance(data, Mapping):
-            data = [{"name": name, "value": text} for name, text in data.items()]
-        if not isinstance(data, list) or not all(
-            isinstance(item, Mapping) and isinstance(item.get("name"), str)
-            and isinstance(item.get("value"), str) and item["name"].strip()
-            and item["value"].strip()
-            for item in data
-        ):
-            self._error(row, "options", 'expected [{"name": "...", "value": "..."}, ...]')
-            return []
-        return [{"name": item["name"].strip(), "value": item["value"].strip()} for item in data]
+                problems.add("stock", f"must be ≥ {stock.quantity_allocated}, "
+                             "the quantity allocated to orders", ErrorCode.INSUFFICIENT_STOCK)
+        self.errors += [RowError(row.number, error.field, error.message, error.code)
+                        for error in problems.errors]
 
     # The rows of one product, together.
 
@@ -470,7 +427,7 @@ class _Plan:
                 result.variants_updated += 1
                 written = True
             stock = self.stocks.get(variant.pk)
-            current = stock.quantity if stock else 0
+            current = stock.quantity_on_hand if stock else 0
         if row.stock is not None and row.stock != current:
             stock_adjust(actor=actor, variant=variant, delta=row.stock - current,
                          reason="CSV import", kind=StockMovement.Kind.IMPORT,
@@ -478,6 +435,32 @@ class _Plan:
             result.stock_movements += 1
             written = True
         return written
+
+
+_NOT_JSON = object()
+
+
+def _json(problems: Problems, column: str, cell: str) -> Any:
+    try:
+        return json.loads(cell) if cell else None
+    except ValueError as error:
+        problems.add(column, f"not valid JSON ({error})")
+        return _NOT_JSON
+
+
+def _through(problems: Problems, column: str, data: Any, clean: Any, shape: str,
+             empty: Any) -> Any:
+    """A JSON cell's value through a shared check (clean_attributes,
+    clean_options). A cell is one value to a person, so whatever is wrong
+    inside it is one problem, saying what shape was expected."""
+    if data is _NOT_JSON:
+        return empty
+    inner = Problems()
+    cleaned = clean(inner, data, field=column)
+    if inner:
+        problems.add(column, shape)
+        return empty
+    return cleaned
 
 
 def _changes(instance, cleaned: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
+from apps.core.money import Money
+
 
 class Category(MP_Node):
     """A node of the category tree, stored as a materialised path (treebeard),
@@ -26,11 +28,20 @@ class Category(MP_Node):
 
 
 class ProductQuerySet(models.QuerySet):
-    def alive(self):
+    def live(self) -> "ProductQuerySet":
+        """Not soft-deleted: what exists for everyone but the audit trail."""
         return self.filter(deleted_at__isnull=True)
 
-    def visible_to_customers(self):
-        return self.alive().filter(is_published=True)
+    def visible_to_customers(self) -> "ProductQuerySet":
+        return self.live().filter(is_published=True)
+
+
+class ProductPartQuerySet(models.QuerySet):
+    """Variants and images: what belongs to a product."""
+
+    def live(self) -> "ProductPartQuerySet":
+        """Those of products that are not soft-deleted."""
+        return self.filter(product__deleted_at__isnull=True)
 
 
 class Product(models.Model):
@@ -86,6 +97,8 @@ class ProductVariant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ProductPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["sort_order", "id"]
         constraints = [
@@ -99,9 +112,19 @@ class ProductVariant(models.Model):
     def __str__(self) -> str:
         return self.sku
 
+    @property
+    def price_money(self) -> Money:
+        """The price in the shop's currency (the column holds the amount)."""
+        return Money.of(self.price)
+
+    @property
+    def compare_at_price_money(self) -> Money | None:
+        return None if self.compare_at_price is None else Money.of(self.compare_at_price)
+
 
 class ProductMedia(models.Model):
-    """An image of a product; the first by sort order is the thumbnail."""
+    """An image of a product. The first by sort order is the product's cover
+    (what a listing shows); `thumbnail` is an image's small rendition."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="media")
     image = models.ImageField(upload_to="products/%Y/%m/")
@@ -110,6 +133,8 @@ class ProductMedia(models.Model):
     alt = models.CharField(max_length=255, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProductPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "id"]

@@ -1,24 +1,13 @@
 """The outbox in the Django admin: what is stuck, why, and a way to send it
-again now rather than at beat's next run. And the base of the admin's
-read-only pages: records only services write."""
+again now rather than at beat's next run."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.core import events
+from apps.core.admin_bases import ReadOnlyAdmin
 from apps.core.models import OutboxEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class SentFilter(admin.SimpleListFilter):

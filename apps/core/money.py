@@ -1,18 +1,145 @@
+"""Money: an amount in a currency, as a value.
+
+The currency's decimal places come from babel (the CLDR data, kept current
+with ISO 4217), so a new currency or a changed minor unit needs no code.
+
+One rounding rule everywhere: half up (ROUND_HALF_UP), to the currency's
+places. It is what customers expect on a receipt ("0.125" shows as "0.13"),
+what most tax rules prescribe for a single amount, and what the shop's staff
+would do by hand. Banker's rounding (half even) removes a bias from long sums
+of rounded amounts, but those sums are made from unrounded amounts here and
+rounded once, so the bias does not build up and the surprise is not worth it.
+
+Prices are stored as Decimal columns, not as Money: a model gives Money
+through an accessor (ProductVariant.price_money). Arithmetic stays within one
+currency; mixing two raises CurrencyMismatch, never converts.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
-# ISO 4217 minor units where they are not 2.
-_MINOR_UNITS = {
-    "BHD": 3, "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "IQD": 3, "ISK": 0, "JOD": 3,
-    "JPY": 0, "KMF": 0, "KRW": 0, "KWD": 3, "LYD": 3, "OMR": 3, "PYG": 0, "RWF": 0,
-    "TND": 3, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-}
+from babel.numbers import get_currency_precision
+from django.conf import settings
 
+ROUNDING = ROUND_HALF_UP
 
-def decimal_places(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), 2)
+Amount = Decimal | int | str
 
 
-def quantize(amount: Decimal | int | str, currency: str) -> Decimal:
-    """Round to the currency's minor unit, half up, as receipts do."""
-    exponent = Decimal(1).scaleb(-decimal_places(currency))
-    return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+class CurrencyMismatch(ValueError):
+    """Two amounts in different currencies were combined."""
+
+
+@functools.cache
+def currency_places(currency: str) -> int:
+    """The currency's decimal places (minor unit): USD 2, JPY 0, BHD 3."""
+    return int(get_currency_precision(currency.upper()))
+
+
+def shop_currency() -> str:
+    """The currency prices are kept in (settings.DEFAULT_CURRENCY)."""
+    return str(settings.DEFAULT_CURRENCY).upper()
+
+
+def quantize(amount: Amount, currency: str) -> Decimal:
+    """`amount` rounded to the currency's places by the one rounding rule."""
+    exponent = Decimal(1).scaleb(-currency_places(currency))
+    return Decimal(amount).quantize(exponent, rounding=ROUNDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount and its currency (ISO 4217 code, upper case). Immutable;
+    `amount` is kept as given: `rounded()` (or `Money.of`) rounds it."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            object.__setattr__(self, "amount", Decimal(self.amount))
+        if not self.amount.is_finite():
+            raise ValueError(f"Not an amount: {self.amount}")
+        currency = str(self.currency).upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValueError(f"Not an ISO 4217 currency code: {self.currency!r}")
+        object.__setattr__(self, "currency", currency)
+
+    @classmethod
+    def of(cls, amount: Amount, currency: str | None = None) -> Money:
+        """`amount` in `currency` (the shop's when left out), rounded."""
+        currency = currency or shop_currency()
+        return cls(quantize(amount, currency), currency)
+
+    @classmethod
+    def zero(cls, currency: str | None = None) -> Money:
+        return cls.of(0, currency)
+
+    @property
+    def places(self) -> int:
+        return currency_places(self.currency)
+
+    def rounded(self) -> Money:
+        return Money(quantize(self.amount, self.currency), self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"Money and {type(other).__name__} do not combine.")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"{self.currency} and {other.currency} do not combine.")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        if isinstance(factor, bool) or not isinstance(factor, int | Decimal):
+            return NotImplemented
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    @overload
+    def __truediv__(self, other: Money) -> Decimal: ...
+    @overload
+    def __truediv__(self, other: int | Decimal) -> Money: ...
+
+    def __truediv__(self, other: Money | int | Decimal) -> Money | Decimal:
+        """A share of an amount (Money / n, unrounded) or a ratio (Money / Money)."""
+        if isinstance(other, Money):
+            self._same_currency(other)
+            return self.amount / other.amount
+        return Money(self.amount / other, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount >= other.amount
+
+    def __bool__(self) -> bool:
+        return bool(self.amount)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

@@ -363,12 +363,12 @@ def _write_batch(batch: list[ProductSpec], *, warehouse: Warehouse, customers: l
     models.ProductVariant.objects.bulk_create([v for v, _ in variants])
     result.variants += len(variants)
     stocks = Stock.objects.bulk_create(
-        [Stock(variant=v, warehouse=warehouse, quantity=qty) for v, qty in variants]
+        [Stock(variant=v, warehouse=warehouse, quantity_on_hand=qty) for v, qty in variants]
     )
     StockMovement.objects.bulk_create(
         [
             StockMovement(stock=stock, kind=StockMovement.Kind.INITIAL,
-                          quantity_delta=stock.quantity, reason="Demo data",
+                          quantity_delta=stock.quantity_on_hand, reason="Demo data",
                           reference="seed_demo")
             for stock in stocks
         ]

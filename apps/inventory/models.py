@@ -1,6 +1,23 @@
+from typing import Protocol
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+
+
+class StockedVariant(Protocol):
+    """What inventory needs of the variant it keeps stock for (a
+    catalog.ProductVariant), without importing the catalog."""
+
+    pk: int
+    sku: str
+    low_stock_threshold: int
+
+
+def variant_model() -> type[models.Model]:
+    """The model stock is kept for (catalog.ProductVariant), through Stock's
+    foreign key, so that inventory names no catalog module."""
+    return Stock._meta.get_field("variant").related_model
 
 
 class Warehouse(models.Model):
@@ -23,7 +40,7 @@ class Warehouse(models.Model):
 
 
 class Stock(models.Model):
-    """How many of a variant a warehouse holds (`quantity`, on hand) and how
+    """How many of a variant a warehouse holds (`quantity_on_hand`) and how
     many of those are promised to unfulfilled orders (`quantity_allocated`).
     Available = on hand − allocated; the database keeps both non-negative and
     allocated ≤ on hand, whatever the code does."""
@@ -32,28 +49,28 @@ class Stock(models.Model):
         "catalog.ProductVariant", on_delete=models.CASCADE, related_name="stocks"
     )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
-    quantity = models.IntegerField(default=0)
+    quantity_on_hand = models.IntegerField(default=0)
     quantity_allocated = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["variant", "warehouse"], name="one_stock_per_place"),
-            models.CheckConstraint(condition=Q(quantity__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(condition=Q(quantity_on_hand__gte=0), name="stock_on_hand_not_negative"),
             models.CheckConstraint(
                 condition=Q(quantity_allocated__gte=0), name="stock_allocated_not_negative"
             ),
             models.CheckConstraint(
-                condition=Q(quantity_allocated__lte=F("quantity")),
+                condition=Q(quantity_allocated__lte=F("quantity_on_hand")),
                 name="stock_allocated_within_on_hand",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.variant_id}@{self.warehouse_id}: {self.quantity}/{self.quantity_allocated}"
+        return f"{self.variant_id}@{self.warehouse_id}: {self.quantity_on_hand}/{self.quantity_allocated}"
 
     @property
     def quantity_available(self) -> int:
-        return self.quantity - self.quantity_allocated
+        return self.quantity_on_hand - self.quantity_allocated
 
 
 class StockMovement(models.Model):

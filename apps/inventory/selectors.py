@@ -1,16 +1,19 @@
 """Stock reads. "Available" is always on hand minus allocated, summed over
-warehouses: what can still be promised to a new order."""
+warehouses: what can still be promised to a new order.
+
+Inventory keeps stock per variant and imports nothing of the catalog: it
+knows variants by id and through Stock's foreign key (apps.catalog composes
+stock into products; see .importlinter)."""
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.accounts.permissions import Perm, staff_has_perm
-from apps.catalog.models import ProductVariant
 from apps.core.errors import NotFound, ServiceError
-from apps.inventory.models import Stock, StockMovement, Warehouse
+from apps.inventory.models import Stock, StockMovement, Warehouse, variant_model
 
 
 def _catalog_managers_only(user, queryset: QuerySet) -> QuerySet:
@@ -38,7 +41,7 @@ def available_sum(prefix: str = "") -> Coalesce:
     """Sum of available stock over the rows reached through `prefix`
     (e.g. "stocks__" from a variant); 0 when there are none."""
     return Coalesce(
-        Sum(F(f"{prefix}quantity") - F(f"{prefix}quantity_allocated")),
+        Sum(F(f"{prefix}quantity_on_hand") - F(f"{prefix}quantity_allocated")),
         Value(0),
         output_field=IntegerField(),
     )
@@ -62,27 +65,6 @@ def variant_quantity_available(*, variant_id: int) -> int:
     return quantity_available_by_variant(variant_ids=[variant_id])[variant_id]
 
 
-def in_stock_condition(*, product_ref: str = "pk") -> Exists:
-    """A filter for products (or, with product_ref, anything pointing at a
-    product) that have at least one unit available somewhere."""
-    return Exists(
-        Stock.objects.filter(
-            variant__product_id=OuterRef(product_ref), quantity__gt=F("quantity_allocated")
-        )
-    )
-
-
-def low_stock_variants() -> QuerySet[ProductVariant]:
-    """Variants of live products whose available quantity is at or below
-    their own threshold, the emptiest first."""
-    return (
-        ProductVariant.objects.filter(product__deleted_at__isnull=True)
-        .annotate(quantity_available=available_sum("stocks__"))
-        .filter(Q(quantity_available__lte=F("low_stock_threshold")))
-        .order_by("quantity_available", "sku", "id")
-    )
-
-
 def stock_movements(
     *, variant_id: int | None = None, warehouse_id: int | None = None,
     kind: str | None = None, since: datetime | None = None,
@@ -95,7 +77,7 @@ def stock_movements(
     """
     movements = StockMovement.objects.all()
     if variant_id is not None:
-        if not ProductVariant.objects.filter(pk=variant_id).exists():
+        if not variant_model()._default_manager.filter(pk=variant_id).exists():
             raise NotFound("Unknown variant.", field="variant_id")
         movements = movements.filter(stock__variant_id=variant_id)
     if warehouse_id is not None:
@@ -111,9 +93,3 @@ def stock_movements(
             raise ServiceError("`since` is out of range.", field="since") from None
         movements = movements.filter(created_at__gte=since)
     return movements.order_by("-created_at", "-id")
-
-
-def variants_by_id(*, variant_ids: Iterable[int]) -> dict[int, ProductVariant]:
-    """Variants with their products, whatever state the product is in: the
-    audit trail names what the stock belonged to, even once it is deleted."""
-    return ProductVariant.objects.select_related("product").in_bulk(list(variant_ids))

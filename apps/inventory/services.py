@@ -8,16 +8,24 @@ INSUFFICIENT_STOCK, the same code the storefront gets when it asks for more
 than is available: in both cases there is not enough stock to do it.
 """
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
-from apps.catalog.models import ProductVariant
 from apps.core import events
 from apps.core.errors import ErrorCode, ServiceError
-from apps.inventory.models import Stock, StockMovement, Warehouse
+from apps.core.validation import (
+    Problems,
+    chosen_slug,
+    clean_text,
+    max_length,
+    max_value,
+    reject_unknown,
+    unique_slug,
+)
+from apps.inventory.models import Stock, StockedVariant, StockMovement, Warehouse
 from apps.inventory.selectors import variant_quantity_available
 
-# The largest a quantity column holds (a 32-bit integer).
-MAX_QUANTITY = 2_147_483_647
 
 
 def default_warehouse() -> Warehouse:
@@ -31,19 +39,26 @@ def default_warehouse() -> Warehouse:
     return warehouse
 
 
-def _locked_stock(*, variant: ProductVariant, warehouse: Warehouse) -> Stock:
+def _keep_variant(stock: Stock, variant: StockedVariant) -> None:
+    # The caller's variant on the row, so that messages and the low-stock
+    # check read it without a query. setattr: to the type checker the foreign
+    # key holds a catalog.ProductVariant, which inventory does not import.
+    setattr(stock, "variant", variant)  # noqa: B010
+
+
+def _locked_stock(*, variant: StockedVariant, warehouse: Warehouse) -> Stock:
     """The variant's Stock row in the warehouse, locked until the transaction
     ends; made (empty) when the variant has none there yet."""
-    locked = Stock.objects.select_for_update().filter(variant=variant, warehouse=warehouse)
+    locked = Stock.objects.select_for_update().filter(variant_id=variant.pk, warehouse=warehouse)
     stock = locked.first()
     if stock is None:
         try:
             with transaction.atomic():
-                Stock.objects.create(variant=variant, warehouse=warehouse)
+                Stock.objects.create(variant_id=variant.pk, warehouse=warehouse)
         except IntegrityError:
             pass  # Made by a concurrent writer in the meantime; lock theirs.
         stock = locked.get()
-    stock.variant = variant
+    _keep_variant(stock, variant)
     return stock
 
 
@@ -54,15 +69,16 @@ def _record(
     """Apply a change to a locked stock row, log it, and publish StockFellLow
     when it takes the variant's availability down to its threshold."""
     variant = stock.variant
-    if stock.quantity + quantity_delta < stock.quantity_allocated + allocated_delta:
+    if stock.quantity_on_hand + quantity_delta < stock.quantity_allocated + allocated_delta:
         raise ServiceError(
             f"Only {stock.quantity_available} of {variant.sku} are free to change "
-            f"({stock.quantity} on hand, {stock.quantity_allocated} allocated).",
+            f"({stock.quantity_on_hand} on hand, {stock.quantity_allocated} allocated).",
             code=ErrorCode.INSUFFICIENT_STOCK,
             field="delta" if allocated_delta == 0 else "quantity",
         )
-    if stock.quantity + quantity_delta > MAX_QUANTITY:
-        raise ServiceError(f"At most {MAX_QUANTITY} can be on hand.", field="delta")
+    most = max_value(Stock, "quantity_on_hand")
+    if stock.quantity_on_hand + quantity_delta > most:
+        raise ServiceError(f"At most {most} can be on hand.", field="delta")
     if stock.quantity_allocated + allocated_delta < 0:
         raise ServiceError(
             f"Only {stock.quantity_allocated} of {variant.sku} are allocated.",
@@ -70,9 +86,9 @@ def _record(
             field="quantity",
         )
     before = variant_quantity_available(variant_id=variant.pk)
-    stock.quantity += quantity_delta
+    stock.quantity_on_hand += quantity_delta
     stock.quantity_allocated += allocated_delta
-    stock.save(update_fields=["quantity", "quantity_allocated"])
+    stock.save(update_fields=["quantity_on_hand", "quantity_allocated"])
     StockMovement.objects.create(
         stock=stock, kind=kind, quantity_delta=quantity_delta, allocated_delta=allocated_delta,
         actor=actor, reason=reason, reference=reference,
@@ -85,7 +101,7 @@ def _record(
 
 @transaction.atomic
 def stock_set_initial(
-    *, actor, variant: ProductVariant, quantity: int, warehouse: Warehouse | None = None,
+    *, actor, variant: StockedVariant, quantity_on_hand: int, warehouse: Warehouse | None = None,
     kind: str = StockMovement.Kind.INITIAL, reference: str = "", reason: str = "",
 ) -> Stock:
     """Give a new variant its first stock (kind INITIAL, or IMPORT from a CSV).
@@ -93,18 +109,18 @@ def stock_set_initial(
     The row is made even for zero, so the variant has a place to be adjusted
     in; a movement is logged only for a real quantity.
     """
-    if quantity < 0:
+    if quantity_on_hand < 0:
         raise ServiceError("Stock must not be negative.", field="stock")
     stock = _locked_stock(variant=variant, warehouse=warehouse or default_warehouse())
-    if quantity:
-        _record(stock=stock, kind=kind, quantity_delta=quantity, actor=actor,
+    if quantity_on_hand:
+        _record(stock=stock, kind=kind, quantity_delta=quantity_on_hand, actor=actor,
                 reason=reason, reference=reference)
     return stock
 
 
 @transaction.atomic
 def stock_adjust(
-    *, actor, variant: ProductVariant, delta: int, reason: str,
+    *, actor, variant: StockedVariant, delta: int, reason: str,
     warehouse: Warehouse | None = None, kind: str = StockMovement.Kind.ADJUSTMENT,
     reference: str = "",
 ) -> Stock:
@@ -123,21 +139,21 @@ def stock_adjust(
     return stock
 
 
-def _locked_stocks(variant: ProductVariant) -> list[Stock]:
+def _locked_stocks(variant: StockedVariant) -> list[Stock]:
     """All of the variant's stock rows, locked, the default warehouse first."""
     stocks = list(
         Stock.objects.select_for_update(of=("self",))
-        .filter(variant=variant)
+        .filter(variant_id=variant.pk)
         .select_related("warehouse")
         .order_by("-warehouse__is_default", "warehouse_id")
     )
     for stock in stocks:
-        stock.variant = variant
+        _keep_variant(stock, variant)
     return stocks
 
 
 @transaction.atomic
-def stock_allocate(*, actor=None, variant: ProductVariant, quantity: int, reference: str = "") -> None:
+def stock_allocate(*, actor=None, variant: StockedVariant, quantity: int, reference: str = "") -> None:
     """Promise `quantity` to an order, from the default warehouse first.
 
     All or nothing: not enough available over every warehouse is
@@ -164,7 +180,7 @@ def stock_allocate(*, actor=None, variant: ProductVariant, quantity: int, refere
 
 
 @transaction.atomic
-def stock_deallocate(*, actor=None, variant: ProductVariant, quantity: int, reference: str = "") -> None:
+def stock_deallocate(*, actor=None, variant: StockedVariant, quantity: int, reference: str = "") -> None:
     """Release `quantity` promised to an order (a cancellation); the reverse
     of stock_allocate, from the warehouses it took from last."""
     if quantity <= 0:
@@ -182,3 +198,57 @@ def stock_deallocate(*, actor=None, variant: ProductVariant, quantity: int, refe
         if remaining == 0:
             break
 
+
+
+# --- Warehouses ------------------------------------------------------------------------------
+
+WAREHOUSE_FIELDS = {"name", "slug", "is_default"}
+
+
+def _clean_warehouse(problems: Problems, warehouse: Warehouse, fields: dict[str, Any]) -> None:
+    if "name" in fields:
+        warehouse.name = clean_text(problems, "name", fields["name"],
+                                    limit=max_length(Warehouse, "name"), required=True)
+    if "slug" in fields:
+        warehouse.slug = chosen_slug(problems, Warehouse, fields["slug"], exclude_pk=warehouse.pk)
+    if "is_default" in fields and not fields["is_default"] and warehouse.is_default:
+        problems.add("is_default", "Make another warehouse the default instead: "
+                     "new stock goes to the default one.")
+
+
+def _make_default(warehouse: Warehouse) -> None:
+    """The one default warehouse (a database constraint) moves to `warehouse`."""
+    Warehouse.objects.select_for_update().filter(is_default=True).exclude(
+        pk=warehouse.pk).update(is_default=False)
+    warehouse.is_default = True
+
+
+@transaction.atomic
+def warehouse_create(*, actor, name: str, slug: str | None = None,
+                     is_default: bool = False) -> Warehouse:
+    """A place stock is kept; `is_default` makes it where new stock goes."""
+    problems = Problems()
+    warehouse = Warehouse()
+    _clean_warehouse(problems, warehouse, {"name": name})
+    warehouse.slug = (chosen_slug(problems, Warehouse, slug) if slug
+                      else unique_slug(Warehouse, warehouse.name, "warehouse"))
+    problems.raise_any()
+    if is_default:
+        _make_default(warehouse)
+    warehouse.save()
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_update(*, actor, warehouse: Warehouse, **fields: Any) -> Warehouse:
+    """Rename a warehouse, or make it the default. The default cannot be
+    unset by itself: another one is made the default instead."""
+    reject_unknown(fields, WAREHOUSE_FIELDS)
+    warehouse.is_default = Warehouse.objects.filter(pk=warehouse.pk, is_default=True).exists()
+    problems = Problems()
+    _clean_warehouse(problems, warehouse, fields)
+    problems.raise_any()
+    if fields.get("is_default"):
+        _make_default(warehouse)
+    warehouse.save()
+    return warehouse

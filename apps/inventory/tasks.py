@@ -2,27 +2,13 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.mail import send_mass_mail
-from django.db.models import Q
 
-from apps.accounts.models import User
 from apps.accounts.permissions import Perm
-from apps.catalog.models import ProductVariant
+from apps.accounts.selectors import staff_with_perm
 from apps.core.events import once_per_event
+from apps.inventory.models import Stock
 from apps.inventory.selectors import variant_quantity_available
-
-
-def staff_who_manage_products():
-    """Active staff holding MANAGE_PRODUCTS, directly, through a group, or as
-    superusers (Django's has_perm, as a query)."""
-    permission = Permission.objects.filter(
-        content_type__app_label="accounts", codename=Perm.MANAGE_PRODUCTS.codename
-    ).first()
-    holds = Q(is_superuser=True)
-    if permission is not None:
-        holds |= Q(user_permissions=permission) | Q(groups__permissions=permission)
-    return User.objects.filter(holds, is_active=True, is_staff=True).distinct()
 
 
 @shared_task
@@ -35,13 +21,15 @@ def send_low_stock_alert(event_id: str, variant_id: int) -> int:
     checks again and stays quiet when the variant is no longer low. Returns how
     many emails went out.
     """
-    variant = (
-        ProductVariant.objects.select_related("product")
-        .filter(pk=variant_id, product__deleted_at__isnull=True)
+    # Through a stock row: inventory reaches the variant by its foreign key.
+    stock = (
+        Stock.objects.select_related("variant__product")
+        .filter(variant_id=variant_id, variant__product__deleted_at__isnull=True)
         .first()
     )
-    if variant is None:
+    if stock is None:
         return 0
+    variant = stock.variant
     available = variant_quantity_available(variant_id=variant.pk)
     if available > variant.low_stock_threshold:
         return 0
@@ -52,6 +40,6 @@ def send_low_stock_alert(event_id: str, variant_id: int) -> int:
     )
     messages = [
         (subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-        for email in staff_who_manage_products().values_list("email", flat=True)
+        for email in staff_with_perm(perm=Perm.MANAGE_PRODUCTS).values_list("email", flat=True)
     ]
     return send_mass_mail(messages, fail_silently=False) if messages else 0

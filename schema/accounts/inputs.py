@@ -35,11 +35,3 @@ class AddressInput:
         default=strawberry.UNSET, description="ISO 3166-1 alpha-2 code, e.g. US or de."
     )
     phone: str | None = strawberry.UNSET
-
-    def as_data(self) -> dict[str, str | None]:
-        """The fields the client sent, by their model names."""
-        return {
-            name: value
-            for name, value in vars(self).items()
-            if value is not strawberry.UNSET
-        }

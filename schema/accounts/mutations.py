@@ -9,6 +9,7 @@ from apps.accounts.jwt import InvalidAccessToken
 from apps.core.errors import ErrorCode, ServiceError
 from schema.errors import Payload, payload_mutation
 from schema.ids import pk_from_global_id
+from schema.inputs import provided
 from schema.permissions import Public, SignedIn, signed_in_user
 
 from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
@@ -98,9 +99,6 @@ def address_pk(value: strawberry.ID) -> int | None:
     return pk_from_global_id(value, "Address")
 
 
-def _given(value: str | None) -> str | None:
-    """None for a field left out or null: the service leaves it as it is."""
-    return None if value is strawberry.UNSET else value
 
 
 @strawberry.type
@@ -170,9 +168,7 @@ class AccountMutation:
     @payload_mutation(extensions=[SignedIn()])
     def account_update(self, info: Info, input: AccountUpdateInput) -> AccountUpdatePayload:
         user = services.account_update(
-            user=signed_in_user(info),
-            first_name=_given(input.first_name),
-            last_name=_given(input.last_name),
+            user=signed_in_user(info), **provided(input)
         )
         return AccountUpdatePayload(user=user)
 
@@ -189,7 +185,7 @@ class AccountMutation:
     ) -> AddressCreatePayload:
         user = signed_in_user(info)
         address = services.address_create(
-            user=user, data=input.as_data(), set_default=set_default
+            user=user, data=provided(input), set_default=set_default
         )
         return AddressCreatePayload(address=address, user=user)
 
@@ -202,7 +198,7 @@ class AccountMutation:
     ) -> AddressUpdatePayload:
         user = signed_in_user(info)
         address = services.address_update(
-            user=user, address_id=address_pk(id), data=input.as_data(), set_default=set_default
+            user=user, address_id=address_pk(id), data=provided(input), set_default=set_default
         )
         return AddressUpdatePayload(address=address, user=user)
 

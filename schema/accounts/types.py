@@ -30,7 +30,7 @@ class Address(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
-        return selectors.addresses_visible_to(viewer=current_user(info), queryset=queryset)
+        return selectors.addresses_visible_to(user=current_user(info), queryset=queryset)
 
 
 def default_shipping_address(root: models.User) -> models.Address | None:
@@ -59,5 +59,5 @@ class User(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
-        return selectors.users_visible_to(viewer=current_user(info), queryset=queryset)
+        return selectors.users_visible_to(user=current_user(info), queryset=queryset)
 

@@ -1,30 +1,10 @@
 """Dataloaders of the catalog: each turns the per-object questions of a
-listing (price range, rating, thumbnail, stock, category tree) into one query
+listing (price range, rating, cover image, stock, category tree) into one query
 per request. Get them with `info.context.loader(factory)`."""
-
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any
-
-from asgiref.sync import sync_to_async
-from strawberry.dataloader import DataLoader
 
 from apps.catalog import selectors
 from apps.inventory import selectors as inventory_selectors
-
-
-def batched(fetch: Callable[[list], dict], *, missing: Any = None):
-    """A loader factory over `fetch(keys) -> {key: value}`; keys it leaves out
-    get `missing` (shared, so it must never be mutated)."""
-
-    def factory(context) -> DataLoader:
-        async def load(keys: Iterable[Hashable]) -> list:
-            keys = list(keys)
-            found = await sync_to_async(fetch)(keys)
-            return [found.get(key, missing) for key in keys]
-
-        return DataLoader(load_fn=load)
-
-    return factory
+from schema.dataloaders import batched
 
 
 # Keyed by product id.

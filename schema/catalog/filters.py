@@ -8,8 +8,8 @@ import strawberry
 from strawberry_django.ordering import Ordering
 
 from apps.catalog.selectors import ProductFilters
-from schema.errors import bad_user_input
-from schema.ids import pk_from_global_id
+from schema.ids import decode_id
+from schema.inputs import provided
 
 
 @strawberry.input(description="A price interval, bounds included.")
@@ -102,15 +102,8 @@ def product_ordering(value: list[ProductOrder] | None) -> list[tuple[str, bool]]
     """[(sort field, descending)] from the one-of inputs."""
     result = []
     for order in value or ():
-        for name in ("name", "price", "created_at", "rating", "relevance"):
-            direction = getattr(order, name)
-            if direction is not strawberry.UNSET and direction is not None:
+        for name, direction in provided(order).items():
+            if direction is not None:
                 result.append((name, direction.name.startswith("DESC")))
     return result
 
-
-def decode_id(value: str, type_name: str) -> int:
-    pk = pk_from_global_id(value, type_name)
-    if pk is None:
-        raise bad_user_input(f"{value!r} is not a {type_name} ID.")
-    return pk

@@ -1,15 +1,11 @@
-"""Inputs of the admin catalog mutations, and how they become service
-arguments: only the fields the client sent, IDs decoded into objects
-(schema.ids)."""
+"""Inputs of the admin catalog mutations. They become service arguments
+through schema.inputs.provided (only the fields the client sent), IDs decoded
+into objects with schema.ids."""
 
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 from strawberry import UNSET
-
-from apps.catalog import models
-from schema.ids import get_node
 
 
 @strawberry.input
@@ -90,42 +86,3 @@ class ProductUpdateInput:
     seo_title: str | None = UNSET
     seo_description: str | None = UNSET
     attributes: list[ProductAttributeInput] | None = UNSET
-
-
-def provided(data: Any) -> dict[str, Any]:
-    """The fields of an input object the client sent (null included), as plain
-    Python: nested inputs become dicts, lists stay lists."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        if hasattr(value, "__strawberry_definition__"):
-            return provided(value)
-        return value
-
-    return {name: plain(value) for name, value in vars(data).items() if value is not UNSET}
-
-
-def live_product(global_id, field: str) -> models.Product:
-    return get_node(models.Product.objects.alive(), global_id, type_name="Product", field=field)
-
-
-def deleted_product(global_id, field: str) -> models.Product:
-    return get_node(models.Product.objects.filter(deleted_at__isnull=False), global_id,
-                    type_name="Product", field=field)
-
-
-def live_media(global_id, field: str) -> models.ProductMedia:
-    return get_node(
-        models.ProductMedia.objects.filter(product__deleted_at__isnull=True)
-        .select_related("product"),
-        global_id, type_name="ProductMedia", field=field,
-    )
-
-
-def live_variant(global_id, field: str) -> models.ProductVariant:
-    return get_node(
-        models.ProductVariant.objects.filter(product__deleted_at__isnull=True)
-        .select_related("product"),
-        global_id, type_name="ProductVariant", field=field,
-    )

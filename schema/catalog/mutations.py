@@ -2,7 +2,7 @@
 MANAGE_PRODUCTS (schema.permissions); a refused write comes back as payload
 errors (schema.errors)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from django.core.files.uploadedfile import UploadedFile
@@ -18,15 +18,11 @@ from schema.catalog.inputs import (
     ProductUpdateInput,
     ProductVariantInput,
     ProductVariantUpdateInput,
-    deleted_product,
-    live_media,
-    live_product,
-    live_variant,
-    provided,
 )
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
 from schema.errors import Payload, payload_mutation, user_errors
 from schema.ids import get_node, get_nodes
+from schema.inputs import provided, sent
 from schema.permissions import StaffPerm, signed_in_user
 
 
@@ -178,7 +174,7 @@ class CatalogMutation:
         self, info: Info, id: strawberry.ID, input: ProductUpdateInput
     ) -> ProductUpdatePayload:
         actor = signed_in_user(info)
-        product = live_product(id, "id")
+        product = get_node(models.Product.objects.live(), id, type_name="Product", field="id")
         fields = _with_category(provided(input))
         return ProductUpdatePayload(
             product=services.product_update(actor=actor, product=product, **fields)
@@ -190,7 +186,8 @@ class CatalogMutation:
     )
     def product_delete(self, info: Info, id: strawberry.ID) -> ProductDeletePayload:
         actor = signed_in_user(info)
-        services.product_delete(actor=actor, product=live_product(id, "id"))
+        product = get_node(models.Product.objects.live(), id, type_name="Product", field="id")
+        services.product_delete(actor=actor, product=product)
         return ProductDeletePayload()
 
     @payload_mutation(
@@ -202,7 +199,7 @@ class CatalogMutation:
         self, info: Info, ids: list[strawberry.ID]
     ) -> ProductBulkDeletePayload:
         actor = signed_in_user(info)
-        products = get_nodes(models.Product.objects.alive(), ids, type_name="Product",
+        products = get_nodes(models.Product.objects.live(), ids, type_name="Product",
                              field="ids")
         return ProductBulkDeletePayload(
             count=services.products_bulk_delete(actor=actor, products=products)
@@ -214,7 +211,8 @@ class CatalogMutation:
     )
     def product_restore(self, info: Info, id: strawberry.ID) -> ProductRestorePayload:
         actor = signed_in_user(info)
-        product = deleted_product(id, "id")
+        product = get_node(models.Product.objects.filter(deleted_at__isnull=False), id,
+                           type_name="Product", field="id")
         return ProductRestorePayload(product=services.product_restore(actor=actor, product=product))
 
     @payload_mutation(
@@ -246,7 +244,8 @@ class CatalogMutation:
         self, info: Info, product_id: strawberry.ID, input: ProductVariantInput
     ) -> ProductVariantCreatePayload:
         actor = signed_in_user(info)
-        product = live_product(product_id, "product_id")
+        product = get_node(models.Product.objects.live(), product_id, type_name="Product",
+                           field="product_id")
         return ProductVariantCreatePayload(
             variant=services.variant_create(actor=actor, product=product, **provided(input))
         )
@@ -256,7 +255,8 @@ class CatalogMutation:
         self, info: Info, id: strawberry.ID, input: ProductVariantUpdateInput
     ) -> ProductVariantUpdatePayload:
         actor = signed_in_user(info)
-        variant = live_variant(id, "id")
+        variant = get_node(models.ProductVariant.objects.live().select_related("product"), id,
+                           type_name="ProductVariant", field="id")
         return ProductVariantUpdatePayload(
             variant=services.variant_update(actor=actor, variant=variant, **provided(input))
         )
@@ -272,26 +272,28 @@ class CatalogMutation:
         alt: str | None = None,
     ) -> ProductMediaCreatePayload:
         actor = signed_in_user(info)
-        product = live_product(product_id, "product_id")
+        product = get_node(models.Product.objects.live(), product_id, type_name="Product",
+                           field="product_id")
         return ProductMediaCreatePayload(
             media=services.media_create(actor=actor, product=product, image=image, alt=alt or "")
         )
 
     @payload_mutation(
         extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
-        description="Change an image's alt text or its place (0 first: the thumbnail).",
+        description="Change an image's alt text or its place (0 first: the cover).",
     )
     def product_media_update(
         self, info: Info, id: strawberry.ID, alt: str | None = strawberry.UNSET,
         position: int | None = strawberry.UNSET,
     ) -> ProductMediaUpdatePayload:
         actor = signed_in_user(info)
-        media = live_media(id, "id")
-        fields: dict[str, Any] = {}
-        if alt is not strawberry.UNSET:
-            fields["alt"] = alt or ""
-        if position not in (strawberry.UNSET, None):
-            fields["position"] = position
+        media = get_node(models.ProductMedia.objects.live().select_related("product"), id,
+                           type_name="ProductMedia", field="id")
+        fields = sent(alt=alt, position=position)
+        if "alt" in fields:
+            fields["alt"] = fields["alt"] or ""  # null clears the text
+        if fields.get("position") is None:
+            fields.pop("position", None)  # null keeps the place
         media = services.media_update(actor=actor, media=media, **fields)
         return ProductMediaUpdatePayload(media=media, product=media.product)
 
@@ -301,6 +303,7 @@ class CatalogMutation:
     )
     def product_media_delete(self, info: Info, id: strawberry.ID) -> ProductMediaDeletePayload:
         actor = signed_in_user(info)
-        media = live_media(id, "id")
+        media = get_node(models.ProductMedia.objects.live().select_related("product"), id,
+                           type_name="ProductMedia", field="id")
         services.media_delete(actor=actor, media=media)
         return ProductMediaDeletePayload(product=media.product)

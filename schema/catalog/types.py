@@ -1,7 +1,7 @@
 """Catalog GraphQL types. Other packages (mutation payloads, carts, orders)
 import Product, ProductVariant, Category, ProductMedia and Review from here.
 
-What a listing asks per product (price range, rating, thumbnail,
+What a listing asks per product (price range, rating, cover image,
 availability) comes with the page itself, as annotations the optimizer adds
 only when the field is selected; what it asks per category (parent,
 children, ancestors, product count) comes from dataloaders. Either way a
@@ -84,7 +84,18 @@ class Rating:
 class ProductMedia(relay.Node):
     id: relay.NodeID[int]
     alt: str
-    sort_order: int
+    sort_order: int = strawberry_django.field(
+        deprecation_reason="Use `position`, the name productMediaUpdate takes."
+    )
+
+    @strawberry_django.field(
+        only=["sort_order"],
+        description="Place among the product's images, 0 first (the first is the product's "
+        "cover, `Product.thumbnail`); what productMediaUpdate(position:) sets.",
+    )
+    @async_safe
+    def position(self, root: models.ProductMedia) -> int:
+        return root.sort_order
 
     @strawberry_django.field(only=["image"])
     @async_safe
@@ -183,12 +194,13 @@ class ProductVariant(relay.Node):
     @strawberry_django.field(only=["price"])
     @async_safe
     def price(self, root: models.ProductVariant) -> Money:
-        return Money.of(root.price)
+        return Money.from_money(root.price_money)
 
     @strawberry_django.field(only=["compare_at_price"])
     @async_safe
     def compare_at_price(self, root: models.ProductVariant) -> Money | None:
-        return Money.of(root.compare_at_price)
+        compare_at = root.compare_at_price_money
+        return None if compare_at is None else Money.from_money(compare_at)
 
     @strawberry_django.field(only=["options"], directives=list_size(5))
     @async_safe
@@ -258,20 +270,20 @@ class Product(relay.Node):
         ]
 
     @strawberry_django.field(
-        annotate=listing_hints("thumbnail_image", "thumbnail_rendition", "thumbnail_alt"),
+        annotate=listing_hints("cover_image", "cover_thumbnail", "cover_alt"),
         description="The first image, as a listing shows it.",
     )
     @async_safe
     def thumbnail(self, root: models.Product, info: Info) -> Image | None:
         def build(card: dict) -> Image | None:
-            name = card["thumbnail_rendition"] or card["thumbnail_image"]
+            # The cover's small rendition; the image itself when none was made.
+            name = card["cover_thumbnail"] or card["cover_image"]
             if not name:
                 return None
             return Image(url=absolute_url(info, media_storage().url(name)),
-                         alt=card["thumbnail_alt"])
+                         alt=card["cover_alt"])
 
-        return with_card(root, info, build, "thumbnail_image", "thumbnail_rendition",
-                         "thumbnail_alt")
+        return with_card(root, info, build, "cover_image", "cover_thumbnail", "cover_alt")
 
     @strawberry_django.field(
         annotate=listing_hints("lowest_price", "highest_price"),

@@ -4,7 +4,6 @@ from strawberry import Info
 from apps.accounts.permissions import Perm
 from apps.catalog import models as catalog_models
 from apps.inventory import models, services
-from schema.catalog.inputs import live_variant
 from schema.ids import get_node
 from schema.catalog.types import ProductVariant
 from schema.errors import Payload, payload_mutation
@@ -31,7 +30,8 @@ class InventoryMutation:
         warehouse_id: strawberry.ID | None = None,
     ) -> StockAdjustPayload:
         actor = signed_in_user(info)
-        variant = live_variant(variant_id, "variant_id")
+        variant = get_node(catalog_models.ProductVariant.objects.live().select_related("product"),
+                           variant_id, type_name="ProductVariant", field="variant_id")
         warehouse = None if warehouse_id is None else get_node(
             models.Warehouse.objects.all(), warehouse_id, type_name="Warehouse",
             field="warehouse_id",

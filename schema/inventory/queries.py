@@ -6,12 +6,13 @@ import strawberry_django
 
 from apps.accounts.permissions import Perm
 from apps.catalog import models as catalog_models
+from apps.catalog import selectors as catalog_selectors
 from apps.core.errors import ServiceError
 from apps.inventory import models, selectors
-from schema.catalog.filters import decode_id
 from schema.catalog.types import ProductVariant
 from schema.cost import list_size
 from schema.errors import bad_user_input
+from schema.ids import decode_id
 from schema.inventory.types import StockMovement, StockMovementKind, Warehouse
 from schema.pagination import CountableConnection
 from schema.permissions import StaffPerm
@@ -26,7 +27,7 @@ class InventoryQuery:
         "below their lowStockThreshold, the emptiest first. Staff with MANAGE_PRODUCTS only.",
     )
     def low_stock_variants(self) -> Iterable[catalog_models.ProductVariant]:
-        return selectors.low_stock_variants()
+        return catalog_selectors.low_stock_variants()
 
     @strawberry_django.field(
         extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],

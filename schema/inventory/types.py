@@ -43,7 +43,7 @@ class Warehouse(relay.Node):
 
 @strawberry_django.type(models.Stock, name="VariantStock")
 class VariantStock:
-    quantity: int = strawberry_django.field(description="On hand.")
+    quantity: int = strawberry_django.field(field_name="quantity_on_hand", description="On hand.")
     quantity_allocated: int = strawberry_django.field(
         description="Promised to unfulfilled orders."
     )
@@ -62,7 +62,7 @@ class VariantStock:
         return root.warehouse
 
     @strawberry_django.field(
-        only=["quantity", "quantity_allocated"], description="On hand minus allocated."
+        only=["quantity_on_hand", "quantity_allocated"], description="On hand minus allocated."
     )
     @async_safe
     def quantity_available(self, root: models.Stock) -> int:

@@ -35,6 +35,7 @@ from apps.catalog.selectors.reviews import (
     review_author_name,
     visible_reviews,
 )
+from apps.catalog.selectors.stock import in_stock_condition, low_stock_variants, variants_by_id
 from apps.catalog.selectors.visibility import (
     may_see_unpublished,
     products_visible_to,
@@ -55,6 +56,8 @@ __all__ = [
     "category_children",
     "category_product_counts",
     "first_media_expression",
+    "in_stock_condition",
+    "low_stock_variants",
     "max_price_expression",
     "may_see_unpublished",
     "min_price_expression",
@@ -68,6 +71,7 @@ __all__ = [
     "review_count_expression",
     "review_stars_expression",
     "reviews_visible_to",
+    "variants_by_id",
     "variants_visible_to",
     "visible_reviews",
 ]

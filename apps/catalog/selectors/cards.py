@@ -1,4 +1,4 @@
-"""What a product card shows (price range, thumbnail, rating) as annotations, so
+"""What a product card shows (price range, cover image, rating) as annotations, so
 a listing of any size is one query."""
 
 from collections.abc import Iterable
@@ -15,7 +15,7 @@ from django.db.models import (
 )
 
 from apps.catalog.models import Product, ProductMedia, ProductVariant, Review
-from apps.inventory.selectors import in_stock_condition
+from apps.catalog.selectors.stock import in_stock_condition
 
 
 def _per_product(queryset: QuerySet, aggregate) -> Subquery:
@@ -55,7 +55,7 @@ def review_stars_expression() -> Subquery:
 
 
 def first_media_expression(field: str) -> Subquery:
-    """A column of the product's first media (by sort order): its thumbnail."""
+    """A column of the product's cover: its first image by sort order."""
     return Subquery(
         ProductMedia.objects.filter(product_id=OuterRef("pk"))
         .order_by("sort_order", "id")
@@ -66,9 +66,10 @@ def first_media_expression(field: str) -> Subquery:
 # What a product card shows, as annotations, by the name each gets. The
 # GraphQL Product type asks the optimizer for the ones a query selects.
 LISTING_ANNOTATIONS = {
-    "thumbnail_image": lambda: first_media_expression("image"),
-    "thumbnail_rendition": lambda: first_media_expression("thumbnail"),
-    "thumbnail_alt": lambda: first_media_expression("alt"),
+    # The cover (first image): the file, its small rendition, its alt text.
+    "cover_image": lambda: first_media_expression("image"),
+    "cover_thumbnail": lambda: first_media_expression("thumbnail"),
+    "cover_alt": lambda: first_media_expression("alt"),
     "lowest_price": min_price_expression,
     "highest_price": max_price_expression,
     "in_stock": in_stock_condition,

@@ -24,9 +24,9 @@ from apps.catalog.models import Category, Product, ProductVariant
 from apps.catalog.search import relevance_expression, search_condition
 from apps.catalog.selectors.cards import average_rating_expression, min_price_expression
 from apps.catalog.selectors.categories import outermost_paths
+from apps.catalog.selectors.stock import in_stock_condition
 from apps.catalog.selectors.visibility import may_see_unpublished, products_visible_to
 from apps.core.errors import ErrorCode, ServiceError
-from apps.inventory.selectors import in_stock_condition
 
 SORT_FIELDS = ("name", "price", "created_at", "rating", "relevance")
 

@@ -6,15 +6,16 @@ from typing import Any
 from django.db import transaction
 
 from apps.catalog.models import Category, Product
-from apps.catalog.services.checks import (
+from apps.catalog.services.checks import sanitize_description
+from apps.core.errors import ErrorCode, ServiceError
+from apps.core.validation import (
     Problems,
     chosen_slug,
     clean_text,
+    max_length,
     reject_unknown,
-    sanitize_description,
     unique_slug,
 )
-from apps.core.errors import ErrorCode, ServiceError
 
 CATEGORY_FIELDS = {"name", "slug", "description", "parent", "position"}
 
@@ -48,7 +49,7 @@ def _place(category: Category, position: int) -> Category:
 def category_create(*, actor, name: str, slug: str | None = None, description: str = "",
                     parent: Category | None = None, position: int | None = None) -> Category:
     problems = Problems()
-    name = clean_text(problems, "name", name, max_length=255, required=True)
+    name = clean_text(problems, "name", name, limit=max_length(Category, "name"), required=True)
     slug = (chosen_slug(problems, Category, slug) if slug
             else unique_slug(Category, name, "category"))
     _check_position(problems, position)
@@ -69,7 +70,8 @@ def category_update(*, actor, category: Category, **fields: Any) -> Category:
     reject_unknown(fields, CATEGORY_FIELDS)
     problems = Problems()
     if "name" in fields:
-        category.name = clean_text(problems, "name", fields["name"], max_length=255, required=True)
+        category.name = clean_text(problems, "name", fields["name"],
+                                   limit=max_length(Category, "name"), required=True)
     if "slug" in fields:
         category.slug = chosen_slug(problems, Category, fields["slug"], exclude_pk=category.pk)
     if "description" in fields:
@@ -110,4 +112,4 @@ def category_delete(*, actor, category: Category) -> None:
 
 def category_holds_products(*, category: Category) -> bool:
     """Whether the category or one below it holds a live product."""
-    return Product.objects.alive().filter(category__path__startswith=category.path).exists()
+    return Product.objects.live().filter(category__path__startswith=category.path).exists()

@@ -1,21 +1,16 @@
-"""What every catalog write checks: text, slugs, amounts, counts, attributes,
-descriptions. Each check reports into Problems so a service refuses an input
-once, with everything wrong with it (field names as the client sent them,
-e.g. "variants.1.sku")."""
+"""What only catalog writes check: descriptions (sanitised HTML), that a
+deleted product takes no edits, and a taken slug or SKU caught at the insert.
+The checks every write shares (text, slugs, counts, prices, attributes) are
+in apps.core.validation."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import nh3
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from apps.catalog.models import Product
-from apps.core.errors import ErrorCode, FieldError, NotFound, ServiceError
+from apps.core.errors import ErrorCode, NotFound, ServiceError
 
 # What a product or category description may contain: text formatting, lists,
 # headings, links and simple tables. No images (those are ProductMedia), no
@@ -45,141 +40,8 @@ def sanitize_description(html: str | None) -> str:
     ).strip()
 
 
-class Problems:
-    """Collects what is wrong with an input, to refuse it once with all of it."""
-
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def add(self, field: str | None, message: str, code: ErrorCode = ErrorCode.INVALID) -> None:
-        self.errors.append(FieldError(field=field, message=message, code=code))
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise ServiceError(errors=self.errors)
-
-
-def reject_unknown(fields: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise TypeError(f"Unexpected fields: {', '.join(sorted(unknown))}")
-
-
-def clean_text(problems: Problems, field: str, value: Any, *, max_length: int,
-          required: bool = False) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        problems.add(field, "This field is required.", ErrorCode.REQUIRED)
-    elif len(text) > max_length:
-        problems.add(field, f"At most {max_length} characters.")
-    return text
-
-
-def unique_slug(model, source: str, fallback: str, *, exclude_pk: int | None = None) -> str:
-    """A slug from `source` that no other row has: "rose-oil", "rose-oil-2"..."""
-    base = slugify(source)[:240].strip("-") or fallback
-    taken = set(
-        model.objects.filter(slug__startswith=base).exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
-def chosen_slug(problems: Problems, model, slug: str | None, *,
-                 exclude_pk: int | None = None) -> str:
-    slug = (slug or "").strip()
-    if not slug:
-        problems.add("slug", "This field is required.", ErrorCode.REQUIRED)
-        return slug
-    try:
-        validate_slug(slug)
-    except ValidationError:
-        problems.add("slug", "Use only letters, numbers, hyphens and underscores.")
-        return slug
-    if len(slug) > 255:
-        problems.add("slug", "At most 255 characters.")
-    elif model.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
-        problems.add("slug", f"The slug {slug!r} is taken.", ErrorCode.UNIQUE)
-    return slug
-
-
-def clean_decimal(problems: Problems, field: str, value: Any, *, required: bool) -> Decimal | None:
-    if value is None:
-        if required:
-            problems.add(field, "This field is required.", ErrorCode.REQUIRED)
-        return None
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        problems.add(field, "Not a number.")
-        return None
-    if not amount.is_finite():
-        problems.add(field, "Not a number.")
-    elif amount < 0:
-        problems.add(field, "Must not be negative.")
-    elif amount.as_tuple().exponent < -2:
-        problems.add(field, "At most 2 decimal places.")
-    elif amount >= Decimal(10) ** 10:
-        problems.add(field, "Too large.")
-    else:
-        return amount
-    return None
-
-
-def clean_count(problems: Problems, field: str, value: Any) -> int | None:
-    """A whole number, zero or more (stock, thresholds, grams)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.add(field, "Must be a whole number.")
-        return None
-    if value < 0:
-        problems.add(field, "Must not be negative.")
-        return None
-    if value > 2_147_483_647:
-        problems.add(field, "Too large.")
-        return None
-    return value
-
-
-def clean_attributes(problems: Problems, value: Any) -> dict[str, list[str]]:
-    """{"Notes": ["bergamot"]} from that mapping or from [{"name", "values"}]."""
-    if value is None:
-        return {}
-    pairs = value.items() if isinstance(value, Mapping) else (
-        (item.get("name"), item.get("values")) for item in value
-    )
-    result: dict[str, list[str]] = {}
-    for index, (name, values) in enumerate(pairs):
-        name = (name or "").strip()
-        if not name:
-            problems.add(f"attributes.{index}.name", "This field is required.",
-                         ErrorCode.REQUIRED)
-            continue
-        if name in result:
-            problems.add(f"attributes.{index}.name", f"{name!r} is given twice.", ErrorCode.UNIQUE)
-            continue
-        result[name] = [v.strip() for v in (values or []) if v and v.strip()]
-    return result
-
-
-def clean_options(problems: Problems, prefix: str, value: Any) -> list[dict[str, str]]:
-    result = []
-    for index, option in enumerate(value or []):
-        name = (option.get("name") or "").strip()
-        text = (option.get("value") or "").strip()
-        if not name or not text:
-            problems.add(f"{prefix}options.{index}", "An option needs a name and a value.",
-                         ErrorCode.REQUIRED)
-        result.append({"name": name, "value": text})
-    return result
-
-
 @contextmanager
-def catalog_write():
+def catalog_write() -> Iterator[None]:
     """One transaction. A slug or SKU taken by a concurrent write between our
     check and our insert is refused as UNIQUE, not an internal error."""
     try:
@@ -190,6 +52,8 @@ def catalog_write():
                            code=ErrorCode.UNIQUE) from error
 
 
-def ensure_live(product: Product) -> None:
+def ensure_not_deleted(product: Product) -> None:
+    """Edits of a deleted product (its variants, its images) are refused as
+    NOT_FOUND: to its editors it is gone until restored."""
     if product.deleted_at is not None:
         raise NotFound("This product was deleted.")

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Product, ProductEvent
 from apps.catalog.search import refresh_search_vector
-from apps.catalog.services.checks import ensure_live
+from apps.catalog.services.checks import ensure_not_deleted
 from apps.catalog.transitions import DELETED, TRANSITIONS, Move, State, state_of
 from apps.core import events
 from apps.core.errors import ErrorCode, NotFound, ServiceError
@@ -141,7 +141,7 @@ def product_unpublish(*, actor: AbstractBaseUser | None, product: Product) -> Pr
 def product_delete(*, actor: AbstractBaseUser | None, product: Product) -> None:
     """Soft delete: the product leaves the storefront and the admin lists, but
     its row stays for the orders that name it."""
-    ensure_live(product)
+    ensure_not_deleted(product)
     product_transition(actor=actor, product=product, move=Move.DELETE)
 
 

@@ -1,5 +1,6 @@
-"""Product images: verified uploads with a thumbnail, their order, and their
-files deleted only after the removal commits."""
+"""Product images: verified uploads with a thumbnail (a small rendition),
+their order (the first is the product's cover; positions stay 0, 1, 2...),
+and their files deleted only after the removal commits."""
 
 from typing import Any
 
@@ -9,15 +10,16 @@ from django.db.models import Max
 
 from apps.catalog import images
 from apps.catalog.models import Product, ProductMedia
-from apps.catalog.services.checks import Problems, clean_text, ensure_live, reject_unknown
+from apps.catalog.services.checks import ensure_not_deleted
+from apps.core.validation import Problems, clean_text, max_length, reject_unknown
 
 
 def media_create(*, actor, product: Product, image: File, alt: str = "") -> ProductMedia:
     """Store an uploaded image (JPEG, PNG, WebP or GIF, whatever its name
     says) with a thumbnail, after the product's other images."""
-    ensure_live(product)
+    ensure_not_deleted(product)
     problems = Problems()
-    alt = clean_text(problems, "alt", alt, max_length=255)
+    alt = clean_text(problems, "alt", alt, limit=max_length(ProductMedia, "alt"))
     problems.raise_any()
     upload = images.verify(image)  # raises INVALID on "image"
     media = ProductMedia(product=product, alt=alt)
@@ -39,34 +41,49 @@ def media_create(*, actor, product: Product, image: File, alt: str = "") -> Prod
 @transaction.atomic
 def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
     """Change an image's alt text, or its place among the product's images
-    (`position`, 0 first: the first is the thumbnail; past the end: last)."""
+    (`position`, 0 first: the first is the cover; past the end: last)."""
     reject_unknown(fields, {"alt", "position"})
+    ensure_not_deleted(media.product)
     problems = Problems()
     if "alt" in fields:
-        media.alt = clean_text(problems, "alt", fields["alt"], max_length=255)
+        media.alt = clean_text(problems, "alt", fields["alt"],
+                               limit=max_length(ProductMedia, "alt"))
     position = fields.get("position")
     if position is not None and position < 0:
         problems.add("position", "The position must be 0 or more.")
     problems.raise_any()
     media.save(update_fields=["alt"])
     if position is not None:
-        # The product row serialises reorderings of its images.
-        Product.objects.select_for_update().filter(pk=media.product_id).first()
-        others = list(media.product.media.exclude(pk=media.pk).order_by("sort_order", "id"))
-        ordered = others[:position] + [media] + others[position:]
-        for index, item in enumerate(ordered):
-            item.sort_order = index
-        ProductMedia.objects.bulk_update(ordered, ["sort_order"])
+        others = _others_locked(media)
+        _renumber(others[:position] + [media] + others[position:])
     return media
+
+
+def _others_locked(media: ProductMedia) -> list[ProductMedia]:
+    """The product's other images in order. The product row serialises the
+    reorderings of its images."""
+    Product.objects.select_for_update().filter(pk=media.product_id).first()
+    return list(media.product.media.exclude(pk=media.pk).order_by("sort_order", "id"))
+
+
+def _renumber(ordered: list[ProductMedia]) -> None:
+    """Positions 0, 1, 2... in this order, so an image's sort order is its
+    position (what productMediaUpdate takes)."""
+    for index, item in enumerate(ordered):
+        item.sort_order = index
+    ProductMedia.objects.bulk_update(ordered, ["sort_order"])
 
 
 @transaction.atomic
 def media_delete(*, actor, media: ProductMedia) -> None:
     """Remove an image. Its files are deleted from storage once the removal
     has committed, so a rolled-back delete never loses them."""
+    ensure_not_deleted(media.product)
     files = [f for f in (media.image, media.thumbnail) if f]
     storage_names = [(f.storage, f.name) for f in files]
+    others = _others_locked(media)
     media.delete()
+    _renumber(others)
 
     def delete_files() -> None:
         for storage, name in storage_names:

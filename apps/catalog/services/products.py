@@ -9,23 +9,27 @@ from django.utils import timezone
 from apps.catalog.models import Category, Product
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.services.checks import (
-    Problems,
     catalog_write,
-    chosen_slug,
-    clean_attributes,
-    clean_text,
-    ensure_live,
-    reject_unknown,
+    ensure_not_deleted,
     sanitize_description,
-    unique_slug,
 )
 from apps.catalog.services.lifecycle import product_transition, record_moves
 from apps.catalog.services.variants import clean_variant, variant_insert
 from apps.catalog.transitions import Move
-from apps.core.errors import ErrorCode
+from apps.core.errors import ErrorCode, ServiceError
+from apps.core.validation import (
+    Problems,
+    chosen_slug,
+    clean_attributes,
+    clean_text,
+    max_length,
+    reject_unknown,
+    unique_slug,
+)
 
 PRODUCT_FIELDS = {"name", "slug", "description", "category", "is_published", "seo_title",
                   "seo_description", "attributes"}
+_TEXT_FIELDS = ("seo_title", "seo_description")
 
 
 def product_create(
@@ -37,7 +41,7 @@ def product_create(
     default warehouse (a movement of kind INITIAL). A slug left out is made
     from the name."""
     problems = Problems()
-    name = clean_text(problems, "name", name, max_length=255, required=True)
+    name = clean_text(problems, "name", name, limit=max_length(Product, "name"), required=True)
     slug = (chosen_slug(problems, Product, slug) if slug
             else unique_slug(Product, name, "product"))
     fields = {
@@ -46,8 +50,10 @@ def product_create(
         "description": sanitize_description(description),
         "category": category,
         "is_published": bool(is_published),
-        "seo_title": clean_text(problems, "seo_title", seo_title, max_length=255),
-        "seo_description": clean_text(problems, "seo_description", seo_description, max_length=500),
+        "seo_title": clean_text(problems, "seo_title", seo_title,
+                                limit=max_length(Product, "seo_title")),
+        "seo_description": clean_text(problems, "seo_description", seo_description,
+                                      limit=max_length(Product, "seo_description")),
         "attributes": clean_attributes(problems, attributes),
     }
     cleaned_variants = []
@@ -74,32 +80,45 @@ def product_create(
     return product
 
 
+def _publish_or_unpublish(*, actor, product: Product, publish: bool) -> None:
+    """Make the move unless the product is already there. Decided by the
+    database, not by the instance: a Django admin form has already set
+    is_published on it before the service runs."""
+    move = Move.PUBLISH if publish else Move.UNPUBLISH
+    try:
+        product_transition(actor=actor, product=product, move=move)
+    except ServiceError as error:
+        if [item.code for item in error.errors] != [ErrorCode.INVALID_TRANSITION]:
+            raise
+
+
 def product_update(*, actor, product: Product, **fields: Any) -> Product:
     """Change any of a product's own fields (not its variants). A change of
     is_published is the move product_publish or product_unpublish makes; the
     state columns are written by those moves only."""
     reject_unknown(fields, PRODUCT_FIELDS)
-    ensure_live(product)
+    ensure_not_deleted(product)
     problems = Problems()
     if "name" in fields:
-        product.name = clean_text(problems, "name", fields["name"], max_length=255, required=True)
+        product.name = clean_text(problems, "name", fields["name"],
+                                  limit=max_length(Product, "name"), required=True)
     if "slug" in fields:
         product.slug = chosen_slug(problems, Product, fields["slug"], exclude_pk=product.pk)
     if "description" in fields:
         product.description = sanitize_description(fields["description"])
     if "category" in fields:
         product.category = fields["category"]
-    publish = bool(fields.pop("is_published", product.is_published))
-    for field, limit in (("seo_title", 255), ("seo_description", 500)):
+    publish = fields.pop("is_published", None)
+    for field in _TEXT_FIELDS:
         if field in fields:
-            setattr(product, field, clean_text(problems, field, fields[field], max_length=limit))
+            setattr(product, field, clean_text(problems, field, fields[field],
+                                               limit=max_length(Product, field)))
     if "attributes" in fields:
         product.attributes = clean_attributes(problems, fields["attributes"])
     problems.raise_any()
     with catalog_write():
         product.save(update_fields=[*fields, "updated_at"])
-        if publish != product.is_published:
-            move = Move.PUBLISH if publish else Move.UNPUBLISH
-            product_transition(actor=actor, product=product, move=move)
+        if publish is not None:
+            _publish_or_unpublish(actor=actor, product=product, publish=bool(publish))
         refresh_search_vector(product_ids=[product.pk])
     return product

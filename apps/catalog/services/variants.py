@@ -9,17 +9,20 @@ from django.db.models import Max
 
 from apps.catalog.models import Product, ProductVariant
 from apps.catalog.search import refresh_search_vector
-from apps.catalog.services.checks import (
+from apps.catalog.services.checks import catalog_write, ensure_not_deleted
+from apps.core.errors import ErrorCode
+from apps.core.validation import (
     Problems,
-    catalog_write,
     clean_count,
-    clean_decimal,
     clean_options,
+    clean_price,
     clean_text,
-    ensure_live,
+    decimal_limits,
+    max_length,
+    max_value,
     reject_unknown,
 )
-from apps.core.errors import ErrorCode
+from apps.inventory.models import Stock
 from apps.inventory.services import stock_set_initial
 
 VARIANT_FIELDS = {"sku", "name", "price", "compare_at_price", "low_stock_threshold",
@@ -34,37 +37,46 @@ def clean_variant(problems: Problems, data: Mapping[str, Any], *, prefix: str = 
     creating = instance is None
     clean: dict[str, Any] = {}
     if creating or "sku" in data:
-        sku = clean_text(problems, f"{prefix}sku", data.get("sku"), max_length=64, required=True)
+        sku = clean_text(problems, f"{prefix}sku", data.get("sku"),
+                         limit=max_length(ProductVariant, "sku"), required=True)
         if sku and ProductVariant.objects.filter(sku=sku).exclude(
             pk=getattr(instance, "pk", None)
         ).exists():
             problems.add(f"{prefix}sku", f"The SKU {sku!r} is taken.", ErrorCode.UNIQUE)
         clean["sku"] = sku
     if "name" in data:
-        clean["name"] = clean_text(problems, f"{prefix}name", data["name"], max_length=255)
+        clean["name"] = clean_text(problems, f"{prefix}name", data["name"],
+                                   limit=max_length(ProductVariant, "name"))
     if creating or "price" in data:
-        clean["price"] = clean_decimal(problems, f"{prefix}price", data.get("price"), required=True)
+        clean["price"] = clean_price(problems, f"{prefix}price", data.get("price"),
+                                     column=decimal_limits(ProductVariant, "price"), required=True)
     if "compare_at_price" in data:
-        clean["compare_at_price"] = clean_decimal(
-            problems, f"{prefix}compare_at_price", data["compare_at_price"], required=False
+        clean["compare_at_price"] = clean_price(
+            problems, f"{prefix}compare_at_price", data["compare_at_price"],
+            column=decimal_limits(ProductVariant, "compare_at_price"), required=False,
         )
     if "low_stock_threshold" in data:
-        threshold = clean_count(problems, f"{prefix}low_stock_threshold", data["low_stock_threshold"])
+        threshold = clean_count(problems, f"{prefix}low_stock_threshold",
+                                data["low_stock_threshold"],
+                                limit=max_value(ProductVariant, "low_stock_threshold"))
         if threshold is not None:  # None keeps (or, new, takes) the default
             clean["low_stock_threshold"] = threshold
     if "options" in data:
-        clean["options"] = clean_options(problems, prefix, data["options"])
+        clean["options"] = clean_options(problems, data["options"], field=f"{prefix}options")
     if "weight_grams" in data:
-        clean["weight_grams"] = clean_count(problems, f"{prefix}weight_grams", data["weight_grams"])
+        clean["weight_grams"] = clean_count(problems, f"{prefix}weight_grams", data["weight_grams"],
+                                            limit=max_value(ProductVariant, "weight_grams"))
     if creating:
-        clean["stock"] = clean_count(problems, f"{prefix}stock", data.get("stock")) or 0
+        clean["quantity_on_hand"] = clean_count(
+            problems, f"{prefix}stock", data.get("stock"), limit=max_value(Stock, "quantity_on_hand")
+        ) or 0
     return clean
 
 
 def variant_insert(*, actor, product: Product, clean: dict, sort_order: int) -> ProductVariant:
-    stock = clean.pop("stock")
+    quantity_on_hand = clean.pop("quantity_on_hand")
     variant = ProductVariant.objects.create(product=product, sort_order=sort_order, **clean)
-    stock_set_initial(actor=actor, variant=variant, quantity=stock)
+    stock_set_initial(actor=actor, variant=variant, quantity_on_hand=quantity_on_hand)
     return variant
 
 
@@ -75,7 +87,7 @@ def variant_create(
     weight_grams: int | None = None,
 ) -> ProductVariant:
     """Add a variant, last in order, with its starting stock."""
-    ensure_live(product)
+    ensure_not_deleted(product)
     problems = Problems()
     clean = clean_variant(problems, {
         "sku": sku, "price": price, "name": name, "compare_at_price": compare_at_price,
@@ -95,7 +107,7 @@ def variant_update(*, actor, variant: ProductVariant, **fields: Any) -> ProductV
     """Change a variant's own fields. Stock is not one of them: it changes
     only through stock_adjust and orders, each change a logged movement."""
     reject_unknown(fields, VARIANT_FIELDS)
-    ensure_live(variant.product)
+    ensure_not_deleted(variant.product)
     problems = Problems()
     clean = clean_variant(problems, fields, instance=variant)
     problems.raise_any()

@@ -1,3 +1,7 @@
+"""What a server or worker refuses to start with. Not a Django system check:
+these run where the process starts (asgi.py, celery), so `manage.py` commands
+and tests still load settings that a server would refuse."""
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
