@@ -1,10 +1,12 @@
 """The one schema: each domain package contributes its Query, Mutation (and
 later Subscription) fields, merged here by inheritance."""
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from django.conf import settings
-from strawberry import relay
+from strawberry import Info, relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
@@ -12,15 +14,21 @@ from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.mutations import CatalogMutation
 from schema.catalog.queries import CatalogQuery
 from schema.extensions import schema_extensions
+from schema.ids import resolve_node
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
 
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, InventoryQuery):
-    node: relay.Node | None = strawberry_django.node(
-        description="Any object that implements Node, by its global ID."
-    )
+    @strawberry_django.field(description="Any object that implements Node, by its global ID.")
+    def node(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> relay.Node | None:
+        # Not strawberry_django.node(): its GlobalID argument turns a malformed
+        # ID into an internal error that repeats the input.
+        return resolve_node(info, id)
 
 
 @strawberry.type

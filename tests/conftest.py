@@ -7,6 +7,7 @@ transaction, and the `db` fixture rolls everything back.
 """
 
 import itertools
+import logging
 from typing import Any
 
 import httpx
@@ -29,6 +30,19 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def server_errors(caplog):
+    """The errors logged while a test runs: an unexpected error is logged by
+    schema.extensions (commerce.graphql), a 500 by Django (django.request)."""
+    caplog.set_level(logging.ERROR)
+
+    def records() -> list[logging.LogRecord]:
+        return [r for r in caplog.records
+                if r.levelno >= logging.ERROR and r.name in ("commerce.graphql", "django.request")]
+
+    return records
 
 
 def asgi_app():

@@ -112,5 +112,5 @@ def product_ordering(value: list[ProductOrder] | None) -> list[tuple[str, bool]]
 def decode_id(value: str, type_name: str) -> int:
     pk = pk_from_global_id(value, type_name)
     if pk is None:
-        raise bad_user_input(f"{value!r} is not a {type_name} ID.")
+        raise bad_user_input(f"This is not a {type_name} ID.")
     return pk
