@@ -11,11 +11,8 @@ from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import cast as strawberry_cast
 
 from apps.core.errors import NotFound
+from apps.core.ids import parse_pk
 from schema.errors import bad_user_input
-
-
-# Primary keys are 64-bit (BigAutoField); a larger number overflows the driver.
-MAX_PK = 2**63 - 1
 
 
 def pk_from_global_id(value: str | None, type_name: str) -> int | None:
@@ -23,8 +20,7 @@ def pk_from_global_id(value: str | None, type_name: str) -> int | None:
     try:
         global_id = relay.GlobalID.from_id(value or "")
         if global_id.type_name == type_name:
-            pk = int(global_id.node_id)
-            return pk if 0 < pk <= MAX_PK else None
+            return parse_pk(global_id.node_id)
     except (relay.GlobalIDValueError, ValueError, TypeError):
         pass
     return None

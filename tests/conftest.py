@@ -7,12 +7,15 @@ transaction, and the `db` fixture rolls everything back.
 """
 
 import itertools
+from datetime import datetime, timedelta, UTC
 import logging
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core import signals
 from django.core.cache import cache
@@ -121,6 +124,18 @@ def make_user(*, email: str | None = None, password: str = "correct-horse-batter
 
 def token_for(user: User) -> str:
     return encode_access_token(user_id=user.pk, email=user.email)
+
+
+def signed_token(subject: Any, *, omit: bool = False) -> str:
+    """An access token signed with the server's key whose subject is `subject`
+    (or that has none): what a client cannot forge, but a key shared with
+    another service could produce."""
+    now = datetime.now(tz=UTC)
+    payload = {"email": "a@example.com", "type": "access", "iat": now,
+               "exp": now + timedelta(minutes=5)}
+    if not omit:
+        payload["sub"] = subject
+    return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=settings.JWT_ALGORITHM)
 
 
 def client_for(user: User) -> Client:
