@@ -3,10 +3,13 @@
 import hashlib
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -29,6 +32,16 @@ def _client_ip(meta: dict) -> str:
     # server rewrites the client address from it, for trusted proxies only
     # (uvicorn/gunicorn --forwarded-allow-ips, FORWARDED_ALLOW_IPS).
     return meta.get("REMOTE_ADDR", "")
+
+
+def _check_query_string(query_string: str) -> None:
+    """Django decodes a query string's percent-escapes leniently, turning bytes
+    that are not UTF-8 into U+FFFD; refuse them instead of running a query
+    that differs from the one sent."""
+    try:
+        unquote_to_bytes(query_string.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HTTPException(400, "The query string is not valid UTF-8.") from error
 
 
 def error_response(status: int, message: str, code: str = "BAD_REQUEST") -> JsonResponse:
@@ -101,14 +114,32 @@ class GraphQLView(AsyncGraphQLView):
         return response
 
     async def parse_multipart(self, request):
-        # Strawberry assumes `operations` and `map` have the spec's shapes; a
-        # client that sends others gets 400, not a 500.
+        # Django refuses a body it cannot split (no boundary, a bad one, a
+        # truncated body) with its own HTML 400 page; strawberry assumes
+        # `operations` and `map` have the spec's shapes. Either way the client
+        # gets a coded JSON 400, never a page or a 500.
         try:
             return await super().parse_multipart(request)
-        except (AttributeError, TypeError, ValueError, IndexError) as error:
+        except RequestDataTooBig as error:
+            raise HTTPException(413, "The multipart body has too many bytes outside "
+                                     "its files.") from error
+        except (MultiPartParserError, SuspiciousOperation, BadRequest, UnicodeDecodeError,
+                AttributeError, TypeError, ValueError, IndexError) as error:
             raise HTTPException(400, "Malformed multipart request.") from error
 
+    def decode_json(self, data: str | bytes) -> object:
+        # json.loads would guess UTF-16 or UTF-32 from the first bytes and let
+        # any other undecodable byte escape as a 500; GraphQL over HTTP is UTF-8.
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise HTTPException(400, "The request body is not valid UTF-8.") from error
+        return super().decode_json(data)
+
     async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
+        if request_adapter.method == "GET":
+            _check_query_string(request_adapter.request.META.get("QUERY_STRING", ""))
         try:
             data = await super().parse_http_body(request_adapter)
         except (RecursionError, AttributeError, TypeError) as error:
