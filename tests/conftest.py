@@ -55,6 +55,14 @@ def asgi_app():
     return application
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _asgi_app_loaded():
+    """Load the ASGI app before any test: loading it runs django.setup(),
+    which applies LOGGING again and would drop the handler through which
+    caplog sees the first test's log records."""
+    asgi_app()
+
+
 class Client:
     """POSTs GraphQL to /graphql/ through commerce.asgi.application."""
 

@@ -10,6 +10,7 @@ import pathlib
 
 import pytest
 from graphql import (
+    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLList,
@@ -20,6 +21,8 @@ from graphql import (
     print_ast,
     type_from_ast,
     validate,
+    visit,
+    Visitor,
 )
 from strawberry.relay import to_base64
 
@@ -81,11 +84,37 @@ def operations():
         document = parse(path.read_text())
         if validate(GRAPHQL_SCHEMA, document):
             continue  # not built yet: tests/test_contract.py lists it
-        fragments = [d for d in document.definitions if not isinstance(d, OperationDefinitionNode)]
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode) and definition.operation.value != \
                     "subscription":
-                found.append((path.name, definition, fragments))
+                found.append((path.name, definition, used_fragments(definition, fragments)))
+    return found
+
+
+def used_fragments(definition, fragments: dict) -> list:
+    """The fragments an operation spreads, directly or through others: a
+    document that sends one operation with the file's other fragments too
+    fails validation (NoUnusedFragments) and never runs."""
+    used: dict = {}
+    pending = [definition]
+    while pending:
+        for name in _spreads(pending.pop()):
+            if name not in used and name in fragments:
+                used[name] = fragments[name]
+                pending.append(fragments[name])
+    return list(used.values())
+
+
+def _spreads(node) -> list[str]:
+    found = []
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, spread, *args):
+            found.append(spread.name.value)
+
+    visit(node, Spreads())
     return found
 
 
