@@ -193,3 +193,21 @@ def test_id_arguments_of_mutations_are_not_found(value, staff_client, server_err
     assert data["productBulkDelete"]["errors"][0] == {"field": "ids.0", "code": "NOT_FOUND"}
     assert PROBE not in response.text
     assert server_errors() == []
+
+
+def test_every_connection_checks_its_cursors():
+    """Cursors are checked in CountableConnection only: every connection of
+    the schema (later domains' too) must be one."""
+    from strawberry.types.base import StrawberryObjectDefinition
+
+    from schema.pagination import CountableConnection
+    from schema.schema import schema
+
+    connections = {
+        name: definition.origin for name, definition in
+        ((t.name, schema.get_type_by_name(t.name)) for t in schema._schema.type_map.values())
+        if isinstance(definition, StrawberryObjectDefinition) and name.endswith("Connection")
+    }
+    assert connections
+    assert {name: origin for name, origin in connections.items()
+            if not issubclass(origin, CountableConnection)} == {}
