@@ -103,7 +103,8 @@ class GraphQLView(AsyncGraphQLView):
                 response = error_response(405, error.reason, code="METHOD_NOT_ALLOWED")
                 response["Allow"] = "POST"
                 return response
-            return error_response(error.status_code, error.reason)
+            code = "PAYLOAD_TOO_LARGE" if error.status_code == 413 else "BAD_REQUEST"
+            return error_response(error.status_code, error.reason, code=code)
         # The answer depends on who asks and which media type they accept:
         # caches (browsers, CDNs on GET queries) must key on both.
         patch_vary_headers(response, ("Accept", "Authorization"))

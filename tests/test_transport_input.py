@@ -97,6 +97,24 @@ def test_unparsable_multipart_is_a_coded_400(client, content_type, body, server_
     assert server_errors() == []
 
 
+def test_multipart_with_too_much_outside_its_files_is_413(client, settings, server_errors):
+    big = b'{"query": "{ __typename }", "x": "' + b"a" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE + b'"}'
+    body = part("xyz", "operations", big) + part("xyz", "map", b"{}") + b"--xyz--\r\n"
+    response = client.request("POST", content=body, headers={
+        "Content-Type": "multipart/form-data; boundary=xyz", **PREFLIGHT})
+    assert_bad_request(response, status=413)
+    assert server_errors() == []
+
+
+def test_multipart_with_too_many_fields_is_400(client, settings, server_errors):
+    body = b"".join(part("xyz", f"f{n}", b"x") for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+                                                              + 1))
+    response = client.request("POST", content=body + b"--xyz--\r\n", headers={
+        "Content-Type": "multipart/form-data; boundary=xyz", **PREFLIGHT})
+    assert_bad_request(response)
+    assert server_errors() == []
+
+
 def test_multipart_fields_that_are_not_utf8_are_read_leniently(client, server_errors):
     # Django decodes form fields with U+FFFD for bytes that are not UTF-8 and
     # keeps no copy of the raw field: the query then fails to parse, with a
