@@ -18,6 +18,7 @@ hypothesis-graphql writes documents only; the variables of the contract's
 operations come from `variable_values` below.
 """
 
+import json
 import logging
 import os
 from collections import Counter
@@ -293,6 +294,60 @@ def test_fuzz_contract_operations(name, definition, fragments, world, errors_log
     def run(values: dict) -> None:
         body = {"query": document, "variables": values}
         assert failures(world, errors_log, body) == [], values
+
+    run()
+
+
+# --- Raw requests: bodies and query strings that may not even be GraphQL ---------------
+
+CONTENT_TYPES = st.sampled_from([
+    "application/json", "application/json; charset=utf-8", "application/graphql-response+json",
+    "multipart/form-data", "multipart/form-data; boundary=xyz", "multipart/form-data; boundary=",
+    "text/plain", "application/x-www-form-urlencoded", "application/graphql", "", "nonsense",
+])
+JSON_LIKE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text(20),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.sampled_from(["query", "variables", "operationName", "extensions",
+                                       "persistedQuery", "sha256Hash", "x"]), children, max_size=4),
+    max_leaves=8,
+)
+BODIES = st.one_of(
+    st.binary(max_size=200),
+    JSON_LIKE.map(lambda value: json.dumps(value).encode()),
+    st.builds(lambda head, tail: head + tail,
+              st.sampled_from([b'{"query": "{ __typename }"', b"--xyz\r\n", b'{"query": ']),
+              st.binary(max_size=40)),
+)
+
+
+def test_fuzz_raw_requests(errors_log):
+    """Whatever arrives, the answer is a coded error or data: never a 5xx,
+    never an HTML page, never a logged error. Cheap, so many examples."""
+    from urllib.parse import quote_from_bytes
+
+    @settings(FUZZ, max_examples=FUZZ.max_examples * 25)
+    @given(method=st.sampled_from(["GET", "POST"]), content_type=CONTENT_TYPES, body=BODIES,
+           query_string=st.binary(max_size=40), preflight=st.booleans())
+    def run(method, content_type, body, query_string, preflight):
+        headers = {"Accept": "application/json"}
+        if preflight:
+            headers["Apollo-Require-Preflight"] = "true"
+        if content_type:
+            headers["Content-Type"] = content_type
+        url = "/graphql/?" + quote_from_bytes(query_string, safe="=&")
+        errors_log.clear()
+        response = Client().request(method, url, content=body if method == "POST" else None,
+                                    headers=headers)
+        TALLY["requests"] += 1
+        assert response.status_code < 500, response.text[:300]
+        assert response.headers["content-type"].startswith("application/json"), (
+            response.status_code, response.text[:300])
+        answer = response.json()
+        assert answer.get("errors") or "data" in answer
+        codes = [(error.get("extensions") or {}).get("code") for error in answer.get("errors") or []]
+        assert "INTERNAL_SERVER_ERROR" not in codes and None not in codes, answer
+        assert [r.getMessage() for r in errors_log.records if r.levelno >= logging.ERROR] == []
 
     run()
 
