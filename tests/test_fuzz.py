@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 from strawberry.relay import to_base64
 
+from apps.accounts.permissions import Perm
 from schema.schema import schema
 from tests.conftest import Client, client_for, make_user
 from tests.factories import (
@@ -46,6 +47,8 @@ from tests.factories import (
 from tests.test_bad_input import operations
 
 pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"
 
 _CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
            HealthCheck.data_too_large, HealthCheck.filter_too_much]
@@ -101,8 +104,19 @@ decimals = st.one_of(
     st.sampled_from(["", "NaN", "-Infinity", "1e400", "0.0000000001", "9" * 40, "1,5", "٣"]),
 )
 
+# Strings that name something the `world` fixture made, so that lookups by
+# slug, SKU or email find it now and then and the fields below them run.
+KNOWN_STRINGS = ["fuzz", "hidden", "FUZZ-1", "HIDDEN-1", "ada@fuzz.example",
+                 "sam@fuzz.example", PASSWORD]
+strings = st.one_of(st.sampled_from(KNOWN_STRINGS), text(30))
+# Mostly page sizes around the cap of 100, sometimes anything an Int holds.
+ints = st.one_of(st.integers(min_value=-3, max_value=110),
+                 st.integers(min_value=-(2**31), max_value=2**31 - 1))
+
 # Literal arguments: value nodes, as hypothesis-graphql wants them.
 LITERALS = {
+    "String": strings.map(nodes.String),
+    "Int": ints.map(nodes.Int),
     "ID": ids.map(nodes.String),
     "DateTime": datetimes.map(nodes.String),
     "Decimal": decimals.map(nodes.String),
@@ -115,8 +129,9 @@ LITERALS = {
 @pytest.fixture
 def world(db):
     """Something of every kind for the IDs to name, and the three callers."""
-    customer = make_user(first_name="Ada")
-    staff = make_user(perms=_all_perms(), first_name="Sam")
+    customer = make_user(email="ada@fuzz.example", password=PASSWORD, first_name="Ada")
+    staff = make_user(email="sam@fuzz.example", password=PASSWORD, perms=list(Perm),
+                      first_name="Sam")
     category = make_category(slug="fuzz")
     product = make_product(slug="fuzz", category=category)
     hidden = make_product(slug="hidden", is_published=False)
@@ -138,12 +153,6 @@ def world(db):
     ]
     yield {"anonymous": Client(), "customer": client_for(customer), "staff": client_for(staff)}
     REAL_IDS.clear()
-
-
-def _all_perms():
-    from apps.accounts.permissions import Perm
-
-    return list(Perm)
 
 
 # Requests sent and what failed, over the session (the summary line).
@@ -234,9 +243,9 @@ def test_fuzz_documents_with_one_violation(strategy, world, errors_log):
 # A value of another JSON type, for variable coercion to refuse.
 WRONG = st.sampled_from([{}, [], "x", 1.5, True, -1, {"a": None}])
 VALUES = {
-    "Int": st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    "Int": ints,
     "Float": st.floats(allow_nan=False, allow_infinity=False),
-    "String": text(40),
+    "String": strings,
     "Boolean": st.booleans(),
     "ID": ids,
     "DateTime": datetimes,
@@ -305,12 +314,18 @@ CONTENT_TYPES = st.sampled_from([
     "multipart/form-data", "multipart/form-data; boundary=xyz", "multipart/form-data; boundary=",
     "text/plain", "application/x-www-form-urlencoded", "application/graphql", "", "nonsense",
 ])
+KEYS = st.sampled_from(["query", "variables", "operationName", "extensions", "persistedQuery",
+                        "sha256Hash", "x"])
+
+
+def _json_containers(children: st.SearchStrategy) -> st.SearchStrategy:
+    return st.one_of(st.lists(children, max_size=3),
+                     st.dictionaries(KEYS, children, max_size=4))
+
+
 JSON_LIKE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text(20),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["query", "variables", "operationName", "extensions",
-                                       "persistedQuery", "sha256Hash", "x"]), children, max_size=4),
-    max_leaves=8,
+    _json_containers, max_leaves=8,
 )
 BODIES = st.one_of(
     st.binary(max_size=200),
