@@ -27,7 +27,7 @@ run: demo
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The fuzz test's long profile: about 8,000 requests in two to three minutes
+# The fuzz test's long profile: about 11,000 requests in two minutes
 # on SQLite. FUZZ_EXAMPLES=N sets the examples per field (40 by default).
 fuzz: install
 	FUZZ_PROFILE=long $(PY) -m pytest tests/test_fuzz.py $(PYTEST_ARGS)
