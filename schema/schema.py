@@ -2,26 +2,35 @@
 Mutation (and, from orders on, Subscription) fields, merged here by
 inheritance."""
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 from django.conf import settings
-from strawberry import relay
+from strawberry import Info, relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
 from schema.extensions import schema_extensions
+from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.permissions import Public
 
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, InventoryQuery):
-    node: relay.Node | None = strawberry_django.node(
-        extensions=[Public()],
-        description="Any object that implements Node, by its global ID.",
+    @strawberry_django.field(
+        extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
+    def node(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")],
+    ) -> relay.Node | None:
+        # Not strawberry_django.node(): its GlobalID argument turns a malformed
+        # ID into an internal error that repeats the input.
+        return resolve_node(info, id)
 
 
 @strawberry.type

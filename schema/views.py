@@ -3,10 +3,13 @@
 import hashlib
 import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +23,8 @@ from strawberry.http import GraphQLRequestData
 from apps.core.addresses import client_address
 from schema.context import Context
 from schema.cost_limits import COST_HEADER
+from schema.csrf import MESSAGE as CSRF_MESSAGE
+from schema.csrf import may_be_cross_site
 from schema.extensions import apq_key
 from schema.schema import schema
 
@@ -36,6 +41,16 @@ def _websocket_client_ip(scope: dict) -> str:
     forwarded = [value.decode("latin-1") for name, value in scope.get("headers", ())
                  if name.lower() == b"x-forwarded-for"]
     return client_address(peer=(scope.get("client") or ("",))[0], forwarded_for=forwarded)
+
+
+def _check_query_string(query_string: str) -> None:
+    """Django decodes a query string's percent-escapes leniently, turning bytes
+    that are not UTF-8 into U+FFFD; refuse them instead of running a query
+    that differs from the one sent."""
+    try:
+        unquote_to_bytes(query_string.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HTTPException(400, "The query string is not valid UTF-8.") from error
 
 
 def error_response(status: int, message: str, code: str = "BAD_REQUEST") -> JsonResponse:
@@ -75,7 +90,18 @@ class GraphQLView(AsyncGraphQLView):
         await context.authenticate(request.headers.get("Authorization"))
         return context
 
+    def _refuse_cross_site(self, request: HttpRequest) -> bool:
+        """Apollo Server's CSRF prevention (schema.csrf), checked before anything
+        runs, as Apollo does: after the IDE page, which runs nothing."""
+        if request.method not in ("GET", "POST"):
+            return False
+        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+            return False
+        return may_be_cross_site(request.headers)
+
     async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
+        if self._refuse_cross_site(request):
+            return error_response(400, CSRF_MESSAGE)
         try:
             response = await self.run(request=request)
         except HTTPException as error:
@@ -84,7 +110,8 @@ class GraphQLView(AsyncGraphQLView):
                 response = error_response(405, error.reason, code="METHOD_NOT_ALLOWED")
                 response["Allow"] = "POST"
                 return response
-            return error_response(error.status_code, error.reason)
+            code = "PAYLOAD_TOO_LARGE" if error.status_code == 413 else "BAD_REQUEST"
+            return error_response(error.status_code, error.reason, code=code)
         # The answer depends on who asks and which media type they accept:
         # caches (browsers, CDNs on GET queries) must key on both.
         # (and on whether the cost was asked for).
@@ -109,14 +136,32 @@ class GraphQLView(AsyncGraphQLView):
         return response
 
     async def parse_multipart(self, request):
-        # Strawberry assumes `operations` and `map` have the spec's shapes; a
-        # client that sends others gets 400, not a 500.
+        # Django refuses a body it cannot split (no boundary, a bad one, a
+        # truncated body) with its own HTML 400 page; strawberry assumes
+        # `operations` and `map` have the spec's shapes. Either way the client
+        # gets a coded JSON 400, never a page or a 500.
         try:
             return await super().parse_multipart(request)
-        except (AttributeError, TypeError, ValueError, IndexError) as error:
+        except RequestDataTooBig as error:
+            raise HTTPException(413, "The multipart body has too many bytes outside "
+                                     "its files.") from error
+        except (MultiPartParserError, SuspiciousOperation, BadRequest, UnicodeDecodeError,
+                AttributeError, TypeError, ValueError, IndexError) as error:
             raise HTTPException(400, "Malformed multipart request.") from error
 
+    def decode_json(self, data: str | bytes) -> object:
+        # json.loads would guess UTF-16 or UTF-32 from the first bytes and let
+        # any other undecodable byte escape as a 500; GraphQL over HTTP is UTF-8.
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise HTTPException(400, "The request body is not valid UTF-8.") from error
+        return super().decode_json(data)
+
     async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
+        if request_adapter.method == "GET":
+            _check_query_string(request_adapter.request.META.get("QUERY_STRING", ""))
         try:
             data = await super().parse_http_body(request_adapter)
         except (RecursionError, AttributeError, TypeError) as error:

@@ -7,10 +7,14 @@ transaction, and the `db` fixture rolls everything back.
 """
 
 import itertools
+import json
+import logging
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
@@ -87,10 +91,31 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture
+def server_errors(caplog):
+    """The errors logged while a test runs: an unexpected error is logged by
+    schema.extensions (commerce.graphql), a 500 by Django (django.request)."""
+    caplog.set_level(logging.ERROR)
+
+    def records() -> list[logging.LogRecord]:
+        return [r for r in caplog.records
+                if r.levelno >= logging.ERROR and r.name in ("commerce.graphql", "django.request")]
+
+    return records
+
+
 def asgi_app():
     from commerce.asgi import application
 
     return application
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _asgi_app_loaded():
+    """Load the ASGI app before any test: loading it runs django.setup(),
+    which applies LOGGING again and would drop the handler through which
+    caplog sees the first test's log records."""
+    asgi_app()
 
 
 class Client:
@@ -119,6 +144,23 @@ class Client:
         finally:
             signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)
+
+    def upload(self, query: str, variables: dict,
+               files: dict[str, tuple[str, bytes, str]]) -> httpx.Response:
+        """A GraphQL multipart request as apollo-upload-client sends it, with
+        the Apollo-Require-Preflight header the server requires of uploads.
+
+        `files` maps where each file goes ("variables.image") to its
+        (filename, content, content type).
+        """
+        paths = list(files)
+        return self.request(
+            "POST",
+            data={"operations": json.dumps({"query": query, "variables": variables}),
+                  "map": json.dumps({str(i): [path] for i, path in enumerate(paths)})},
+            files={str(i): files[path] for i, path in enumerate(paths)},
+            headers={"Apollo-Require-Preflight": "true"},
+        )
 
     def post(self, query: str, variables: dict | None = None, **kwargs: Any) -> dict:
         body: dict[str, Any] = {"query": query}
@@ -163,6 +205,18 @@ def make_user(*, email: str | None = None, password: str = "correct-horse-batter
 
 def token_for(user: User) -> str:
     return encode_access_token(user_id=user.pk, email=user.email)
+
+
+def signed_token(subject: Any, *, omit: bool = False) -> str:
+    """An access token signed with the server's key whose subject is `subject`
+    (or that has none): what a client cannot forge, but a key shared with
+    another service could produce."""
+    now = datetime.now(tz=UTC)
+    payload = {"email": "a@example.com", "type": "access", "iat": now,
+               "exp": now + timedelta(minutes=5)}
+    if not omit:
+        payload["sub"] = subject
+    return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=settings.JWT_ALGORITHM)
 
 
 def client_for(user: User) -> Client:

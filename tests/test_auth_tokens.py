@@ -14,7 +14,7 @@ from apps.accounts import services, tokens
 from apps.accounts.jwt import encode_access_token
 from apps.accounts.models import RefreshToken, User
 from apps.core.errors import ErrorCode, ServiceError
-from tests.conftest import Client, error_codes, make_user, token_for
+from tests.conftest import Client, error_codes, make_user, signed_token, token_for
 
 PASSWORD = "correct-horse-battery"
 
@@ -443,3 +443,36 @@ def test_reset_emails_to_one_address_are_limited(db, client, django_capture_on_c
         with django_capture_on_commit_callbacks(execute=True):
             assert client.execute(query) == {"passwordResetRequest": {"errors": []}}
     assert len(mail.outbox) == 2
+
+
+# The subject of a correctly signed token that names no user we could issue.
+BAD_SUBJECTS = {
+    "string": "abc", "negative": "-1", "zero": "0", "past-64-bits": str(2**64),
+    "huge": "9" * 5000, "decimal": "1.5", "empty": "", "spaces": " 1", "plus": "+1",
+    "underscore": "1_0", "other-digits": "\u0661", "nul": "\x00", "null": None, "number": 1,
+}
+
+
+@pytest.mark.parametrize("subject", BAD_SUBJECTS.values(), ids=BAD_SUBJECTS)
+def test_signed_token_with_a_bad_subject_is_unauthenticated(db, subject, server_errors):
+    make_user()  # id 1 exists, so " 1" or "+1" would name someone if read loosely
+    response = Client(token=signed_token(subject)).request("POST", json={"query": ME})
+    assert response.status_code == 200
+    assert error_codes(response.json()) == ["UNAUTHENTICATED"]
+    assert server_errors() == []
+
+
+def test_signed_token_without_a_subject_is_unauthenticated(db, server_errors):
+    result = Client(token=signed_token(None, omit=True)).post("{ __typename }")
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert server_errors() == []
+
+
+def test_user_id_of_is_strict():
+    from apps.accounts.jwt import InvalidAccessToken, user_id_of
+
+    assert user_id_of({"sub": "42"}) == 42
+    assert user_id_of({"sub": str(2**63 - 1)}) == 2**63 - 1
+    for subject in BAD_SUBJECTS.values():
+        with pytest.raises(InvalidAccessToken):
+            user_id_of({"sub": subject})

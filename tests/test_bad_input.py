@@ -8,6 +8,7 @@ must be a clear error (a payload entry or a coded top-level error) or data.
 
 import pytest
 from graphql import (
+    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLInputObjectType,
@@ -20,6 +21,8 @@ from graphql import (
     print_ast,
     type_from_ast,
     validate,
+    visit,
+    Visitor,
 )
 from strawberry.relay import to_base64
 
@@ -93,18 +96,52 @@ def operations() -> list[str]:
     return found
 
 
+def used_fragments(definition, fragments: dict) -> list:
+    """The fragments an operation spreads, directly or through others: a
+    document that sends one operation with the file's other fragments too
+    fails validation (NoUnusedFragments) and never runs."""
+    used: dict = {}
+    pending = [definition]
+    while pending:
+        for name in _spreads(pending.pop()):
+            if name not in used and name in fragments:
+                used[name] = fragments[name]
+                pending.append(fragments[name])
+    return list(used.values())
+
+
+def _spreads(node) -> list[str]:
+    found = []
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, spread, *args):
+            found.append(spread.name.value)
+
+    visit(node, Spreads())
+    return found
+
+
+def operation_document(operation: str) -> tuple[OperationDefinitionNode, list]:
+    """The operation named "document:Operation", with the fragments it uses
+    (sent with the file's other fragments too, it would fail validation as
+    NoUnusedFragments and never run)."""
+    name, _, operation_name = operation.partition(":")
+    parsed = parse(document(name))
+    assert not validate(GRAPHQL_SCHEMA, parsed), f"{name} does not validate: see test_contract"
+    (definition,) = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)
+                     and d.name and d.name.value == operation_name]
+    fragments = {d.name.value: d for d in parsed.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    return definition, used_fragments(definition, fragments)
+
+
 def _uses_upload(definition) -> bool:
     return any("Upload" in print_ast(v.type) for v in definition.variable_definitions)
 
 
 @pytest.mark.parametrize("operation", operations())
 def test_hostile_variables_get_clear_answers(db, operation, customer, staff):
-    name, _, operation_name = operation.partition(":")
-    parsed = parse(document(name))
-    assert not validate(GRAPHQL_SCHEMA, parsed), f"{name} does not validate: see test_contract"
-    (definition,) = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)
-                     and d.name and d.name.value == operation_name]
-    fragments = [d for d in parsed.definitions if not isinstance(d, OperationDefinitionNode)]
+    definition, fragments = operation_document(operation)
     product = make_product(slug="real")
     variant = make_variant(product=product, sku="REAL-1")
     # A real object of the wrong type where another is expected.

@@ -2,7 +2,6 @@
 services and through /graphql/."""
 
 import io
-import json
 from decimal import Decimal
 
 import pytest
@@ -479,12 +478,9 @@ def test_variant_mutations_through_graphql(db, staff_client):
 def upload(client: Client, product_id: str, content: bytes, filename="photo.png",
            alt: str | None = "Front"):
     """A GraphQL multipart request, as apollo-upload-client sends it."""
-    operations = {"query": MEDIA_CREATE,
-                  "variables": {"productId": product_id, "image": None, "alt": alt}}
-    return client.request(
-        "POST",
-        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.image"]})},
-        files={"0": (filename, content, "application/octet-stream")},
+    return client.upload(
+        MEDIA_CREATE, {"productId": product_id, "image": None, "alt": alt},
+        {"variables.image": (filename, content, "application/octet-stream")},
     )
 
 

@@ -1,7 +1,6 @@
 """productsImport: a CSV sent as a multipart upload, through /graphql/ and
 through import_products_upload. (The importer's rules: test_csv.py.)"""
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -33,12 +32,7 @@ def send_csv(client: Client, content: bytes | str, *, dry_run: bool | None = Non
     if isinstance(content, str):
         content = content.encode()
     variables = {"file": None} if dry_run is None else {"file": None, "dryRun": dry_run}
-    response = client.request(
-        "POST",
-        data={"operations": json.dumps({"query": IMPORT, "variables": variables}),
-              "map": json.dumps({"0": ["variables.file"]})},
-        files={"0": (filename, content, "text/csv")},
-    )
+    response = client.upload(IMPORT, variables, {"variables.file": (filename, content, "text/csv")})
     assert response.status_code == 200, response.text
     return response.json()
 

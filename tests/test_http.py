@@ -15,6 +15,10 @@ from tests.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
 
+# Apollo Client sends a JSON Content-Type on GET too, which spares it the
+# cross-site request check (tests/test_csrf.py).
+APOLLO_GET = {"Accept": "application/json", "Content-Type": "application/json"}
+
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
@@ -50,7 +54,7 @@ def test_graphql_response_media_type_answers_400_to_invalid_documents(client):
 
 def test_get_runs_queries(client):
     response = client.request("GET", params={"query": "{ __typename }"},
-                              headers={"Accept": "application/json"})
+                              headers=APOLLO_GET)
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
     vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
@@ -59,7 +63,7 @@ def test_get_runs_queries(client):
 
 def test_get_refuses_mutations(client):
     response = client.request(
-        "GET", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"}
+        "GET", params={"query": "mutation { __typename }"}, headers=APOLLO_GET
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -162,13 +166,13 @@ class TestPersistedQueries:
         assert again.json() == {"data": {"__typename": "Query"}}
         over_get = client.request(
             "GET", params={"extensions": json.dumps(self.ext())},
-            headers={"Accept": "application/json"},
+            headers=APOLLO_GET,
         )
         assert over_get.json() == {"data": {"__typename": "Query"}}
 
     def test_unknown_hash_over_get(self, client):
         response = client.request("GET", params={"extensions": json.dumps(self.ext())},
-                                  headers={"Accept": "application/json"})
+                                  headers=APOLLO_GET)
         assert error_codes(response.json()) == ["PERSISTED_QUERY_NOT_FOUND"]
 
     def test_hash_mismatch_is_400_and_not_stored(self, client):
@@ -256,7 +260,8 @@ def test_nul_characters_are_refused_in_variables_and_literals(client):
     ids=["operations-not-json", "file-missing", "map-not-object"],
 )
 def test_malformed_multipart_is_400(client, form):
-    response = client.request("POST", data=form, files={"unrelated": ("a.txt", b"x")})
+    response = client.request("POST", data=form, files={"unrelated": ("a.txt", b"x")},
+                              headers={"Apollo-Require-Preflight": "true"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
@@ -280,7 +285,7 @@ def test_json_bodies_that_are_not_requests_are_400(client, body):
     ids=["variables", "extensions"],
 )
 def test_get_with_malformed_json_parameters_is_400(client, params):
-    response = client.request("GET", params=params, headers={"Accept": "application/json"})
+    response = client.request("GET", params=params, headers=APOLLO_GET)
     assert response.status_code == 400
 
 

@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 
 from apps.accounts.jwt import encode_access_token
-from tests.conftest import make_user, token_for
+from tests.conftest import make_user, signed_token, token_for
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -115,3 +115,11 @@ def test_legacy_protocol_also_closes_a_bad_token_with_4403(db):
     # graphql-ws says why in a connection_error message, then closes.
     assert '"connection_error"' in error["text"]
     assert close == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
+
+
+@pytest.mark.parametrize("subject", ["abc", "-1", str(2**64), "1.5", "", None],
+                         ids=["string", "negative", "past-64-bits", "decimal", "empty", "null"])
+def test_signed_token_with_a_bad_subject_is_closed_with_4403(db, subject, server_errors):
+    result = connect({"Authorization": f"Bearer {signed_token(subject)}"})
+    assert result["answer"] == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
+    assert server_errors() == []

@@ -11,6 +11,8 @@ from datetime import datetime, UTC
 import jwt
 from django.conf import settings
 
+from apps.core.ids import parse_pk
+
 ACCESS = "access"
 
 
@@ -45,6 +47,16 @@ def decode_access_token(token: str) -> dict:
     if payload.get("type") != ACCESS:
         raise InvalidAccessToken("The access token is invalid.")
     return payload
+
+
+def user_id_of(payload: dict) -> int:
+    """The user id a decoded token names. A signed token whose subject is not
+    an id we issue (another service's token signed with a shared key, a
+    forged test token) is invalid, not a database error."""
+    user_id = parse_pk(payload.get("sub"))
+    if user_id is None:
+        raise InvalidAccessToken("The access token is invalid.")
+    return user_id
 
 
 def token_from_header(value: str) -> str | None:

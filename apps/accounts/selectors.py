@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.db.models import Q, QuerySet
 
-from .jwt import InvalidAccessToken, decode_access_token
+from .jwt import InvalidAccessToken, decode_access_token, user_id_of
 from .models import Address, User
 from .permissions import Perm, staff_has_perm
 
@@ -12,8 +12,8 @@ def user_from_access_token(token: str) -> User:
     Raises InvalidAccessToken for a bad or expired token, or one whose user is
     gone or deactivated: deactivation takes effect at once, not at expiry.
     """
-    payload = decode_access_token(token)
-    user = User.objects.filter(pk=payload["sub"], is_active=True).first()
+    user_id = user_id_of(decode_access_token(token))
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise InvalidAccessToken("The access token is invalid.")
     return user
