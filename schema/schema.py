@@ -14,6 +14,7 @@ from schema.catalog.queries import CatalogQuery
 from schema.extensions import schema_extensions
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
+from schema.validation import Executor
 
 
 @strawberry.type
@@ -32,6 +33,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[*schema_extensions(), DjangoOptimizerExtension],
+    execution_context_class=Executor,
     config=StrawberryConfig(
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),
