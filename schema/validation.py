@@ -39,7 +39,7 @@ from graphql import (
     validate,
 )
 from graphql.language import ValueNode, VisitorAction
-from graphql.language.parser import Parser
+from graphql.language.parser import Parser, nested_too_deeply_error
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
@@ -95,10 +95,14 @@ def parse_document(query: str, *, max_tokens: int) -> DocumentNode:
     """Parse, coding a document over the token limit as a refused document
     (GRAPHQL_VALIDATION_FAILED, as API.md has it) and any other failure as
     GRAPHQL_PARSE_FAILED."""
+    parser = _Parser(query, max_tokens)
     try:
-        return _Parser(query, max_tokens).parse_document()
+        return parser.parse_document()
     except GraphQLSyntaxError as error:
         raise with_code(error, PARSE_FAILED) from None
+    except RecursionError:
+        pass  # as graphql-core's parse(): outside the handler, the frames go
+    raise with_code(nested_too_deeply_error(parser), PARSE_FAILED)
 
 
 # --- The shape of a document ----------------------------------------------------------
