@@ -257,6 +257,30 @@ def test_a_thousand_operations(client):
     assert seconds < LINEAR
 
 
+def test_errors_after_a_huge_string_are_located_without_rescanning(client):
+    # A block string of 300,000 lines (900 KB as JSON), then 200 errors:
+    # graphql-core scanned the text from its start for each error's line.
+    block = '"""' + "y\n" * 300_000 + '"""'
+    query = "{ __typename(x: " + block + ") " + " ".join(f"f{i}" for i in range(200)) + " }"
+    result = assert_refused_quickly(client, query, within=LINEAR)
+    assert result["errors"][1]["locations"] == [{"line": 300_001, "column": 6}]
+
+
+def test_error_locations_are_graphql_cores():
+    import random
+
+    from graphql import Source
+
+    from schema.validation import _IndexedSource
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        body = "".join(rng.choice("ab \n\r") for _ in range(rng.randint(0, 24)))
+        theirs, ours = Source(body), _IndexedSource(body)
+        for position in range(len(body) + 1):
+            assert ours.get_location(position) == theirs.get_location(position), (body, position)
+
+
 def test_thousands_of_unknown_fields(client):
     result = assert_refused_quickly(client, "{ " + " ".join(f"f{i}" for i in range(4990)) + " }", within=LINEAR)
     assert len(result["errors"]) == 101
