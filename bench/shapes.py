@@ -38,7 +38,8 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter  # noqa: 
 
 from schema.extensions import _limit_rules  # noqa: E402
 from schema.schema import schema  # noqa: E402
-from schema.validation import parse_document, validate_document  # noqa: E402
+from schema.parsing import parse_document  # noqa: E402
+from schema.validation import validate_document  # noqa: E402
 
 
 def fan_out(levels: int) -> str:

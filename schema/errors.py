@@ -18,6 +18,18 @@ from apps.core.errors import ServiceError
 
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
 
+# Top-level codes of requests that never reached execution.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    """Give `error` the code unless it already carries one."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
 
 @strawberry.type
 class UserError:
@@ -105,7 +117,7 @@ def forbidden(message: str = "You do not have permission to do this.") -> GraphQ
 
 
 def bad_user_input(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+    return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
 
 
 def payload_mutation(**kwargs: Any):

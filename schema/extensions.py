@@ -11,16 +11,15 @@ from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 
+from schema.errors import BAD_USER_INPUT
+from schema.executor import NUL, variables_error
+from schema.parsing import parse_document
 from schema.validation import (
-    BAD_USER_INPUT,
-    NUL,
     hide_suggestions,
     operation_count,
-    parse_document,
     shape_limits,
     validate_document,
     validation_rules,
-    variables_error,
 )
 
 logger = logging.getLogger("commerce.graphql")

@@ -14,7 +14,7 @@ from schema.catalog.queries import CatalogQuery
 from schema.extensions import schema_extensions
 from schema.inventory.mutations import InventoryMutation
 from schema.inventory.queries import InventoryQuery
-from schema.validation import Executor
+from schema.executor import Executor
 
 
 @strawberry.type

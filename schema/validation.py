@@ -1,22 +1,18 @@
-"""What happens to a document before it runs: parsing, validation and the
-coercion of its variables, each error coded where it is made.
+"""Validation: the rules a document must pass, each coding its errors.
 
-Every check here costs time in proportion to the document (or to a fixed
+Every check costs time in proportion to the document (or to a fixed
 budget), never to the document with its fragments expanded: a 1 KB document
 whose fragments each spread the next one twice expands to billions of
-fields, and must be refused as fast as any other.
+fields, and must be refused as fast as any other. The shape limits run
+first and abort the validation before graphql-core's rules start.
 
 graphql-core's OverlappingFieldsCanBeMergedRule compares the fields that
 share a response key pairwise, so it is quadratic in them (and repeats the
-comparison for every pair of parents above them). The shape limits below
-run first and abort the validation before it when a document repeats a
-field, or expands, past what any real client sends.
+comparison for every pair of parents above them); it runs here with a
+budget that real documents do not come near.
 """
 
-import bisect
 import functools
-import itertools
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -28,117 +24,28 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    GraphQLSyntaxError,
     InlineFragmentNode,
     ListValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
-    Source,
     ValidationContext,
     ValidationRule,
     specified_rules,
     validate,
 )
-from graphql.language import SourceLocation, ValueNode, VisitorAction
-from graphql.language.parser import Parser, nested_too_deeply_error
+from graphql.language import ValueNode, VisitorAction
 from graphql.validation.validate import ValidationAbortedError
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-BAD_USER_INPUT = "BAD_USER_INPUT"
+from schema.errors import VALIDATION_FAILED, with_code
 
 # Lists and input objects nested deeper than this, inline or in the
-# variables, are refused: no input of the schema nests past a handful, and
-# coercing each level costs graphql-core several stack frames.
+# variables (schema/executor.py), are refused: no input of the schema nests
+# past a handful, and coercing each level costs graphql-core stack frames.
 MAX_INPUT_DEPTH = 32
-
-
-def with_code(error: GraphQLError, code: str) -> GraphQLError:
-    """Give `error` the code unless it already carries one."""
-    if not (error.extensions or {}).get("code"):
-        error.extensions = {**(error.extensions or {}), "code": code}
-    return error
-
-
-# --- Parsing ------------------------------------------------------------------------
-
-
-_NEWLINE = re.compile(r"\r\n|[\n\r]")  # graphql-core's, in language/location.py
-
-
-class _IndexedSource(Source):
-    """A source that finds the line of a position by bisection.
-
-    graphql-core's Source scans the body from its start for every error's
-    location: 100 errors after a 900 KB string literal took a second, and
-    six seconds after a block string of 450,000 lines. This indexes the
-    line breaks once, at the first error.
-    """
-
-    _line_ends: list[int] | None = None  # where each line after the first starts
-
-    def get_location(self, position: int) -> SourceLocation:
-        ends = self._line_ends
-        if ends is None:
-            ends = self._line_ends = self._index()
-        # The line breaks that start before the position: those that end at
-        # or before it, and a "\r\n" whose "\n" it is.
-        before = bisect.bisect_right(ends, position)
-        if self.body[position - 1:position + 1] == "\r\n":
-            before += 1
-        return SourceLocation(before + 1, position + 1 - (ends[before - 1] if before else 0))
-
-    def _index(self) -> list[int]:
-        body = self.body
-        if "\r" not in body:  # the common case, at the speed of str.split
-            lines = body.split("\n")[:-1]
-            return list(itertools.accumulate(map((1).__add__, map(len, lines))))
-        return [match.end() for match in _NEWLINE.finditer(body)]
-
-
-class _Parser(Parser):
-    """graphql-core's parser, telling its token limit from a syntax error.
-
-    The token limit is enforced where the parser advances (and, for runs of
-    comments, inside the lexer); both raise a plain GraphQLSyntaxError, so
-    this counts what was read when it is raised.
-    """
-
-    def __init__(self, source: str, max_tokens: int) -> None:
-        super().__init__(_IndexedSource(source), max_tokens=max_tokens)
-        self.max_tokens = max_tokens
-
-    def advance_lexer(self) -> None:
-        try:
-            super().advance_lexer()
-        except GraphQLSyntaxError as error:
-            # Comments the lexer skipped before it gave up hang off the last
-            # token it returned.
-            read, token = self.token_count, self._lexer.token.next
-            while token is not None and read <= self.max_tokens:
-                read, token = read + 1, token.next
-            if read > self.max_tokens:
-                with_code(error, VALIDATION_FAILED)
-            raise
-
-
-def parse_document(query: str, *, max_tokens: int) -> DocumentNode:
-    """Parse, coding a document over the token limit as a refused document
-    (GRAPHQL_VALIDATION_FAILED, as API.md has it) and any other failure as
-    GRAPHQL_PARSE_FAILED."""
-    parser = _Parser(query, max_tokens)
-    try:
-        return parser.parse_document()
-    except GraphQLSyntaxError as error:
-        raise with_code(error, PARSE_FAILED) from None
-    except RecursionError:
-        pass  # as graphql-core's parse(): outside the handler, the frames go
-    raise with_code(nested_too_deeply_error(parser), PARSE_FAILED)
 
 
 # --- The shape of a document ----------------------------------------------------------
@@ -425,48 +332,3 @@ def operation_count(document: DocumentNode) -> int:
 def hide_suggestions() -> bool:
     """graphql-core's "did you mean" hints map the schema for a prober."""
     return not settings.GRAPHQL_FIELD_SUGGESTIONS
-
-
-# --- Variables ------------------------------------------------------------------------
-
-NUL = "\x00"
-
-
-def variables_error(values: Any, *, max_depth: int = MAX_INPUT_DEPTH) -> str | None:
-    """Why these variable values are refused before coercion, if they are.
-
-    PostgreSQL text cannot hold the NUL character (the client's mistake, not
-    a database error in the middle of a write); values nested past
-    max_depth are refused without recursion.
-    """
-    stack: list[tuple[Any, int]] = [(values, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            if NUL in value:
-                return "Strings cannot contain the NUL character."
-            continue
-        if not isinstance(value, (dict, list)):
-            continue
-        if depth > max_depth:
-            return f"Input values nest at most {max_depth} deep."
-        items: Iterable[Any] = value
-        if isinstance(value, dict):
-            items = [*value.keys(), *value.values()]
-        stack.extend((item, depth + 1) for item in items)
-    return None
-
-
-class Executor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, with the request errors graphql-core finds
-    before execution (variables that do not coerce, an unknown operation)
-    coded BAD_USER_INPUT, and without hints unless suggestions are on."""
-
-    @classmethod
-    def build(cls, *args: Any, **kwargs: Any) -> Any:
-        kwargs["hide_suggestions"] = hide_suggestions()
-        built = super().build(*args, **kwargs)
-        if isinstance(built, list):
-            return [with_code(error, BAD_USER_INPUT) for error in built]
-        return built
-

@@ -271,7 +271,7 @@ def test_error_locations_are_graphql_cores():
 
     from graphql import Source
 
-    from schema.validation import _IndexedSource
+    from schema.parsing import _IndexedSource
 
     rng = random.Random(7)
     for _ in range(2000):

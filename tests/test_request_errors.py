@@ -12,14 +12,11 @@ from graphql import GraphQLError, parse
 from graphql import specified_rules as graphql_rules
 from graphql.validation.rules import overlapping_fields_can_be_merged
 
+from schema.errors import BAD_USER_INPUT, VALIDATION_FAILED
+from schema.executor import variables_error
 from schema.extensions import _limit_rules
-from schema.validation import (
-    BAD_USER_INPUT,
-    VALIDATION_FAILED,
-    coded,
-    parse_document,
-    variables_error,
-)
+from schema.parsing import parse_document
+from schema.validation import coded
 from tests.conftest import error_codes
 
 pytestmark = pytest.mark.django_db
