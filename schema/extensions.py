@@ -114,10 +114,11 @@ def _limit_rules(
 ) -> tuple[type[ValidationRule], ...]:
     """The validation rules for these limits, built once: the same rule
     classes every time let the validation cache recognise a document."""
-    rules: list[type[ValidationRule]] = [shape_limits(**limits), NoNulInStringLiterals]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return validation_rules(*rules, merge_budget=merge_budget)
+    introspection_rules = () if introspection else (NoSchemaIntrospectionCustomRule,)
+    return validation_rules(
+        shape_limits(**limits), NoNulInStringLiterals, *introspection_rules,
+        merge_budget=merge_budget,
+    )
 
 
 class QueryLimits(SchemaExtension):
@@ -167,6 +168,7 @@ class Validation(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        assert document is not None  # strawberry validates parsed documents only
         errors = validate_document(
             context.schema._schema, document, context.validation_rules, hide_suggestions()
         )

@@ -29,6 +29,7 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     OverlappingFieldsCanBeMergedRule,
+    SelectionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
@@ -59,6 +60,13 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     }
 
 
+def _nested(selection: SelectionNode) -> SelectionSetNode | None:
+    """The selection set of a field or an inline fragment."""
+    if isinstance(selection, (FieldNode, InlineFragmentNode)):
+        return selection.selection_set
+    return None
+
+
 class _Extents:
     """The depth and the number of aliases of each fragment, each computed
     once however often it is spread.
@@ -80,8 +88,8 @@ class _Extents:
                 if isinstance(selection, FragmentSpreadNode):
                     if selection.name.value in self.fragments:
                         yield selection.name.value
-                elif selection.selection_set is not None:
-                    stack.append(selection.selection_set)
+                elif (nested := _nested(selection)) is not None:
+                    stack.append(nested)
 
     def _resolve_all(self) -> None:
         # Depth first over the spreads, without recursion: fragments may
@@ -125,7 +133,7 @@ class _Extents:
                         stack.append((selection.selection_set, level + 1))
                 elif isinstance(selection, InlineFragmentNode):
                     stack.append((selection.selection_set, level))
-                else:
+                elif isinstance(selection, FragmentSpreadNode):
                     fragment_depth, fragment_aliases = self.memo.get(selection.name.value, (0, 0))
                     depth = max(depth, level + fragment_depth)
                     aliases += fragment_aliases
@@ -154,8 +162,8 @@ def _expands_past(operation: OperationDefinitionNode, extents: _Extents, limit: 
                 name = selection.name.value
                 if name in extents.fragments and name not in extents.cyclic:
                     pending.append(extents.fragments[name].selection_set)
-            elif selection.selection_set is not None:
-                pending.append(selection.selection_set)
+            elif (nested := _nested(selection)) is not None:
+                pending.append(nested)
     return False
 
 
