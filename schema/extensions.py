@@ -93,7 +93,8 @@ class ErrorCodes(SchemaExtension):
         if (error.extensions or {}).get("code"):
             return error
         # Parsing, validation and variable coercion code their own errors
-        # (schema/validation.py); anything else uncoded is a bug to fix.
+        # (schema/parsing.py, validation.py, executor.py); anything else
+        # uncoded is a bug to fix.
         logger.error("Uncoded GraphQL error at %s: %s", error.path, error.message)
         error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
         return error

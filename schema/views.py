@@ -87,7 +87,7 @@ class GraphQLView(AsyncGraphQLView):
         """GraphQL over HTTP: a request that failed before execution (its
         errors are request errors, which have no path) has no `data` entry."""
         body = process_result(result)
-        if body.get("data") is None and body.get("errors") and not any(
+        if isinstance(body, dict) and body.get("data") is None and body.get("errors") and not any(
             error.path for error in result.errors
         ):
             del body["data"]
