@@ -9,6 +9,7 @@ hundred); bench/ is where speed is measured.
 import time
 
 import pytest
+from django.test import override_settings
 
 from tests.conftest import error_codes
 
@@ -284,3 +285,12 @@ def test_error_locations_are_graphql_cores():
 def test_thousands_of_unknown_fields(client):
     result = assert_refused_quickly(client, "{ " + " ".join(f"f{i}" for i in range(4990)) + " }", within=LINEAR)
     assert len(result["errors"]) == 101
+
+
+@override_settings(GRAPHQL_INTROSPECTION=True)
+def test_the_introspection_query_of_graphiql_passes_the_limits(client):
+    # Nine levels of ofType, fragments spread in many places: well within.
+    from graphql import get_introspection_query
+
+    query = get_introspection_query(descriptions=True, directive_is_repeatable=True)
+    assert client.execute(query)["__schema"]["queryType"]["name"] == "Query"
