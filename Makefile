@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz lint install migrate demo schema schema-check bench clean
+.PHONY: run test fuzz lint install migrate demo schema schema-check bench bench-shapes clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ schema-check: install
 
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Parse and validation time of the costliest document of each shape.
+bench-shapes: install
+	$(PY) bench/shapes.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache

@@ -236,6 +236,11 @@ STOREFRONT_URL = env("STOREFRONT_URL", "http://localhost:3000")
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 15)
 GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 30)
 GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 5000)
+# Fields and fragment spreads in an operation once its fragments are expanded.
+GRAPHQL_MAX_SELECTIONS = env_int("GRAPHQL_MAX_SELECTIONS", 5000)
+# What graphql-core's field-merging rule may spend on a document (its units,
+# about 2 microseconds each), so a document of repeated fields is refused fast.
+GRAPHQL_MAX_FIELD_COMPARISONS = env_int("GRAPHQL_MAX_FIELD_COMPARISONS", 10_000)
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHQL_FIELD_SUGGESTIONS = env_bool("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)

@@ -22,6 +22,18 @@ from apps.core.errors import ServiceError
 strawberry.enum(DomainErrorCode, name="ErrorCode")
 ErrorCode = DomainErrorCode
 
+# Top-level codes of requests that never reached execution.
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    """Give `error` the code unless it already carries one."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
 
 @strawberry.type
 class UserError:
@@ -109,7 +121,7 @@ def forbidden(message: str = "You do not have permission to do this.") -> GraphQ
 
 
 def bad_user_input(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+    return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
 
 
 def payload_mutation(*, extensions: Sequence[FieldExtension] = (), **kwargs: Any):

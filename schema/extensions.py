@@ -4,27 +4,28 @@ instances, so no state leaks from one request into the next."""
 import functools
 import logging
 from collections.abc import Iterator
-import re
 
 from django.conf import settings
 from django.core.cache import cache
 from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import SchemaExtension
 
 from schema.cost_limits import QueryCostLimits
+from schema.errors import BAD_USER_INPUT
+from schema.executor import NUL, variables_error
+from schema.parsing import parse_document
+from schema.validation import (
+    hide_suggestions,
+    operation_count,
+    shape_limits,
+    validate_document,
+    validation_rules,
+)
 
 logger = logging.getLogger("commerce.graphql")
 
 APQ_PREFIX = "apq:"
-# graphql-core's "did you mean" hints, which map the schema for a prober.
-_SUGGESTION = re.compile(r" Did you mean .*\?$")
 
 
 def apq_key(sha256_hash: str) -> str:
@@ -90,40 +91,14 @@ class ErrorCodes(SchemaExtension):
                 path=error.path,
                 extensions={"code": "INTERNAL_SERVER_ERROR"},
             )
-        if not settings.GRAPHQL_FIELD_SUGGESTIONS and _SUGGESTION.search(error.message):
-            error = GraphQLError(
-                _SUGGESTION.sub("", error.message), nodes=error.nodes, path=error.path,
-                extensions=error.extensions,
-            )
         if (error.extensions or {}).get("code"):
             return error
-        if "Parsing aborted" in error.message:  # MaxTokensLimiter
-            code = "GRAPHQL_VALIDATION_FAILED"
-        elif self.execution_context.graphql_document is None:
-            code = "GRAPHQL_PARSE_FAILED"
-        elif error.path is None and error.message.startswith("Variable '$"):
-            code = "BAD_USER_INPUT"
-        elif error.path is None:
-            code = "GRAPHQL_VALIDATION_FAILED"
-        else:
-            code = "INTERNAL_SERVER_ERROR"
-        error.extensions = {**(error.extensions or {}), "code": code}
+        # Parsing, validation and variable coercion code their own errors
+        # (schema/parsing.py, validation.py, executor.py); anything else
+        # uncoded is a bug to fix.
+        logger.error("Uncoded GraphQL error at %s: %s", error.path, error.message)
+        error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
         return error
-
-
-NUL = "\x00"
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(_holds_nul(item) for item in value.values()) or any(
-            _holds_nul(key) for key in value
-        )
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 class NoNulInStringLiterals(ValidationRule):
@@ -136,66 +111,88 @@ class NoNulInStringLiterals(ValidationRule):
 
 
 @functools.cache
-def _limit_rules(max_depth: int, max_aliases: int, introspection: bool) -> tuple:
-    """The validation rules for these limits, built once.
-
-    The same rule objects every time let ValidationCache recognise a document
-    it has already validated; strawberry's limiter extensions build new rule
-    classes on each request, which would defeat it.
-    """
-    rules = [
-        NoNulInStringLiterals,
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    ]
-    if not introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    return tuple(rules)
+def _limit_rules(
+    introspection: bool, merge_budget: int, **limits: int
+) -> tuple[type[ValidationRule], ...]:
+    """The validation rules for these limits, built once: the same rule
+    classes every time let the validation cache recognise a document."""
+    introspection_rules = () if introspection else (NoSchemaIntrospectionCustomRule,)
+    # Rule classes hash by identity; the stubs type ValidationRule's
+    # __hash__ so that mypy does not see them as Hashable.
+    return validation_rules(
+        shape_limits(**limits),  # type: ignore[arg-type]
+        NoNulInStringLiterals, *introspection_rules,
+        merge_budget=merge_budget,
+    )
 
 
 class QueryLimits(SchemaExtension):
-    """Depth, aliases and tokens limits, introspection and NUL characters,
-    from the settings at the time of the request (so tests and deploys can
-    change them)."""
+    """Depth, aliases, selections and tokens limits, introspection and NUL
+    characters, from the settings at the time of the request (so tests and
+    deploys can change them)."""
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        if _holds_nul(context.variables):
-            raise GraphQLError(
-                "Strings cannot contain the NUL character.", extensions={"code": "BAD_USER_INPUT"}
-            )
+        refused = variables_error(context.variables)
+        if refused:
+            raise GraphQLError(refused, extensions={"code": BAD_USER_INPUT})
         context.parse_options["max_tokens"] = settings.GRAPHQL_MAX_TOKENS
-        context.validation_rules = context.validation_rules + _limit_rules(
-            settings.GRAPHQL_MAX_DEPTH, settings.GRAPHQL_MAX_ALIASES,
+        context.validation_rules = _limit_rules(
             settings.GRAPHQL_INTROSPECTION,
+            settings.GRAPHQL_MAX_FIELD_COMPARISONS,
+            max_depth=settings.GRAPHQL_MAX_DEPTH,
+            max_aliases=settings.GRAPHQL_MAX_ALIASES,
+            max_selections=settings.GRAPHQL_MAX_SELECTIONS,
         )
         yield
 
 
-class DocumentCache(ParserCache):
-    """ParserCache that leaves a document it cannot parse to strawberry.
+_parse = functools.lru_cache(maxsize=512)(parse_document)
 
-    ParserCache raises the syntax error from its hook, outside the operation,
-    where no extension sees the result; strawberry's own parse reports it as
-    a normal pre-execution error (and parse errors are rare enough to parse
-    twice).
+
+class DocumentCache(SchemaExtension):
+    """Parse (once per document text), with the errors coded.
+
+    A syntax error is raised from the hook, so strawberry answers it as an
+    error before execution without parsing again.
     """
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.query:
-            try:
-                context.graphql_document = self.cached_parse_document(
-                    context.query, **context.parse_options
-                )
-            except GraphQLError:
-                context.graphql_document = None
+            context.graphql_document = _parse(context.query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
+        yield
+
+
+class Validation(SchemaExtension):
+    """Validate (once per document and rules), with suggestions as the
+    settings have them, and refuse a document of several operations that
+    does not say which to run: graphql-core would, but strawberry passes it
+    the first operation's name."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        assert document is not None  # strawberry validates parsed documents only
+        errors = validate_document(
+            context.schema._schema, document, context.validation_rules, hide_suggestions()
+        )
+        # The operation name the request sent (strawberry's operation_name
+        # falls back to the first operation's).
+        if not errors and context._provided_operation_name is None and (
+            operation_count(document) > 1
+        ):
+            errors = [GraphQLError(
+                "Must provide operation name if query contains multiple operations.",
+                extensions={"code": BAD_USER_INPUT},
+            )]
+        context.pre_execution_errors = errors
         yield
 
 
 def schema_extensions() -> list:
-    """The schema's extensions, in order: error codes, guards, limits, then the
-    parse and validation caches, which must see the limits' rules.
+    """The schema's extensions, in order: error codes, guards, limits, then
+    parsing and validation, which must see the limits' rules.
 
     Each is a class or a factory, instantiated per operation.
     """
@@ -204,7 +201,7 @@ def schema_extensions() -> list:
         Authentication,
         PersistedQueries,
         QueryLimits,
-        lambda: DocumentCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        DocumentCache,
+        Validation,
         QueryCostLimits,
     ]

@@ -14,6 +14,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
 from schema.extensions import schema_extensions
+from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.permissions import Public
@@ -42,6 +43,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[*schema_extensions(), DjangoOptimizerExtension],
+    execution_context_class=Executor,
     config=StrawberryConfig(
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),

@@ -18,7 +18,7 @@ from strawberry.channels.handlers.ws_handler import ChannelsWebSocketAdapter
 from strawberry.django.views import AsyncGraphQLView
 from strawberry.exceptions import ConnectionRejectionError
 from cross_web import AsyncDjangoHTTPRequestAdapter, HTTPException
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 
 from apps.core.addresses import client_address
 from schema.context import Context
@@ -118,6 +118,16 @@ class GraphQLView(AsyncGraphQLView):
         patch_vary_headers(response, ("Accept", "Authorization", COST_HEADER))
         return self._negotiate(request, response)
 
+    async def process_result(self, request: HttpRequest, result) -> GraphQLHTTPResponse:
+        """GraphQL over HTTP: a request that failed before execution (its
+        errors are request errors, which have no path) has no `data` entry."""
+        body = process_result(result)
+        if isinstance(body, dict) and body.get("data") is None and body.get("errors") and not any(
+            error.path for error in result.errors
+        ):
+            del body["data"]
+        return body
+
     @staticmethod
     def _negotiate(request: HttpRequest, response):
         """GraphQL over HTTP: a client that accepts application/graphql-response+json
@@ -131,7 +141,7 @@ class GraphQLView(AsyncGraphQLView):
                     body = json.loads(response.content)
                 except ValueError:
                     return response
-                if isinstance(body, dict) and body.get("errors") and body.get("data") is None:
+                if isinstance(body, dict) and body.get("errors") and "data" not in body:
                     response.status_code = 400
         return response
 

@@ -6,10 +6,12 @@ back to the test's thread, so it shares the test's connection and
 transaction, and the `db` fixture rolls everything back.
 """
 
+import asyncio
 import itertools
 import json
 import logging
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -125,25 +127,48 @@ class Client:
         self.token = token
         self.address = address
 
-    def request(self, method: str, url: str = "/graphql/", **kwargs: Any) -> httpx.Response:
+    def _headers(self, kwargs: dict) -> dict:
         headers = dict(kwargs.pop("headers", None) or {})
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
+        return headers
 
-        async def send() -> httpx.Response:
+    def _run(self, send) -> Any:
+        """Run `send(client)` in an event loop against the ASGI app."""
+
+        async def run() -> Any:
             transport = httpx.ASGITransport(app=asgi_app(), client=(self.address, 4000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                return await c.request(method, url, headers=headers, **kwargs)
+                return await send(c)
 
         # As Django's test client does: a request must not close the test's
         # connection, which holds the transaction the test rolls back.
         signals.request_started.disconnect(close_old_connections)
         signals.request_finished.disconnect(close_old_connections)
         try:
-            return async_to_sync(send)()
+            return async_to_sync(run)()
         finally:
             signals.request_started.connect(close_old_connections)
             signals.request_finished.connect(close_old_connections)
+
+    def request(self, method: str, url: str = "/graphql/", **kwargs: Any) -> httpx.Response:
+        headers = self._headers(kwargs)
+        return self._run(lambda c: c.request(method, url, headers=headers, **kwargs))
+
+    def concurrently(self, *requests: tuple[str, str, dict]) -> list[tuple[httpx.Response, float]]:
+        """Send (method, url, kwargs) requests at once on one event loop, as
+        one server process would receive them; each answer with its seconds."""
+
+        async def timed(c: httpx.AsyncClient, method: str, url: str, kwargs: dict):
+            headers = self._headers(kwargs)
+            start = time.perf_counter()
+            response = await c.request(method, url, headers=headers, **kwargs)
+            return response, time.perf_counter() - start
+
+        async def send(c: httpx.AsyncClient):
+            return await asyncio.gather(*(timed(c, *request) for request in requests))
+
+        return self._run(send)
 
     def upload(self, query: str, variables: dict,
                files: dict[str, tuple[str, bytes, str]]) -> httpx.Response:
