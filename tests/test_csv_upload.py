@@ -143,12 +143,12 @@ def test_a_file_over_the_limit_is_invalid(oils, staff_client, settings):
 
 
 def test_a_file_over_the_row_limit_is_invalid(oils, staff_client, monkeypatch):
-    monkeypatch.setattr(csv_io, "UPLOAD_MAX_ROWS", 2)
+    monkeypatch.setattr(csv_io.imports, "UPLOAD_MAX_ROWS", 2)
     payload = imported(staff_client, to_csv(GOOD))
     assert problems(payload) == [("file", "INVALID")]
     assert payload["errors"][0]["message"].startswith("The file has 3 rows; at most 2")
     assert not Product.objects.exists()
-    monkeypatch.setattr(csv_io, "UPLOAD_MAX_ROWS", 3)
+    monkeypatch.setattr(csv_io.imports, "UPLOAD_MAX_ROWS", 3)
     assert imported(staff_client, to_csv(GOOD))["productsCreated"] == 2
 
 

@@ -1,30 +1,5 @@
-"""Products to and from CSV, one row per variant.
-
-The product's own fields (slug, name, category_slug, description,
-is_published, attributes) repeat on each of its variants' rows and must agree.
-`attributes` is a JSON object of name → list of values, `options` a JSON list
-of {"name", "value"}; money is a plain decimal in the shop's currency, with
-that currency's decimal places ("24.50"; checked as the API checks prices:
-apps.core.validation.clean_price); `stock` is the
-quantity on hand in the default warehouse.
-
-An import creates or updates products by slug and variants by SKU, and is all
-or nothing: every row is checked first and every problem is reported with its
-row number (the header is row 1, as in a spreadsheet); if any row is wrong,
-nothing is written. The writes go through the catalog and inventory services,
-so imported data obeys the same rules as the API's, and each stock change is a
-StockMovement of kind IMPORT. A row equal to what is stored changes nothing,
-so importing an export is a no-op. Variants missing from the file are left as
-they are (an import never deletes).
-
-Columns other than slug, name, sku and price may be left out of the file: an
-absent column leaves that field as it is (new rows get the default). A blank
-`stock` or `low_stock_threshold` cell does the same; other blank cells mean
-empty (no category, no compare-at price, no attributes...).
-
-The management commands read files by path; the API's productsImport reads an
-upload (import_products_upload), which must be UTF-8 text.
-"""
+"""Products from CSV: every row checked first, through the same checks as the
+services, then written through the services, all or nothing."""
 
 import csv
 import io
@@ -35,16 +10,27 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from tqdm import tqdm
 
 from apps.catalog import services
+from apps.catalog.csv_io.format import (
+    ATTRIBUTES_SHAPE,
+    CELL_WORDING,
+    COLUMNS,
+    FALSE,
+    OPTIONS_SHAPE,
+    REQUIRED_COLUMNS,
+    TRUE,
+    UPLOAD_MAX_ROWS,
+    ImportResult,
+    ProductImportError,
+    RowError,
+)
 from apps.catalog.models import Category, Product, ProductVariant
-from apps.core.errors import ErrorCode, FieldError, ServiceError
+from apps.core.errors import ErrorCode, ServiceError
 from apps.core.uploads import read_upload
 from apps.core.validation import (
     Problems,
-    Reason,
     clean_attributes,
     clean_count,
     clean_options,
@@ -57,126 +43,6 @@ from apps.core.validation import (
 )
 from apps.inventory.models import Stock, StockMovement
 from apps.inventory.services import default_warehouse, stock_adjust
-
-PRODUCT_COLUMNS = ["slug", "name", "category_slug", "description", "is_published", "attributes"]
-VARIANT_COLUMNS = ["sku", "variant_name", "options", "price", "compare_at_price", "stock",
-                   "low_stock_threshold"]
-COLUMNS = PRODUCT_COLUMNS + VARIANT_COLUMNS
-REQUIRED_COLUMNS = {"slug", "name", "sku", "price"}
-TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
-# An upload is imported within its request, at roughly 100 rows a second on
-# PostgreSQL; larger files go through `manage.py import_products`.
-UPLOAD_MAX_ROWS = 2000
-
-# The shared checks (apps.core.validation) in a spreadsheet's voice: short,
-# lower case, after "row 3: price: ".
-CELL_WORDING = {
-    Reason.REQUIRED: "required",
-    Reason.TOO_LONG: "at most {limit} characters",
-    Reason.NOT_A_NUMBER: "{value!r} is not a number",
-    Reason.NOT_WHOLE: "{value!r} is not a whole number",
-    Reason.NEGATIVE: "must be ≥ 0",
-    Reason.TOO_MANY_PLACES: "at most {places} decimal places",
-    Reason.TOO_LARGE: "too large",
-    Reason.SLUG_CHARACTERS: "use 1 to {limit} letters, numbers, hyphens or underscores",
-    Reason.SLUG_TOO_LONG: "use 1 to {limit} letters, numbers, hyphens or underscores",
-    Reason.NAME_TWICE: "{name!r} is given twice",
-    Reason.OPTION_INCOMPLETE: "an option needs a name and a value",
-    Reason.NOT_A_LIST: "must be a list",
-}
-ATTRIBUTES_SHAPE = 'expected {"name": ["value", ...], ...}'
-OPTIONS_SHAPE = 'expected [{"name": "...", "value": "..."}, ...]'
-
-
-# --- Errors and results ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str | None
-    message: str
-    code: ErrorCode = ErrorCode.INVALID
-
-    def __str__(self) -> str:
-        where = f"row {self.row}: {self.column}" if self.column else f"row {self.row}"
-        return f"{where}: {self.message}"
-
-
-def row_field_errors(row_errors: Iterable[RowError]) -> list[FieldError]:
-    """Row problems as service errors, each on "rows.<row>.<column>" ("rows.1"
-    for the header) so that a client can point at the cell. The message keeps
-    the row and the column as the file spells them, for people."""
-    return [FieldError(field=f"rows.{e.row}.{e.column}" if e.column else f"rows.{e.row}",
-                       message=str(e), code=e.code)
-            for e in row_errors]
-
-
-class ProductImportError(ServiceError):
-    """The file was refused; nothing was written. `row_errors` has every
-    problem found, in row order; as a ServiceError, see row_field_errors."""
-
-    def __init__(self, row_errors: list[RowError]):
-        self.row_errors = sorted(row_errors, key=lambda e: e.row)
-        super().__init__(errors=row_field_errors(self.row_errors))
-
-
-@dataclass
-class ImportResult:
-    rows: int = 0
-    products_created: int = 0
-    products_updated: int = 0
-    variants_created: int = 0
-    variants_updated: int = 0
-    stock_movements: int = 0
-    rows_unchanged: int = 0  # equal to what is stored: nothing written for them
-    dry_run: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return any((self.products_created, self.products_updated, self.variants_created,
-                    self.variants_updated, self.stock_movements))
-
-
-# --- Export ---------------------------------------------------------------------------------------
-
-
-def export_products(*, file: TextIO, progress: bool = False) -> int:
-    """Write every live product's variants to `file`; returns the number of
-    rows. Products without variants have no row."""
-    on_hand = Stock.objects.filter(variant=OuterRef("pk"), warehouse=default_warehouse())
-    variants = (
-        ProductVariant.objects.filter(product__deleted_at__isnull=True)
-        .select_related("product__category")
-        .annotate(quantity_on_hand=Subquery(on_hand.values("quantity_on_hand")[:1]))
-        .order_by("product__slug", "sort_order", "id")
-    )
-    writer = csv.writer(file)
-    writer.writerow(COLUMNS)
-    count = 0
-    for variant in tqdm(variants.iterator(chunk_size=2000), total=variants.count(),
-                        unit="row", disable=not progress):
-        product = variant.product
-        writer.writerow([
-            product.slug,
-            product.name,
-            product.category.slug if product.category else "",
-            product.description,
-            "true" if product.is_published else "false",
-            json.dumps(product.attributes, ensure_ascii=False),
-            variant.sku,
-            variant.name,
-            json.dumps(variant.options, ensure_ascii=False),
-            variant.price_money.amount,
-            "" if variant.compare_at_price is None else variant.compare_at_price_money.amount,
-            variant.quantity_on_hand or 0,
-            variant.low_stock_threshold,
-        ])
-        count += 1
-    return count
-
-
-# --- Import -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -470,6 +336,8 @@ def _changes(instance, cleaned: dict[str, Any]) -> dict[str, Any]:
 
 # What the services call a field → the CSV column it came from.
 _PRODUCT_FIELDS = {"category": "category_slug"}
+
+
 _VARIANT_FIELDS = {"name": "variant_name", "delta": "stock", "quantity": "stock"}
 
 
