@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from apps.accounts.models import User
+from apps.demo import images as demo_images
 from apps.demo import seed as demo
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
 from apps.inventory.models import Stock, StockMovement
@@ -102,6 +103,6 @@ def test_images_are_pngs_of_the_promised_sizes():
     seed(products=2)
     media = ProductMedia.objects.first()
     with default_storage.open(media.image.name) as f:
-        assert Image.open(f).size == (demo.IMAGE_SIZE, demo.IMAGE_SIZE)
+        assert Image.open(f).size == (demo_images.IMAGE_SIZE, demo_images.IMAGE_SIZE)
     with default_storage.open(media.thumbnail.name) as f:
-        assert Image.open(f).size == (demo.THUMBNAIL_SIZE, demo.THUMBNAIL_SIZE)
+        assert Image.open(f).size == (demo_images.THUMBNAIL_SIZE, demo_images.THUMBNAIL_SIZE)

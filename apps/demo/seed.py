@@ -23,20 +23,15 @@ keep still hold, by construction:
 """
 
 import html
-import io
 import itertools
 import os
 import random
 import secrets
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
-from functools import lru_cache
 
 from django.contrib.auth.hashers import make_password
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -45,7 +40,7 @@ from tqdm import tqdm
 from apps.accounts.models import User
 from apps.catalog import models
 from apps.catalog.search import refresh_search_vector
-from apps.demo import words
+from apps.demo import images, words
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 DEFAULT_PRODUCTS = 200
@@ -53,9 +48,6 @@ DEFAULT_SEED = 1
 ADMIN_EMAIL = "admin@example.com"
 # Every demo customer signs in with this password (printed by seed_demo).
 CUSTOMER_PASSWORD = "demo-customer-password"
-IMAGE_SIZE = 256
-THUMBNAIL_SIZE = 64
-MEDIA_DIR = "products/demo"
 
 
 @dataclass
@@ -377,7 +369,7 @@ def _write_batch(batch: list[ProductSpec], *, warehouse: Warehouse, customers: l
     media = []
     for spec in batch:
         for position, palette in enumerate(spec.media):
-            image, thumbnail = _store_image(spec.product, palette, position)
+            image, thumbnail = images.store_image(spec.product, palette, position)
             media.append(models.ProductMedia(product=spec.product, image=image,
                                              thumbnail=thumbnail, alt=spec.product.name,
                                              sort_order=position))
@@ -398,47 +390,3 @@ def _attach(variants, product):
     for variant, quantity in variants:
         variant.product = product
         yield variant, quantity
-
-
-# --- Images ------------------------------------------------------------------------------------
-
-
-def _store_image(product: models.Product, palette: int, position: int) -> tuple[str, str]:
-    """Store the product's image and thumbnail through the storage API, under
-    names fixed by the slug; an image already stored under that name is the
-    same picture (it depends only on the name and slug) and is reused."""
-    suffix = f"-{position + 1}" if position else ""
-    names = (f"{MEDIA_DIR}/{product.slug}{suffix}.png",
-             f"{MEDIA_DIR}/thumbnails/{product.slug}{suffix}.png")
-    colours = (zlib.crc32(product.slug.encode()) + palette) % len(words.PALETTES)
-    initial = (product.name[:1] or "?").upper()
-    stored = []
-    for name, content in zip(names, _picture(initial, colours)):
-        if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(content))
-        stored.append(name)
-    return stored[0], stored[1]
-
-
-@lru_cache(maxsize=512)
-def _picture(initial: str, palette: int) -> tuple[bytes, bytes]:
-    """PNG bytes of a gradient square with the initial on it, and its
-    thumbnail. Cached: a catalog has few distinct (initial, palette) pairs."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    top, bottom = words.PALETTES[palette]
-    mask = Image.linear_gradient("L").resize((IMAGE_SIZE, IMAGE_SIZE))
-    image = Image.composite(Image.new("RGB", mask.size, bottom),
-                            Image.new("RGB", mask.size, top), mask)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=IMAGE_SIZE // 2)
-    draw.text((IMAGE_SIZE / 2, IMAGE_SIZE / 2), initial, fill=(255, 255, 255), font=font,
-              anchor="mm")
-    thumbnail = image.resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
-    return _png(image), _png(thumbnail)
-
-
-def _png(image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
