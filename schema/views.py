@@ -8,7 +8,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
@@ -73,7 +73,7 @@ class RequestAdapter(AsyncDjangoHTTPRequestAdapter):
 # No session cookie authenticates a GraphQL request (only the bearer token
 # does), so cross-site request forgery has nothing to ride on.
 @method_decorator(csrf_exempt, name="dispatch")
-class GraphQLView(AsyncGraphQLView):
+class GraphQLView(AsyncGraphQLView[Context, None]):
     request_adapter_class = RequestAdapter
 
     def __init__(self, **kwargs: Any):
@@ -99,7 +99,10 @@ class GraphQLView(AsyncGraphQLView):
             return False
         return may_be_cross_site(request.headers)
 
-    async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any):
+    # django-stubs types View.dispatch as sync; Django awaits an async view's.
+    async def dispatch(  # type: ignore[override]
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         if self._refuse_cross_site(request):
             return error_response(400, CSRF_MESSAGE)
         try:
@@ -169,7 +172,9 @@ class GraphQLView(AsyncGraphQLView):
                 raise HTTPException(400, "The request body is not valid UTF-8.") from error
         return super().decode_json(data)
 
-    async def parse_http_body(self, request_adapter) -> GraphQLRequestData:
+    async def parse_http_body(
+        self, request_adapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request_adapter.method == "GET":
             _check_query_string(request_adapter.request.META.get("QUERY_STRING", ""))
         try:
@@ -206,7 +211,7 @@ class WebSocketAdapter(ChannelsWebSocketAdapter):
         await super().close(code, reason)
 
 
-class GraphQLWebSocketConsumer(GraphQLWSConsumer):
+class GraphQLWebSocketConsumer(GraphQLWSConsumer[Context, None]):
     """Subscriptions over graphql-transport-ws (and the legacy graphql-ws).
 
     The token travels in the connection_init payload; a bad one closes the
@@ -223,7 +228,7 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer):
         return Context(request=request, response=response,
                        client_ip=_websocket_client_ip(request.scope))
 
-    async def on_ws_connect(self, context: Context):
+    async def on_ws_connect(self, context: Context) -> None:
         params = context.connection_params or {}
         header = next(
             (params[key] for key in ("Authorization", "authorization", "token") if params.get(key)),

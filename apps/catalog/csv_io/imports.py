@@ -4,7 +4,7 @@ services, then written through the services, all or nothing."""
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -65,12 +65,13 @@ def import_products(
     of more than `max_rows` rows is refused as a whole (INVALID on "file")."""
     reader = csv.DictReader(file)
     rows: list[_Row] = []
-    header: list[str] | None = None
+    header: Sequence[str] | None = None
     try:
         header = reader.fieldnames or []
         header_errors = _check_header(header)
         if header_errors:
             raise ProductImportError(header_errors)
+        columns = set(header)
         for number, cells in enumerate(reader, start=2):
             rows.append(_Row(number, {k: v or "" for k, v in cells.items()}))
     except csv.Error as error:  # e.g. a cell over csv.field_size_limit()
@@ -80,7 +81,6 @@ def import_products(
     if max_rows is not None and len(rows) > max_rows:
         raise ServiceError(f"The file has {len(rows)} rows; at most {max_rows} can be imported "
                            "here (manage.py import_products takes any number).", field="file")
-    columns = set(header)
     result = ImportResult(rows=len(rows), dry_run=dry_run)
     try:
         with transaction.atomic():
@@ -233,7 +233,8 @@ class _Plan:
         if cells.get("stock"):
             row.stock = clean_count(problems, "stock", cells["stock"],
                                     limit=max_value(Stock, "quantity_on_hand"))
-            stock = self.stocks.get(getattr(existing_variant, "pk", None))
+            stock = (self.stocks.get(existing_variant.pk) if existing_variant is not None
+                     else None)
             if row.stock is not None and stock and row.stock < stock.quantity_allocated:
                 problems.add("stock", f"must be ≥ {stock.quantity_allocated}, "
                              "the quantity allocated to orders", ErrorCode.INSUFFICIENT_STOCK)
@@ -353,8 +354,8 @@ def _reported_on(row: _Row, *, variant: bool):
         errors = []
         for found in error.errors:
             # "variants.0.options.1" → "options"
-            field_name = (found.field or "").removeprefix("variants.").split(".")
-            field_name = field_name[1] if field_name[0].isdigit() else field_name[0]
+            parts = (found.field or "").removeprefix("variants.").split(".")
+            field_name = parts[1] if parts[0].isdigit() else parts[0]
             errors.append(RowError(row.number, names.get(field_name, field_name) or None,
                                    found.message, found.code))
         raise ProductImportError(errors) from error

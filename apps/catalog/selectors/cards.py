@@ -93,4 +93,4 @@ def product_listing_values(*, product_ids: Iterable[int]) -> dict[int, dict]:
 def average_stars(*, total: int | None, count: int | None) -> float | None:
     """Mean stars to 2 places, or None without reviews: one rule for every
     place that shows a rating."""
-    return round(total / count, 2) if count else None
+    return round(total / count, 2) if count and total is not None else None

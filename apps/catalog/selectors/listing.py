@@ -107,8 +107,8 @@ def _condition(filters: ProductFilters) -> Q | None:
         if (condition := _condition(nested)) is not None:
             parts.append(condition)
     if filters.any_of:
-        alternatives = [_condition(nested) for nested in filters.any_of]
-        if None not in alternatives:  # an empty alternative matches everything
+        alternatives = [c for nested in filters.any_of if (c := _condition(nested)) is not None]
+        if len(alternatives) == len(filters.any_of):  # none empty: an empty one matches all
             parts.append(reduce(or_, alternatives))
     if filters.none_of is not None:
         excluded = _condition(filters.none_of)

@@ -79,8 +79,7 @@ def media_delete(*, actor, media: ProductMedia) -> None:
     """Remove an image. Its files are deleted from storage once the removal
     has committed, so a rolled-back delete never loses them."""
     ensure_not_deleted(media.product)
-    files = [f for f in (media.image, media.thumbnail) if f]
-    storage_names = [(f.storage, f.name) for f in files]
+    storage_names = [(f.storage, f.name) for f in (media.image, media.thumbnail) if f.name]
     others = _others_locked(media)
     media.delete()
     _renumber(others)

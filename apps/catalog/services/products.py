@@ -71,7 +71,7 @@ def product_create(
         if product.is_published:
             product.published_at = timezone.now()
         product.save()
-        if product.is_published:
+        if product.published_at is not None:  # stamped above exactly when published
             record_moves(actor=actor, move=Move.PUBLISH, product_ids=[product.pk],
                          at=product.published_at)
         for sort_order, clean in enumerate(cleaned_variants):

@@ -39,9 +39,10 @@ def clean_variant(problems: Problems, data: Mapping[str, Any], *, prefix: str = 
     if creating or "sku" in data:
         sku = clean_text(problems, f"{prefix}sku", data.get("sku"),
                          limit=max_length(ProductVariant, "sku"), required=True)
-        if sku and ProductVariant.objects.filter(sku=sku).exclude(
-            pk=getattr(instance, "pk", None)
-        ).exists():
+        taken = ProductVariant.objects.filter(sku=sku)
+        if instance is not None:
+            taken = taken.exclude(pk=instance.pk)
+        if sku and taken.exists():
             problems.add(f"{prefix}sku", f"The SKU {sku!r} is taken.", ErrorCode.UNIQUE)
         clean["sku"] = sku
     if "name" in data:
