@@ -3,15 +3,13 @@ wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
 from datetime import datetime
-from typing import Any
 
 import strawberry_django
-from django.db.models import QuerySet
-from strawberry import Info, relay
+from strawberry import relay
 
 from apps.accounts import models, selectors
 from schema.cost import list_size
-from schema.permissions import current_user
+from schema.permissions import visible_through
 
 
 @strawberry_django.type(models.Address, name="Address")
@@ -28,9 +26,7 @@ class Address(relay.Node):
     country: str = strawberry_django.field(description="ISO 3166-1 alpha-2 code.")
     phone: str
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
-        return selectors.addresses_visible_to(user=current_user(info), queryset=queryset)
+    get_queryset = visible_through(selectors.addresses_visible_to)
 
 
 def default_shipping_address(root: models.User) -> models.Address | None:
@@ -57,7 +53,5 @@ class User(relay.Node):
         description="The address book, oldest first.", directives=list_size(10)
     )
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs: Any) -> QuerySet:
-        return selectors.users_visible_to(user=current_user(info), queryset=queryset)
+    get_queryset = visible_through(selectors.users_visible_to)
 

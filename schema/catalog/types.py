@@ -15,7 +15,6 @@ from typing import cast
 
 import strawberry
 import strawberry_django
-from django.db.models import QuerySet
 from strawberry import Info, relay
 
 from apps.accounts.permissions import Perm
@@ -25,7 +24,7 @@ from schema.cost import list_size
 from schema.inventory.types import VariantStock
 from schema.money import Money
 from schema.pagination import CountableConnection
-from schema.permissions import StaffPerm, current_user
+from schema.permissions import StaffPerm, current_user, visible_through
 from schema.resolvers import async_safe
 
 
@@ -155,9 +154,7 @@ class Review(relay.Node):
     verified_purchase: bool
     created_at: datetime
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return selectors.reviews_visible_to(user=current_user(info), queryset=queryset)
+    get_queryset = visible_through(selectors.reviews_visible_to)
 
     @strawberry_django.field(
         only=["user__first_name", "user__last_name"],
@@ -178,11 +175,9 @@ class ProductVariant(relay.Node):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        # Lists and node look-ups; a cart line reaches its variant by foreign
-        # key, which this does not filter.
-        return selectors.variants_visible_to(user=current_user(info), queryset=queryset)
+    # Lists and node look-ups; a cart line reaches its variant by foreign
+    # key, which this does not filter.
+    get_queryset = visible_through(selectors.variants_visible_to)
 
     @strawberry_django.field(select_related=["product"])
     def product(self, root: models.ProductVariant) -> Product:
@@ -256,10 +251,8 @@ class Product(relay.Node):
     media: list[ProductMedia] = strawberry_django.field(directives=list_size(10))
     variants: list[ProductVariant] = strawberry_django.field(directives=list_size(20))
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        # Every way to a Product (lists, `product`, `node`) sees the same products.
-        return selectors.products_visible_to(user=current_user(info), queryset=queryset)
+    # Every way to a Product (lists, `product`, `node`) sees the same products.
+    get_queryset = visible_through(selectors.products_visible_to)
 
     @strawberry_django.field(only=["attributes"], directives=list_size(10))
     @async_safe

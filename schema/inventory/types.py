@@ -13,7 +13,7 @@ from strawberry import Info, relay
 
 from apps.inventory import models, selectors
 from schema.inventory import dataloaders
-from schema.permissions import current_user
+from schema.permissions import visible_through
 from schema.resolvers import async_safe
 
 if TYPE_CHECKING:
@@ -36,9 +36,7 @@ class Warehouse(relay.Node):
     slug: str
     is_default: bool
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return selectors.warehouses_visible_to(user=current_user(info), queryset=queryset)
+    get_queryset = visible_through(selectors.warehouses_visible_to)
 
 
 @strawberry_django.type(models.Stock, name="VariantStock")
@@ -83,9 +81,7 @@ class StockMovement(relay.Node):
     )
     created_at: datetime
 
-    @classmethod
-    def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:
-        return selectors.stock_movements_visible_to(user=current_user(info), queryset=queryset)
+    get_queryset = visible_through(selectors.stock_movements_visible_to)
 
     @strawberry_django.field(select_related=["stock__warehouse"], graphql_type=Warehouse)
     @async_safe
