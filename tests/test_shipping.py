@@ -89,6 +89,16 @@ def test_a_country_ships_from_one_zone():
     assert not ShippingZone.objects.filter(name="France").exists()
 
 
+def test_the_unique_column_backs_the_check_against_a_concurrent_zone():
+    # What a second writer meets when the first added the country between
+    # its check and its insert: UNIQUE, not an IntegrityError.
+    zone("Europe", ("FR",))
+    france = ShippingZone.objects.create(name="France")
+    with pytest.raises(ServiceError) as refused:
+        services._set_countries(france, ["FR"])
+    assert [(e.field, e.code) for e in refused.value.errors] == [("countries", "UNIQUE")]
+
+
 def test_zone_input_is_checked_all_at_once():
     with pytest.raises(ServiceError) as refused:
         services.shipping_zone_create(actor=None, name=" ", countries=["FR", "XX", "fr", ""])
@@ -135,6 +145,13 @@ def test_order_managers_and_administrators_get_manage_shipping():
     for name in ("Order managers", "Administrators"):
         group = Group.objects.get(name=name)
         assert group.permissions.filter(codename="manage_shipping").exists()
+
+
+def test_an_order_manager_manages_shipping():
+    user = make_user(is_staff=True)
+    user.groups.add(Group.objects.get(name="Order managers"))
+    result = client_for(user).execute(ZONE_CREATE, {"input": {"name": "US", "countries": ["US"]}})
+    assert result["shippingZoneCreate"]["errors"] == []
 
 
 def test_the_data_migration_grants_it_to_existing_roles():
