@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.inventory",
+    "apps.shipping",
+    "apps.taxes",
     "apps.demo",
 ]
 
@@ -284,6 +286,9 @@ LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
 # --- Shop ---------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
+# Where tax is computed for before a customer gives an address (ISO 3166-1
+# alpha-2): the shop's home country.
+DEFAULT_COUNTRY = env("DEFAULT_COUNTRY", "US").upper()
 
 LOGGING = {
     "version": 1,

@@ -18,10 +18,12 @@ from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.permissions import Public
+from schema.shipping.schema import ShippingMutation, ShippingQuery
+from schema.taxes.schema import TaxMutation, TaxQuery
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, InventoryQuery):
+class Query(AccountQuery, CatalogQuery, InventoryQuery, ShippingQuery, TaxQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -35,7 +37,8 @@ class Query(AccountQuery, CatalogQuery, InventoryQuery):
 
 
 @strawberry.type
-class Mutation(AccountMutation, CatalogMutation, InventoryMutation):
+class Mutation(AccountMutation, CatalogMutation, InventoryMutation, ShippingMutation,
+               TaxMutation):
     pass
 
 

@@ -78,6 +78,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             ("manage_customers", "Manage customer accounts"),
             ("manage_staff", "Manage staff accounts and their permissions"),
             ("view_reports", "View sales reports"),
+            ("manage_shipping", "Manage shipping zones, methods and tax rates"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,6 +11,7 @@ class Perm(StrEnum):
     MANAGE_CUSTOMERS = "accounts.manage_customers"
     MANAGE_STAFF = "accounts.manage_staff"
     VIEW_REPORTS = "accounts.view_reports"
+    MANAGE_SHIPPING = "accounts.manage_shipping"
 
     @property
     def codename(self) -> str:

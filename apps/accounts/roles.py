@@ -8,7 +8,7 @@ from .permissions import Perm
 
 STAFF_ROLES: dict[str, tuple[Perm, ...]] = {
     "Catalog managers": (Perm.MANAGE_PRODUCTS,),
-    "Order managers": (Perm.MANAGE_ORDERS,),
+    "Order managers": (Perm.MANAGE_ORDERS, Perm.MANAGE_SHIPPING),
     "Customer service": (Perm.MANAGE_CUSTOMERS, Perm.MANAGE_ORDERS),
     "Marketing": (Perm.MANAGE_DISCOUNTS, Perm.VIEW_REPORTS),
     "Administrators": tuple(Perm),

@@ -27,6 +27,7 @@ from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.text import slugify
 
+from apps.core.countries import COUNTRY_CODES
 from apps.core.errors import ErrorCode, FieldError, ServiceError
 from apps.core.money import currency_places, shop_currency
 
@@ -44,6 +45,7 @@ class Reason(StrEnum):
     NAME_TWICE = "name_twice"
     OPTION_INCOMPLETE = "option_incomplete"
     NOT_A_LIST = "not_a_list"
+    NOT_A_COUNTRY = "not_a_country"
 
 
 # The API's wording. Templates may use the problem's details: {limit},
@@ -61,6 +63,7 @@ SENTENCES: Mapping[Reason, str] = {
     Reason.NAME_TWICE: "{name!r} is given twice.",
     Reason.OPTION_INCOMPLETE: "An option needs a name and a value.",
     Reason.NOT_A_LIST: "Must be a list.",
+    Reason.NOT_A_COUNTRY: "{value!r} is not an ISO 3166-1 alpha-2 country code.",
 }
 
 _CODES: Mapping[Reason, ErrorCode] = {
@@ -231,6 +234,22 @@ def clean_price(problems: Problems, field: str, value: Any, *, column: tuple[int
     places (and the column's), below the column's bound (see decimal_limits).
     Nothing is rounded: a price with too many places is refused, not changed.
     None when left out (REQUIRED if `required`) or wrong."""
+    column_places, bound = column
+    places = min(column_places, currency_places(currency or shop_currency()))
+    return _clean_decimal(problems, field, value, places=places, bound=bound, required=required)
+
+
+def clean_percentage(problems: Problems, field: str, value: Any, *,
+                     column: tuple[int, Decimal], required: bool) -> Decimal | None:
+    """A rate in percent (a tax rate): from 0 to 100, with at most the
+    column's decimal places; refused, never rounded, like a price."""
+    places, bound = column
+    return _clean_decimal(problems, field, value, places=places, bound=min(bound, Decimal(100)),
+                          required=required, bound_included=True)
+
+
+def _clean_decimal(problems: Problems, field: str, value: Any, *, places: int, bound: Decimal,
+                   required: bool, bound_included: bool = False) -> Decimal | None:
     if value is None or value == "":
         if required:
             problems.refuse(field, Reason.REQUIRED)
@@ -240,8 +259,6 @@ def clean_price(problems: Problems, field: str, value: Any, *, column: tuple[int
     except (InvalidOperation, ValueError):
         problems.refuse(field, Reason.NOT_A_NUMBER, value=value)
         return None
-    column_places, bound = column
-    places = min(column_places, currency_places(currency or shop_currency()))
     exponent = amount.as_tuple().exponent
     if not amount.is_finite() or not isinstance(exponent, int):
         problems.refuse(field, Reason.NOT_A_NUMBER, value=value)
@@ -249,11 +266,24 @@ def clean_price(problems: Problems, field: str, value: Any, *, column: tuple[int
         problems.refuse(field, Reason.NEGATIVE)
     elif exponent < -places:
         problems.refuse(field, Reason.TOO_MANY_PLACES, places=places)
-    elif amount >= bound:
+    elif amount > bound or (amount == bound and not bound_included):
         problems.refuse(field, Reason.TOO_LARGE)
     else:
         return amount
     return None
+
+
+# --- Countries ------------------------------------------------------------------------------
+
+
+def clean_country(problems: Problems, field: str, value: Any) -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased ("us" is "US")."""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if not code:
+        problems.refuse(field, Reason.REQUIRED)
+    elif code not in COUNTRY_CODES:
+        problems.refuse(field, Reason.NOT_A_COUNTRY, value=value)
+    return code
 
 
 # --- Attributes and options ---------------------------------------------------------------

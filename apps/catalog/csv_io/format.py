@@ -43,6 +43,7 @@ CELL_WORDING = {
     Reason.NAME_TWICE: "{name!r} is given twice",
     Reason.OPTION_INCOMPLETE: "an option needs a name and a value",
     Reason.NOT_A_LIST: "must be a list",
+    Reason.NOT_A_COUNTRY: "{value!r} is not a country code",
 }
 
 

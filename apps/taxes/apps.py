@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TaxesConfig(AppConfig):
+    name = "apps.taxes"
+    label = "taxes"
