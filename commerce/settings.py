@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.inventory",
+    "apps.payments",
     "apps.demo",
 ]
 
@@ -284,6 +285,11 @@ LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
 # --- Shop ---------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
+# The gateways customers may pay with, in the order the storefront shows them:
+# names of modules in apps/payments/gateways or dotted paths of gateway
+# classes (README, "Payments"). `dummy` takes the token "success" as payment:
+# leave it out where real money is taken.
+PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "dummy")
 
 LOGGING = {
     "version": 1,

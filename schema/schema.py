@@ -17,11 +17,12 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
+from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, InventoryQuery):
+class Query(AccountQuery, CatalogQuery, InventoryQuery, PaymentQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
