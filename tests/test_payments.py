@@ -204,9 +204,12 @@ def test_payment_gateways_with_none_enabled_is_an_empty_list(db, client, setting
     assert error_codes(result) == []
 
 
-def test_payment_gateways_runs_no_query(db, client, django_assert_num_queries):
+@pytest.mark.parametrize("enabled", [["dummy"], ["dummy", FAKE]], ids=["one", "two"])
+def test_payment_gateways_runs_no_query(db, client, settings, enabled,
+                                        django_assert_num_queries):
+    settings.PAYMENT_GATEWAYS = enabled
     with django_assert_num_queries(0):
-        client.execute(PAYMENT_GATEWAYS)
+        assert len(client.execute(PAYMENT_GATEWAYS)["paymentGateways"]) == len(enabled)
 
 
 def test_the_contract_operation_validates_and_answers(db, client):
