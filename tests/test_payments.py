@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from graphql import (
     DocumentNode,
     OperationDefinitionNode,
@@ -27,6 +28,7 @@ from apps.payments.gateways import (
     RefundStatus,
 )
 from apps.payments.gateways import dummy
+from commerce.startup import refuse_broken_payment_gateways
 from tests.conftest import error_codes
 from tests.contract import document
 from tests.fake_gateway import FakeGateway
@@ -244,3 +246,10 @@ def test_payment_input_is_what_api_md_lists():
     fields = [line.strip() for line in body.splitlines()
               if line.strip() and not line.strip().startswith('"')]
     assert fields == ["gateway: String!", "token: String!"]
+
+
+def test_a_server_refuses_to_start_on_a_gateway_that_does_not_load(settings):
+    refuse_broken_payment_gateways()
+    settings.PAYMENT_GATEWAYS = ["dummy", "strype"]
+    with pytest.raises(ImproperlyConfigured, match="'strype' does not load"):
+        refuse_broken_payment_gateways()
