@@ -11,10 +11,14 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from commerce.startup import refuse_development_secret_key  # noqa: E402
+from commerce.startup import (  # noqa: E402
+    refuse_broken_payment_gateways,
+    refuse_development_secret_key,
+)
 from schema.views import GraphQLWebSocketConsumer  # noqa: E402
 
 refuse_development_secret_key()
+refuse_broken_payment_gateways()
 
 application = ProtocolTypeRouter(
     {

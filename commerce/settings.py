@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.inventory",
     "apps.shipping",
     "apps.taxes",
+    "apps.payments",
     "apps.demo",
 ]
 
@@ -289,6 +290,11 @@ DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
 # Where tax is computed for before a customer gives an address (ISO 3166-1
 # alpha-2): the shop's home country.
 DEFAULT_COUNTRY = env("DEFAULT_COUNTRY", "US").upper()
+# The gateways customers may pay with, in the order the storefront shows them:
+# names of modules in apps/payments/gateways or dotted paths of gateway
+# classes (README, "Payments"). `dummy` takes the token "success" as payment:
+# leave it out where real money is taken.
+PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "dummy")
 
 LOGGING = {
     "version": 1,

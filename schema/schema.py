@@ -17,13 +17,14 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
+from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, InventoryQuery, ShippingQuery, TaxQuery):
+class Query(AccountQuery, CatalogQuery, InventoryQuery, PaymentQuery, ShippingQuery, TaxQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
