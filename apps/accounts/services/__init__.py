@@ -1,8 +1,9 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
-(sign-in tokens), profile and addresses, and passwords. Every refusal is a
-ServiceError the API turns into payload errors. Callers use the package
-(`services.token_auth`)."""
+(sign-in tokens), profile and addresses, passwords, and what staff change
+about customers. Every refusal is a ServiceError the API turns into payload
+errors. Callers use the package (`services.token_auth`)."""
 
+from .customers import customer_set_active
 from .passwords import password_change, password_reset, password_reset_request
 from .profile import (
     ADDRESS_FIELDS,
@@ -30,6 +31,7 @@ __all__ = [
     "address_create",
     "address_delete",
     "address_update",
+    "customer_set_active",
     "password_change",
     "password_reset",
     "password_reset_request",
