@@ -18,6 +18,7 @@ from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.permissions import Public
+from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
@@ -35,7 +36,7 @@ class Query(AccountQuery, CatalogQuery, InventoryQuery):
 
 
 @strawberry.type
-class Mutation(AccountMutation, CatalogMutation, InventoryMutation):
+class Mutation(AccountMutation, CatalogMutation, InventoryMutation, WishlistMutation):
     pass
 
 

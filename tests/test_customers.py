@@ -4,6 +4,7 @@ the contract's own operations, and the services and selectors behind them."""
 from datetime import timedelta
 
 import pytest
+from graphql import parse
 import time_machine
 from django.utils import timezone
 from strawberry.relay import to_base64
@@ -12,6 +13,8 @@ from apps.accounts import selectors, services
 from apps.accounts.models import RefreshToken, User
 from apps.accounts.permissions import Perm
 from apps.core.errors import ServiceError
+from schema.cost import operation_cost
+from schema.schema import schema
 from tests import contract
 from tests.conftest import Client, client_for, error_codes, make_user, problems, token_for
 
@@ -215,3 +218,12 @@ def test_the_service_refuses_staff_without_graphql(manager):
     with pytest.raises(ServiceError) as refused:
         services.customer_set_active(actor=manager, customer=manager, is_active=False)
     assert [(e.field, e.code) for e in refused.value.errors] == [("id", "INVALID")]
+
+
+def test_the_operations_fit_the_cost_limit_at_their_largest_page(settings):
+    parsed = parse(document())
+    for name in ("Customers", "CustomerSetActive"):
+        value = operation_cost(schema=schema._schema, document=parsed, operation_name=name,
+                               variables={"first": 100},
+                               max_page_size=settings.GRAPHQL_MAX_PAGE_SIZE)
+        assert 2 * value <= settings.GRAPHQL_MAX_COST, (name, value)
