@@ -16,6 +16,8 @@ from schema.schema import schema
 from tests import contract
 from tests.conftest import client_for, error_codes, make_user, problems
 from tests.factories import make_media, make_product, make_review, make_variant
+from tests.test_inventory import _in_threads as race
+from tests.test_inventory import keeps_default_warehouse  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +212,24 @@ def test_the_operations_fit_the_cost_limit(settings):
                                variables={"productId": "x"},
                                max_page_size=settings.GRAPHQL_MAX_PAGE_SIZE)
         assert 2 * value <= settings.GRAPHQL_MAX_COST, (name, value)
+
+
+@pytest.mark.postgresql  # row locks
+@pytest.mark.usefixtures("keeps_default_warehouse")
+def test_adds_at_once_make_one_row_and_no_error(transactional_db):
+    customer, product = make_user(), stocked_product()
+    results = race(6, lambda i: services.wishlist_add(user=customer, product_id=product.pk))
+    assert all(isinstance(r, WishlistItem) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert WishlistItem.objects.filter(user=customer).count() == 1
+
+
+@pytest.mark.postgresql  # row locks
+@pytest.mark.usefixtures("keeps_default_warehouse")
+def test_adds_at_once_cannot_pass_the_limit(transactional_db, monkeypatch):
+    monkeypatch.setattr(services, "MAX_ITEMS", 3)
+    customer = make_user()
+    products = [stocked_product() for _ in range(6)]
+    results = race(6, lambda i: services.wishlist_add(user=customer, product_id=products[i].pk))
+    assert sum(isinstance(r, ServiceError) for r in results) == 3, results
+    assert WishlistItem.objects.filter(user=customer).count() == 3
