@@ -4,8 +4,8 @@ the customer's whole list as it now is."""
 import strawberry
 from strawberry import Info
 
-from apps.wishlist import models, selectors, services
 from apps.core.errors import NotFound
+from apps.wishlist import models, selectors, services
 from schema.cost import list_size
 from schema.errors import Payload, payload_mutation
 from schema.ids import pk_from_global_id
