@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.shipping",
     "apps.taxes",
     "apps.payments",
+    "apps.wishlist",
     "apps.demo",
 ]
 

@@ -6,7 +6,7 @@ FORBIDDEN (API.md, Errors).
 """
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -124,7 +124,9 @@ def bad_user_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
 
 
-def payload_mutation(*, extensions: Sequence[FieldExtension] = (), **kwargs: Any):
+def payload_mutation(
+    *, extensions: Sequence[FieldExtension] = (), **kwargs: Any
+) -> Callable[[Callable[..., Any]], Any]:
     """A mutation field whose refused writes come back as `Payload.errors`.
     `extensions` go outside, so the field's rule (schema.permissions) runs first."""
     import strawberry_django

@@ -21,6 +21,7 @@ from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
+from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
@@ -39,7 +40,7 @@ class Query(AccountQuery, CatalogQuery, InventoryQuery, PaymentQuery, ShippingQu
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, InventoryMutation, ShippingMutation,
-               TaxMutation):
+               TaxMutation, WishlistMutation):
     pass
 
 

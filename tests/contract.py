@@ -10,6 +10,16 @@ import functools
 import pathlib
 
 import pytest
+from graphql import (
+    DefinitionNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 OPERATIONS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "operations"
 
@@ -42,3 +52,26 @@ def document(name: str) -> str:
 @functools.cache
 def _read(path: pathlib.Path) -> str:
     return path.read_text()
+
+
+def operations(name: str, *wanted: str) -> str:
+    """Only the named operations of a document, with the fragments they use:
+    the part of a document that is built while the rest is still to come."""
+    definitions = parse(document(name)).definitions
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+    kept: list[DefinitionNode] = [
+        d for d in definitions
+        if isinstance(d, OperationDefinitionNode) and d.name and d.name.value in wanted
+    ]
+    assert len(kept) == len(wanted), f"{name} lacks one of {wanted}"
+    used: set[str] = set()
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+            if node.name.value not in used:
+                used.add(node.name.value)
+                visit(fragments[node.name.value], self)
+
+    for definition in kept:
+        visit(definition, Spreads())
+    return "\n\n".join(print_ast(d) for d in [*kept, *(fragments[n] for n in sorted(used))])

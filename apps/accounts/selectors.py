@@ -60,3 +60,23 @@ def staff_with_perm(*, perm: Perm) -> QuerySet[User]:
     if permission is not None:
         holds |= Q(user_permissions=permission) | Q(groups__permissions=permission)
     return User.objects.filter(holds, is_active=True, is_staff=True).distinct()
+
+
+# A search longer than this many words is cut: each word is one more
+# condition, and no one looks a customer up by a paragraph.
+CUSTOMER_SEARCH_WORDS = 10
+
+
+def customer_search(
+    *, search: str | None = None, queryset: QuerySet[User] | None = None
+) -> QuerySet[User]:
+    """Customers (accounts that are not staff), newest first. Every word of
+    `search` must appear, in any case, in the first name, last name or
+    email, so "ada lovelace" and "lovelace@" both find Ada Lovelace."""
+    queryset = User.objects.all() if queryset is None else queryset
+    queryset = queryset.filter(is_staff=False, is_superuser=False)
+    for word in (search or "").split()[:CUSTOMER_SEARCH_WORDS]:
+        queryset = queryset.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+        )
+    return queryset.order_by("-date_joined", "-id")

@@ -6,11 +6,12 @@ from strawberry import Info
 
 from apps.accounts import models, selectors, services
 from apps.accounts.jwt import InvalidAccessToken
+from apps.accounts.permissions import Perm
 from apps.core.errors import ErrorCode, ServiceError
 from schema.errors import Payload, payload_mutation
-from schema.ids import pk_from_global_id
+from schema.ids import get_node, pk_from_global_id
 from schema.inputs import provided
-from schema.permissions import Public, SignedIn, signed_in_user
+from schema.permissions import Public, SignedIn, StaffPerm, signed_in_user
 
 from .inputs import AccountRegisterInput, AccountUpdateInput, AddressInput
 from .types import Address, User
@@ -75,6 +76,11 @@ class AddressUpdatePayload(Payload):
 
 @strawberry.type
 class AddressDeletePayload(Payload):
+    user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
+
+
+@strawberry.type
+class CustomerSetActivePayload(Payload):
     user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
 
 
@@ -238,3 +244,20 @@ class AccountMutation:
     def password_reset(self, token: str, new_password: str) -> PasswordResetPayload:
         services.password_reset(token=token, new_password=new_password)
         return PasswordResetPayload()
+
+    @payload_mutation(
+        extensions=[StaffPerm(Perm.MANAGE_CUSTOMERS)],
+        description="Deactivate or reactivate a customer. A deactivated customer's access "
+        "tokens stop working at once and their refresh tokens are revoked. A staff account "
+        "is refused (INVALID): staff are managed elsewhere.",
+    )
+    def customer_set_active(
+        self, info: Info, id: strawberry.ID, is_active: bool
+    ) -> CustomerSetActivePayload:
+        actor = signed_in_user(info)
+        customer = get_node(
+            selectors.users_visible_to(user=actor), id, type_name="User", field="id"
+        )
+        return CustomerSetActivePayload(
+            user=services.customer_set_active(actor=actor, customer=customer, is_active=is_active)
+        )

@@ -1,9 +1,13 @@
+from collections.abc import Iterable
+
 import strawberry
 import strawberry_django
 from strawberry import Info
 
-from apps.accounts import selectors
-from schema.permissions import Public, current_user
+from apps.accounts import models, selectors
+from apps.accounts.permissions import Perm
+from schema.pagination import CountableConnection
+from schema.permissions import Public, StaffPerm, current_user
 
 from .types import User
 
@@ -20,3 +24,13 @@ class AccountQuery:
         # A queryset, not the context's user object, so the optimizer can
         # prefetch what the query asks for (addresses) in constant queries.
         return selectors.user_as_queryset(user=viewer)  # type: ignore[return-value]
+
+    @strawberry_django.connection(
+        CountableConnection[User],
+        extensions=[StaffPerm(Perm.MANAGE_CUSTOMERS)],
+        description="Customers (accounts that are not staff), newest first. `search` "
+        "keeps those with every word of it in their first name, last name or email, in "
+        "any case. Staff with MANAGE_CUSTOMERS only.",
+    )
+    def customers(self, search: str | None = None) -> Iterable[models.User]:
+        return selectors.customer_search(search=search)

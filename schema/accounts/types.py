@@ -3,13 +3,19 @@ wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
+import strawberry
 import strawberry_django
 from strawberry import relay
 
 from apps.accounts import models, selectors
+from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
 from schema.cost import list_size
 from schema.permissions import visible_through
+
+if TYPE_CHECKING:
+    from schema.wishlist.types import WishlistItem
 
 
 @strawberry_django.type(models.Address, name="Address")
@@ -52,6 +58,20 @@ class User(relay.Node):
     addresses: list[Address] = strawberry_django.field(
         description="The address book, oldest first.", directives=list_size(10)
     )
+    wishlist: list[Annotated["WishlistItem", strawberry.lazy("schema.wishlist.types")]] = (
+        strawberry_django.field(
+            field_name="wishlist_items",
+            description="Products kept for later, newest first; a product that is no "
+            "longer on sale drops out.",
+            directives=list_size(WISHLIST_SIZE),
+        )
+    )
+
+    @strawberry_django.field(description="Orders placed by this customer.")
+    def order_count(self) -> int:
+        # Orders do not exist yet: every customer has placed none. The orders
+        # domain answers this with a count annotation.
+        return 0
 
     get_queryset = visible_through(selectors.users_visible_to)
 

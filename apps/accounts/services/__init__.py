@@ -1,0 +1,43 @@
+"""Writes of the accounts domain, one module per topic: sign-up, sessions
+(sign-in tokens), profile and addresses, passwords, and what staff change
+about customers. Every refusal is a ServiceError the API turns into payload
+errors. Callers use the package (`services.token_auth`)."""
+
+from .customers import customer_set_active
+from .passwords import password_change, password_reset, password_reset_request
+from .profile import (
+    ADDRESS_FIELDS,
+    address_create,
+    address_delete,
+    address_update,
+    account_update,
+)
+from .sessions import (
+    IssuedTokens,
+    refresh_token_revoke,
+    refresh_token_rotate,
+    refresh_tokens_delete_expired,
+    refresh_tokens_revoke_all,
+    token_auth,
+)
+from .signup import account_confirm, account_register
+
+__all__ = [
+    "ADDRESS_FIELDS",
+    "IssuedTokens",
+    "account_confirm",
+    "account_register",
+    "account_update",
+    "address_create",
+    "address_delete",
+    "address_update",
+    "customer_set_active",
+    "password_change",
+    "password_reset",
+    "password_reset_request",
+    "refresh_token_revoke",
+    "refresh_token_rotate",
+    "refresh_tokens_delete_expired",
+    "refresh_tokens_revoke_all",
+    "token_auth",
+]

@@ -1,0 +1,28 @@
+"""What staff who manage customers may change about a customer's account."""
+
+from django.db import transaction
+
+from apps.core.errors import ServiceError
+
+from ..models import User
+from .sessions import refresh_tokens_revoke_all
+
+
+@transaction.atomic
+def customer_set_active(*, actor: User, customer: User, is_active: bool) -> User:
+    """Deactivating ends the customer's sessions at once: their access tokens
+    are refused from the next request on (`user_from_access_token` reads
+    `is_active` every time) and their refresh tokens are revoked, so
+    reactivating does not bring an old session back. Staff accounts are
+    refused: they are managed with the staff's own permissions, elsewhere, and
+    a customer manager must not be able to lock a colleague out."""
+    if customer.is_staff or customer.is_superuser:
+        raise ServiceError(
+            "This is a staff account: staff are managed elsewhere, not as customers.",
+            field="id",
+        )
+    customer.is_active = is_active
+    customer.save(update_fields=["is_active", "updated_at"])
+    if not is_active:
+        refresh_tokens_revoke_all(user=customer)
+    return customer
