@@ -13,6 +13,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
+from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
@@ -21,7 +22,7 @@ from schema.permissions import Public
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, InventoryQuery):
+class Query(AccountQuery, CatalogQuery, InventoryQuery, DiscountsQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -35,7 +36,7 @@ class Query(AccountQuery, CatalogQuery, InventoryQuery):
 
 
 @strawberry.type
-class Mutation(AccountMutation, CatalogMutation, InventoryMutation):
+class Mutation(AccountMutation, CatalogMutation, InventoryMutation, DiscountsMutation):
     pass
 
 

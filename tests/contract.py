@@ -42,3 +42,28 @@ def document(name: str) -> str:
 @functools.cache
 def _read(path: pathlib.Path) -> str:
     return path.read_text()
+
+
+def operations(name: str, *operation_names: str) -> str:
+    """Only the named operations of a document, with the fragments they use:
+    for testing what is built of a document that does not validate whole yet."""
+    from graphql import DocumentNode, FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
+    from graphql.language import FragmentSpreadNode, Visitor, visit
+
+    parsed = parse(document(name))
+    wanted = [d for d in parsed.definitions
+              if isinstance(d, OperationDefinitionNode) and d.name and d.name.value in operation_names]
+    missing = set(operation_names) - {d.name.value for d in wanted if d.name}
+    assert not missing, f"{name} has no operation {missing}"
+    fragments = {d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)}
+    used: list[str] = []
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *args: object) -> None:
+            if node.name.value not in used:
+                used.append(node.name.value)
+                visit(fragments[node.name.value], self)
+
+    for operation in wanted:
+        visit(operation, Spreads())
+    return print_ast(DocumentNode(definitions=(*wanted, *(fragments[n] for n in used))))

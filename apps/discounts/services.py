@@ -9,7 +9,7 @@ is checked against the stored other.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +22,7 @@ from apps.core.validation import (
     Problems,
     Reason,
     clean_count,
+    clean_moment,
     clean_price,
     decimal_limits,
     max_length,
@@ -62,13 +63,6 @@ def _clean_limit(problems: Problems, field: str, value: Any) -> int | None:
         problems.add(field, "At least 1; leave it out for no limit.")
         return None
     return count
-
-
-def _clean_moment(value: datetime | None) -> datetime | None:
-    """A time without a zone is read as UTC."""
-    if value is None or timezone.is_aware(value):
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _clean_percentage(problems: Problems, value: Any) -> Decimal | None:
@@ -136,7 +130,7 @@ def _clean_coupon(problems: Problems, coupon: Coupon, fields: dict[str, Any]) ->
             setattr(coupon, limit, _clean_limit(problems, limit, fields[limit]))
     for moment in ("valid_from", "valid_until"):
         if moment in fields:
-            setattr(coupon, moment, _clean_moment(fields[moment]))
+            setattr(coupon, moment, clean_moment(problems, moment, fields[moment]))
     if "is_active" in fields:
         if fields["is_active"] is None:
             problems.add("is_active", "This field is required.", ErrorCode.REQUIRED)
