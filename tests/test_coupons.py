@@ -15,6 +15,7 @@ from apps.discounts.models import Coupon, CouponUse
 from apps.discounts.rules import CouponApplies, CouponLine, coupon_applicability
 from apps.core.money import Money
 from tests import contract
+from tests.concurrency import in_threads, keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import client_for, make_user, problems
 from tests.factories import make_category, make_product
 
@@ -288,3 +289,32 @@ def test_the_django_admin_writes_through_the_services(admin_client):
     assert errors["value"] == ["An amount above 0."]
     assert admin_client.get("/admin/discounts/coupon/").status_code == 200
     assert Coupon.objects.count() == 1
+
+
+# --- Racing for the last use (PostgreSQL: real row locks) -----------------------------------
+
+
+@pytest.mark.postgresql
+@pytest.mark.usefixtures("keeps_default_warehouse", "transactional_db")
+def test_checkouts_racing_for_the_last_uses_take_exactly_the_limit():
+    coupon = create(usage_limit=3)
+
+    def place(index: int) -> CouponUse:
+        return services.coupon_use_record(coupon=coupon, order_id=index,
+                                          email=f"buyer{index}@example.com")
+
+    results = in_threads(8, place)
+    refusals = [r for r in results if isinstance(r, ServiceError)]
+    assert len(refusals) == 5, results
+    assert all(r.errors[0].code == ErrorCode.INVALID_COUPON for r in refusals)
+    assert CouponUse.objects.filter(coupon=coupon).count() == 3
+
+
+@pytest.mark.postgresql
+@pytest.mark.usefixtures("keeps_default_warehouse", "transactional_db")
+def test_one_customer_racing_themself_gets_the_per_customer_limit():
+    coupon = create(usage_limit_per_user=1)
+    results = in_threads(6, lambda index: services.coupon_use_record(
+        coupon=coupon, order_id=index, email="ADA@example.com"))
+    assert len([r for r in results if isinstance(r, CouponUse)]) == 1, results
+    assert CouponUse.objects.filter(coupon=coupon, email="ada@example.com").count() == 1
