@@ -12,7 +12,13 @@ from apps.accounts.permissions import Perm
 from apps.core.errors import ErrorCode, ServiceError
 from apps.discounts import selectors, services
 from apps.discounts.models import Coupon, CouponUse
-from apps.discounts.rules import CouponApplies, CouponLine, coupon_applicability
+from apps.discounts.rules import (
+    CouponApplies,
+    CouponLine,
+    CouponRefused,
+    Refusal,
+    coupon_applicability,
+)
 from apps.core.money import Money
 from tests import contract
 from tests.concurrency import in_threads, keeps_default_warehouse  # noqa: F401 - a fixture
@@ -152,6 +158,22 @@ def test_the_terms_feed_the_rules_with_the_scope_and_its_subcategories():
                                                          Decimal("0.00")]
 
 
+def test_coupon_check_reads_the_terms_and_the_counts(django_assert_num_queries):
+    coupon = create(usage_limit_per_user=1, products=[make_product()])
+    product = coupon.products.get()
+    services.coupon_use_record(coupon=coupon, order_id=1, email="ada@example.com")
+    lines = [CouponLine(product_id=product.pk, category_path=None, quantity=2,
+                        unit_price=Money.of("4.99"))]
+    now = datetime.now(UTC)
+    with django_assert_num_queries(3):
+        answer = selectors.coupon_check(coupon=coupon, lines=lines, email="bo@example.com",
+                                        now=now)
+    assert isinstance(answer, CouponApplies) and answer.total == Money.of("1.00")
+    refusal = selectors.coupon_check(coupon=coupon, lines=lines, email="Ada@example.com ",
+                                     now=now)
+    assert isinstance(refusal, CouponRefused) and refusal.reason == Refusal.USED_UP_BY_CUSTOMER
+
+
 # --- GraphQL -----------------------------------------------------------------------------------
 
 
@@ -265,6 +287,11 @@ def test_the_coupon_list_costs_the_same_whatever_its_size(django_assert_num_quer
     assert nodes[0]["code"] == f"C{size - 1}"  # newest first
     assert [node["usedCount"] for node in nodes] == [(size - 1 - i) % 3 for i in range(len(nodes))]
     assert all(len(node["categories"]) == 2 and len(node["products"]) == 2 for node in nodes)
+
+
+def test_the_coupon_list_stays_well_under_the_cost_limit(settings):
+    result = marketing().post(admin(), {"first": 100}, operation_name="Coupons")
+    assert result["extensions"]["cost"]["requestedQueryCost"] <= settings.GRAPHQL_MAX_COST / 5
 
 
 # --- Django admin --------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Coupon reads: who sees coupons, a coupon's terms for the rules, and the
 counts of its uses."""
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -8,7 +10,14 @@ from django.db.models import Count, Q, QuerySet
 from apps.accounts.permissions import Perm, staff_has_perm
 from apps.core.validation import normalize_email
 from apps.discounts.models import Coupon, CouponUse
-from apps.discounts.rules import CouponTerms, normalize_code
+from apps.discounts.rules import (
+    CouponApplies,
+    CouponLine,
+    CouponRefused,
+    CouponTerms,
+    coupon_applicability,
+    normalize_code,
+)
 
 
 def coupons_visible_to(*, user: Any, queryset: QuerySet[Coupon] | None = None) -> QuerySet[Coupon]:
@@ -64,3 +73,15 @@ def coupon_use_counts(*, coupon: Coupon, email: str | None, user: Any = None) ->
         uses=Count("pk"), mine=Count("pk", filter=mine),
     )
     return int(counts["uses"]), int(counts["mine"])
+
+
+def coupon_check(
+    *, coupon: Coupon, lines: Sequence[CouponLine], email: str | None, user: Any = None,
+    now: datetime,
+) -> CouponApplies | CouponRefused:
+    """The rules with what they need read from the database (three queries):
+    what the cart shows, and what checkout asks again before it places the
+    order (where coupon_use_record then counts under a lock)."""
+    uses, mine = coupon_use_counts(coupon=coupon, email=email, user=user)
+    return coupon_applicability(coupon=coupon_terms(coupon=coupon), lines=lines, now=now,
+                                uses=uses, uses_by_customer=mine)
