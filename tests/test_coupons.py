@@ -345,3 +345,32 @@ def test_one_customer_racing_themself_gets_the_per_customer_limit():
         coupon=coupon, order_id=index, email="ADA@example.com"))
     assert len([r for r in results if isinstance(r, CouponUse)]) == 1, results
     assert CouponUse.objects.filter(coupon=coupon, email="ada@example.com").count() == 1
+
+
+def test_the_django_admin_changes_a_coupon_through_coupon_update(admin_client):
+    coupon = create(discount_type="FIXED_AMOUNT", value=Decimal(5))
+    category = make_category()
+    url = f"/admin/discounts/coupon/{coupon.pk}/change/"
+    response = admin_client.post(url, coupon_form(code="save10", is_active="",
+                                                  categories=[category.pk]))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    coupon.refresh_from_db()
+    assert not coupon.is_active and list(coupon.categories.all()) == [category]
+    response = admin_client.post(url, coupon_form(code="save10", discount_type="FREE_SHIPPING"))
+    assert response.context["adminform"].form.errors["value"] == [
+        "A free-shipping coupon takes no value."]
+    coupon.refresh_from_db()
+    assert coupon.discount_type == "FIXED_AMOUNT"
+
+
+def test_the_demo_has_a_coupon_of_each_kind_and_reseeding_adds_none():
+    from apps.demo.coupons import seed_coupons
+    from apps.demo.seed import seed_demo
+
+    seed_demo(products=4)
+    coupons = {c.code: c for c in Coupon.objects.all()}
+    assert {c.discount_type for c in coupons.values()} == {"PERCENTAGE", "FIXED_AMOUNT",
+                                                           "FREE_SHIPPING"}
+    assert not coupons["PAUSED"].is_active
+    assert any(c.categories.exists() for c in coupons.values())
+    assert seed_coupons() == 0 and Coupon.objects.count() == len(coupons) == 6
