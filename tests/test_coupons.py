@@ -226,7 +226,7 @@ UPDATE = """
 mutation ($id: ID!, $input: CouponInput!) {
   couponUpdate(id: $id, input: $input) {
     coupon { id code isActive value discountType minSubtotal { amount currency }
-             categories { slug } }
+             categories { slug } usedCount }
     errors { field message code }
   }
 }"""
@@ -234,6 +234,7 @@ mutation ($id: ID!, $input: CouponInput!) {
 
 def test_coupon_update_deactivates_and_changes_only_what_is_given():
     coupon = create(min_subtotal=Decimal(15), categories=[make_category(slug="gifts")])
+    services.coupon_use_record(coupon=coupon, order_id=7, email="ada@example.com")
     client = marketing()
     gid = to_base64("Coupon", coupon.pk)
     data = client.execute(UPDATE, {"id": gid, "input": {"isActive": False}})["couponUpdate"]
@@ -241,7 +242,7 @@ def test_coupon_update_deactivates_and_changes_only_what_is_given():
     assert data["coupon"] == {"id": gid, "code": "SAVE10", "isActive": False, "value": "10.00",
                               "discountType": "PERCENTAGE",
                               "minSubtotal": {"amount": "15.00", "currency": "USD"},
-                              "categories": [{"slug": "gifts"}]}
+                              "categories": [{"slug": "gifts"}], "usedCount": 1}
     data = client.execute(UPDATE, {"id": gid, "input": {"code": "save10", "categoryIds": [],
                                                         "minSubtotal": None}})["couponUpdate"]
     assert data["errors"] == [] and data["coupon"]["categories"] == []
@@ -256,11 +257,11 @@ def test_coupon_update_deactivates_and_changes_only_what_is_given():
 def test_coupons_are_for_marketing_only(customer_client):
     coupon = create()
     gid = to_base64("Coupon", coupon.pk)
-    query = "query ($id: ID!) { node(id: $id) { ... on Coupon { code } } }"
+    query = "query ($id: ID!) { node(id: $id) { ... on Coupon { code usedCount } } }"
     assert customer_client.execute(query, {"id": gid})["node"] is None
     assert client_for(make_user(perms=[Perm.MANAGE_PRODUCTS])).execute(
         query, {"id": gid})["node"] is None
-    assert marketing().execute(query, {"id": gid})["node"] == {"code": "SAVE10"}
+    assert marketing().execute(query, {"id": gid})["node"] == {"code": "SAVE10", "usedCount": 0}
 
 
 def seed_coupons(size: int) -> None:

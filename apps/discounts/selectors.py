@@ -37,6 +37,12 @@ def coupon_list() -> QuerySet[Coupon]:
     return Coupon.objects.order_by("-created_at", "-id")
 
 
+def coupon_counted(*, coupon: Coupon) -> Coupon:
+    """The coupon again with its `used_count`, as a list shows it: what a
+    mutation answers after writing."""
+    return Coupon.objects.annotate(used_count=counted_uses()).get(pk=coupon.pk)
+
+
 def coupon_by_code(*, code: str) -> Coupon | None:
     """The coupon a shopper typed, whatever its case; None when there is none."""
     return Coupon.objects.filter(code=normalize_code(code)).first()

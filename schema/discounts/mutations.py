@@ -10,7 +10,7 @@ from strawberry import UNSET, Info
 
 from apps.accounts.permissions import Perm
 from apps.catalog import models as catalog_models
-from apps.discounts import models, services
+from apps.discounts import models, selectors, services
 from schema.discounts.types import Coupon, DiscountType
 from schema.errors import Payload, payload_mutation
 from schema.ids import get_node, get_nodes
@@ -88,7 +88,7 @@ class DiscountsMutation:
         if fields.get("is_active", True) is None:
             fields.pop("is_active")  # null: the default
         coupon = services.coupon_create(actor=actor, **fields)
-        return CouponCreatePayload(coupon=coupon)
+        return CouponCreatePayload(coupon=selectors.coupon_counted(coupon=coupon))
 
     @payload_mutation(
         extensions=[StaffPerm(Perm.MANAGE_DISCOUNTS)],
@@ -99,4 +99,4 @@ class DiscountsMutation:
         actor = signed_in_user(info)
         coupon = get_node(models.Coupon.objects.all(), id, type_name="Coupon", field="id")
         coupon = services.coupon_update(actor=actor, coupon=coupon, **_terms(input))
-        return CouponUpdatePayload(coupon=coupon)
+        return CouponUpdatePayload(coupon=selectors.coupon_counted(coupon=coupon))

@@ -70,4 +70,6 @@ class Coupon(relay.Node):
     )
     @async_safe
     def used_count(self, root: models.Coupon) -> int:
-        return int(getattr(root, "used_count", 0))
+        # Annotated by the optimizer on lists and nodes, and by
+        # selectors.coupon_counted on what a mutation answers.
+        return int(root.used_count)  # type: ignore[attr-defined]
