@@ -375,3 +375,10 @@ def test_the_demo_has_a_coupon_of_each_kind_and_reseeding_adds_none():
     assert not coupons["PAUSED"].is_active
     assert any(c.categories.exists() for c in coupons.values())
     assert seed_coupons() == 0 and Coupon.objects.count() == len(coupons) == 6
+
+
+def test_the_database_refuses_a_percentage_without_a_value():
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Coupon.objects.create(code="RAW", discount_type="PERCENTAGE", value=None)

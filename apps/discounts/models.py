@@ -50,7 +50,9 @@ class Coupon(models.Model):
             models.UniqueConstraint(Upper("code"), name="coupon_code_unique"),
             models.CheckConstraint(
                 condition=Q(discount_type=DiscountType.FREE_SHIPPING, value__isnull=True)
-                | (~Q(discount_type=DiscountType.FREE_SHIPPING) & Q(value__gt=0)),
+                # (NULL > 0 is not false to a CHECK: the null is refused apart.)
+                | (~Q(discount_type=DiscountType.FREE_SHIPPING) & Q(value__isnull=False)
+                   & Q(value__gt=0)),
                 name="coupon_value_fits_type",
             ),
             models.CheckConstraint(
