@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.taxes",
     "apps.payments",
     "apps.wishlist",
+    "apps.discounts",
     "apps.demo",
 ]
 

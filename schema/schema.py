@@ -13,6 +13,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
+from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
@@ -25,7 +26,8 @@ from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, InventoryQuery, PaymentQuery, ShippingQuery, TaxQuery):
+class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQuery,
+            ShippingQuery, TaxQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -39,8 +41,8 @@ class Query(AccountQuery, CatalogQuery, InventoryQuery, PaymentQuery, ShippingQu
 
 
 @strawberry.type
-class Mutation(AccountMutation, CatalogMutation, InventoryMutation, ShippingMutation,
-               TaxMutation, WishlistMutation):
+class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
+               ShippingMutation, TaxMutation, WishlistMutation):
     pass
 
 

@@ -1,15 +1,15 @@
 """Stock writes (stockAdjust, allocation), the low-stock list and alert."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 
 from apps.accounts.permissions import Perm
 from apps.core.errors import ErrorCode, ServiceError
 from apps.inventory import services
 from apps.inventory.models import Stock, StockMovement, Warehouse
+# Here first; other tests still import them from this module.
+from tests.concurrency import in_threads as _in_threads
+from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import make_user
 from tests.factories import make_product, make_stock, make_variant, make_warehouse
 from tests.test_catalog_admin import LOW_STOCK, STOCK_ADJUST, gid, refused
@@ -215,42 +215,9 @@ def test_low_stock_variants_pages_with_after(db, staff_client):
 
 
 
-@pytest.fixture
-def keeps_default_warehouse(django_db_blocker):
-    """A transactional test ends by emptying every table, and the default
-    warehouse comes from a data migration: make sure it is there, and put it
-    back afterwards for the tests that follow (and the next run on a reused
-    database). Requested before transactional_db, so it is torn down after."""
-    with django_db_blocker.unblock():
-        services.default_warehouse()
-    yield
-    with django_db_blocker.unblock():
-        services.default_warehouse()
-
-
-def _in_threads(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # noqa: BLE001 - reported to the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.postgresql
-def test_concurrent_adjustments_lose_no_update(keeps_default_warehouse, transactional_db):
+@pytest.mark.usefixtures("keeps_default_warehouse", "transactional_db")
+def test_concurrent_adjustments_lose_no_update():
     item = make_variant(product=make_product(), stock=0, low_stock_threshold=0)
 
     def add_five(index):
@@ -263,7 +230,8 @@ def test_concurrent_adjustments_lose_no_update(keeps_default_warehouse, transact
 
 
 @pytest.mark.postgresql
-def test_concurrent_removals_never_go_below_the_floor(keeps_default_warehouse, transactional_db):
+@pytest.mark.usefixtures("keeps_default_warehouse", "transactional_db")
+def test_concurrent_removals_never_go_below_the_floor():
     item = make_variant(product=make_product(), stock=5, low_stock_threshold=0)
 
     def remove_one(index):

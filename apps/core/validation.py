@@ -17,6 +17,7 @@ check with it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -200,6 +201,21 @@ def normalize_email(email: str | None) -> str:
     """Emails are stored trimmed and lower-cased (a database constraint on
     accounts_user insists), and looked up the same way."""
     return (email or "").strip().lower()
+
+
+def clean_moment(problems: Problems, field: str, value: datetime | None) -> datetime | None:
+    """A moment in UTC, as it is stored; one given without a zone is read as
+    UTC. A moment that leaves the calendar in UTC (0001-01-01T00:00+14:00) is
+    refused rather than failing at the database."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        problems.add(field, "Out of range.")
+        return None
 
 
 # --- Numbers ----------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from apps.accounts.models import User
 from apps.catalog import models
 from apps.catalog.search import refresh_search_vector
 from apps.demo import images, words
+from apps.demo.coupons import seed_coupons
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 DEFAULT_PRODUCTS = 200
@@ -86,7 +87,8 @@ def seed_demo(
 ) -> SeedResult:
     """Fill an empty catalog with `products` demo products, the same for the
     same seed. Demo customers and the staff superuser are created when
-    missing. Shipping methods and coupons: see the note in `_seed_extras`."""
+    missing, and so are the demo coupons (apps.demo.coupons). Shipping
+    methods: see the note in `_seed_extras`."""
     rng = random.Random(seed)
     result = SeedResult()
     with transaction.atomic():
@@ -125,11 +127,10 @@ def _analyze() -> None:
 
 
 def _seed_extras(rng: random.Random) -> None:
-    # Shipping methods and coupons go here once their models exist (the
-    # checkout and discounts issues): a few shipping methods (standard,
-    # express, free over a threshold) and coupons of each discount type,
-    # drawn from the same rng after the products so earlier data stays put.
-    return None
+    # Shipping methods go here once their models exist: a few (standard,
+    # express, free over a threshold), drawn from the same rng after the
+    # products so earlier data stays put.
+    seed_coupons()
 
 
 # --- Categories, customers, the admin ---------------------------------------------------------
