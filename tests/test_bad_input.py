@@ -8,7 +8,6 @@ must be a clear error (a payload entry or a coded top-level error) or data.
 
 import pytest
 from graphql import (
-    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLInputObjectType,
@@ -21,13 +20,12 @@ from graphql import (
     print_ast,
     type_from_ast,
     validate,
-    visit,
-    Visitor,
 )
 from strawberry.relay import to_base64
 
 from schema.schema import schema
 from tests.conftest import Client, client_for
+from tests import contract
 from tests.contract import EXPECTED_FAILURES, document, document_names
 from tests.factories import make_product, make_variant
 
@@ -76,7 +74,7 @@ def value_for(type_, style: str, foreign_id: str, depth: int = 0):
     raise AssertionError(type_)
 
 
-def operations() -> list[str]:
+def operation_names() -> list[str]:
     """"document:Operation" for every query and mutation of the documents
     that validate. Computed at collection, so it never raises: a document that
     does not parse is tests/test_contract.py's failure to report."""
@@ -96,50 +94,23 @@ def operations() -> list[str]:
     return found
 
 
-def used_fragments(definition, fragments: dict) -> list:
-    """The fragments an operation spreads, directly or through others: a
-    document that sends one operation with the file's other fragments too
-    fails validation (NoUnusedFragments) and never runs."""
-    used: dict = {}
-    pending = [definition]
-    while pending:
-        for name in _spreads(pending.pop()):
-            if name not in used and name in fragments:
-                used[name] = fragments[name]
-                pending.append(fragments[name])
-    return list(used.values())
-
-
-def _spreads(node) -> list[str]:
-    found = []
-
-    class Spreads(Visitor):
-        def enter_fragment_spread(self, spread, *args):
-            found.append(spread.name.value)
-
-    visit(node, Spreads())
-    return found
-
-
 def operation_document(operation: str) -> tuple[OperationDefinitionNode, list]:
     """The operation named "document:Operation", with the fragments it uses
     (sent with the file's other fragments too, it would fail validation as
     NoUnusedFragments and never run)."""
     name, _, operation_name = operation.partition(":")
-    parsed = parse(document(name))
+    parsed = parse(contract.operations(name, operation_name))
     assert not validate(GRAPHQL_SCHEMA, parsed), f"{name} does not validate: see test_contract"
-    (definition,) = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)
-                     and d.name and d.name.value == operation_name]
-    fragments = {d.name.value: d for d in parsed.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
-    return definition, used_fragments(definition, fragments)
+    definition, *fragments = parsed.definitions
+    assert isinstance(definition, OperationDefinitionNode)
+    return definition, fragments
 
 
 def _uses_upload(definition) -> bool:
     return any("Upload" in print_ast(v.type) for v in definition.variable_definitions)
 
 
-@pytest.mark.parametrize("operation", operations())
+@pytest.mark.parametrize("operation", operation_names())
 def test_hostile_variables_get_clear_answers(db, operation, customer, staff):
     definition, fragments = operation_document(operation)
     product = make_product(slug="real")

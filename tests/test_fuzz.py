@@ -44,7 +44,7 @@ from tests.factories import (
     make_variant,
     make_warehouse,
 )
-from tests.test_bad_input import operation_document, operations
+from tests.test_bad_input import operation_document, operation_names
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +286,7 @@ def _mostly(strategy: st.SearchStrategy) -> st.SearchStrategy:
     return st.integers(0, 9).flatmap(lambda n: WRONG if n == 0 else strategy)
 
 
-CONTRACT = operations()
+CONTRACT = operation_names()
 
 
 @pytest.mark.parametrize("operation", CONTRACT)
