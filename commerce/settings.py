@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "apps.payments",
     "apps.wishlist",
     "apps.discounts",
+    "apps.orders",
+    "apps.checkout",
     "apps.demo",
 ]
 
@@ -297,6 +299,10 @@ DEFAULT_COUNTRY = env("DEFAULT_COUNTRY", "US").upper()
 # classes (README, "Payments"). `dummy` takes the token "success" as payment:
 # leave it out where real money is taken.
 PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "dummy")
+
+# Order numbers are the order's id plus this, so the first is "1001": short
+# enough to read over the phone, and unique because ids are.
+ORDER_NUMBER_OFFSET = env_int("ORDER_NUMBER_OFFSET", 1000)
 
 LOGGING = {
     "version": 1,

@@ -107,6 +107,27 @@ class ProductRestored(ProductMoved):
     pass
 
 
+# --- Orders: what apps.orders.services.transitions.order_transition does -----------------
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderPlaced(Event):
+    """checkoutComplete made the order (orderCreated, the confirmation)."""
+
+    order_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderChanged(Event):
+    """The order's status or payment status moved, or it gained tracking:
+    one OrderEvent row, whose type (apps.orders.models.OrderEvent.Type) this
+    carries (orderUpdated, the customer's emails)."""
+
+    order_id: int
+    event_type: str
+    actor_id: int | None
+
+
 # --- Handlers ------------------------------------------------------------------------
 
 H = TypeVar("H", bound=Callable[[uuid.UUID, Any], None])
