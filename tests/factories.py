@@ -113,3 +113,62 @@ def make_media(*, product: Product, alt: str = "", sort_order: int = 0,
         media.thumbnail.save(f"thumb-{n}.png", ContentFile(png_bytes((2, 2))), save=False)
     media.save()
     return media
+
+
+def make_order(*, lines: list[tuple[ProductVariant, int]], user: User | None = None,
+               email: str | None = None, status: str = "PENDING",
+               payment_status: str = "NOT_CHARGED", shipping_price: Decimal | str = "5.00",
+               tax_rate: Decimal | str = "0", created_at=None, allocate: bool = True,
+               paid_with: str | None = "dummy"):
+    """An order as checkout would leave it, written directly (the tests of
+    orders need one in any state without going through a cart). Its lines'
+    stock is allocated through inventory while the order is open; a paid
+    order (`payment_status` PAID or after) gets a succeeded Payment through
+    `paid_with`. Totals add up: each line's tax is rounded, then summed."""
+    from django.conf import settings
+
+    from apps.inventory import services as inventory
+    from apps.orders.models import Order, OrderEvent, OrderLine, Payment
+
+    currency = settings.DEFAULT_CURRENCY
+    rate = Decimal(tax_rate)
+    cent = Decimal("0.01")
+    shipping = Decimal(shipping_price)
+    priced = []
+    for variant, quantity in lines:
+        total = variant.price * quantity
+        priced.append((variant, quantity, total, (total * rate).quantize(cent)))
+    subtotal = sum((p[2] for p in priced), Decimal(0))
+    tax = sum((p[3] for p in priced), Decimal(0)) + (shipping * rate).quantize(cent)
+    order = Order.objects.create(
+        user=user, email=email or (user.email if user else f"guest{next(_seq)}@example.com"),
+        status=status, payment_status=payment_status, currency=currency,
+        subtotal=subtotal, shipping_price=shipping, tax=tax, total=subtotal + shipping + tax,
+        shipping_first_name="Ada", shipping_last_name="Lovelace",
+        shipping_street_address_1="12 Analytical Row", shipping_city="London",
+        shipping_postal_code="N1 7AA", shipping_country="GB",
+        shipping_method_name="Standard",
+    )
+    order.number = str(order.pk + settings.ORDER_NUMBER_OFFSET)
+    order.save(update_fields=["number"])
+    for variant, quantity, total, line_tax in priced:
+        OrderLine.objects.create(
+            order=order, variant=variant, product=variant.product,
+            product_name=variant.product.name, variant_name=variant.name, sku=variant.sku,
+            quantity=quantity, unit_price=variant.price, total=total, tax=line_tax, tax_rate=rate,
+        )
+        if allocate and status in ("PENDING", "PROCESSING"):
+            inventory.stock_allocate(variant=variant, quantity=quantity,
+                                     reference=f"order:{order.number}")
+    OrderEvent.objects.create(order=order, type=OrderEvent.Type.PLACED, to_status="PENDING",
+                              to_payment_status="NOT_CHARGED")
+    if paid_with and payment_status in ("PAID", "PARTIALLY_REFUNDED", "REFUNDED"):
+        Payment.objects.create(
+            order=order, gateway=paid_with, status=Payment.Status.SUCCEEDED, amount=order.total,
+            currency=currency, reference=f"dummy-{order.number}",
+            idempotency_key=f"test-{order.token}",
+        )
+    if created_at is not None:
+        Order.objects.filter(pk=order.pk).update(created_at=created_at)
+        order.refresh_from_db()
+    return order
