@@ -20,6 +20,7 @@ from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
+from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
 from schema.wishlist.schema import WishlistMutation
@@ -42,7 +43,7 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQ
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               ShippingMutation, TaxMutation, WishlistMutation):
+               ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation):
     pass
 
 
