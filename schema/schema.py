@@ -18,8 +18,10 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
+from schema.orders.report import SalesReportQuery
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
+from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
 from schema.wishlist.schema import WishlistMutation
@@ -27,7 +29,7 @@ from schema.wishlist.schema import WishlistMutation
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQuery,
-            ShippingQuery, TaxQuery):
+            ShippingQuery, TaxQuery, SalesReportQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -42,7 +44,7 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQ
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               ShippingMutation, TaxMutation, WishlistMutation):
+               ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation):
     pass
 
 

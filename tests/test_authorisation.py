@@ -61,6 +61,7 @@ SCALAR_SAMPLES: dict[str, Any] = {
     "Boolean": False,
     "Decimal": "1",
     "DateTime": "2020-01-01T00:00:00+00:00",
+    "Date": "2020-01-01",
     "Upload": "x",
 }
 

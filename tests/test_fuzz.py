@@ -98,6 +98,10 @@ datetimes = st.one_of(
     st.sampled_from(["", "now", "2026-02-30T00:00:00Z", "2026-01-01", "9999-12-31T23:59:59-14:00",
                      "0000-01-01T00:00:00Z"]),
 )
+dates = st.one_of(
+    st.dates().map(lambda value: value.isoformat()),
+    st.sampled_from(["", "today", "2026-02-30", "2026-01-01T00:00:00Z", "0000-01-01", "1-1-1"]),
+)
 decimals = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False, places=2,
                 min_value=Decimal("-1e12"), max_value=Decimal("1e12")).map(str),
@@ -119,6 +123,7 @@ LITERALS = {
     "Int": ints.map(nodes.Int),
     "ID": ids.map(nodes.String),
     "DateTime": datetimes.map(nodes.String),
+    "Date": dates.map(nodes.String),
     "Decimal": decimals.map(nodes.String),
     # An Upload cannot be a literal; a string where the file should be is
     # what a broken client sends.
@@ -249,6 +254,7 @@ VALUES = {
     "Boolean": st.booleans(),
     "ID": ids,
     "DateTime": datetimes,
+    "Date": dates,
     "Decimal": decimals,
     "Upload": st.none(),
 }
