@@ -13,6 +13,7 @@ from strawberry.relay import to_base64
 from apps.accounts.permissions import Perm
 from apps.orders import selectors
 from apps.orders.models import Payment
+from apps.orders.services import cancellation
 from schema.cost import operation_cost
 from schema.schema import schema
 from tests import contract
@@ -315,3 +316,18 @@ def test_who_sees_which_orders():
     assert selectors.order_by_number(user=ada, number=hers.number) == hers
     assert selectors.order_by_token(token=guests.token) == guests
     assert list(selectors.orders_of(user=None)) == []
+
+
+def test_the_desk_sees_who_acted_and_a_customer_may_not_ask():
+    ada = make_user()
+    order = an_order(user=ada)
+    cancellation.order_cancel(order=order, actor=ada)
+    query = """query($n: String!) { order(number: $n) { events { type message
+        actor { email } } } }"""
+    events = desk().execute(query, {"n": order.number})["order"]["events"]
+    assert events == [{"type": "PLACED", "message": "", "actor": None},
+                      {"type": "CANCELLED", "message": "Cancelled by the customer.",
+                       "actor": {"email": ada.email}}]
+    result = client_for(ada).post(query, {"n": order.number})
+    assert error_codes(result) == ["FORBIDDEN", "FORBIDDEN"]
+    assert [event["actor"] for event in result["data"]["order"]["events"]] == [None, None]
