@@ -353,3 +353,15 @@ def test_the_desk_needs_the_orders_permission():
         result = client.post(document, {"id": gid(order)}, operation_name="OrderRefund")
         assert error_codes(result) == [code]
     assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["abc", "NaN", "Infinity", [], {"x": 1}])
+def test_an_amount_that_is_no_decimal_is_a_coded_error(amount):
+    order = paid_order((stocked(), 1))
+    result = desk().post(contract.operations(*DESK), {"id": gid(order), "amount": amount},
+                         operation_name="OrderRefund")
+    if amount in ("NaN", "Infinity"):  # Decimals, but not amounts
+        assert problems(result["data"]["orderRefund"]) == [("amount", "INVALID")]
+    else:
+        assert error_codes(result) and "INTERNAL_SERVER_ERROR" not in error_codes(result)
+    assert not Refund.objects.exists()
