@@ -18,7 +18,7 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
-from schema.orders.schema import OrderQuery
+from schema.orders.schema import OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.shipping.schema import ShippingMutation, ShippingQuery
@@ -47,9 +47,15 @@ class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMut
     pass
 
 
+@strawberry.type
+class Subscription(OrderSubscription):
+    pass
+
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[*schema_extensions(), DjangoOptimizerExtension],
     execution_context_class=Executor,
     config=StrawberryConfig(

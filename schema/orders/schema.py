@@ -2,5 +2,6 @@
 The customer's list is `me.orders` (schema/accounts/types.py)."""
 
 from .queries import OrderQuery
+from .subscriptions import OrderSubscription
 
-__all__ = ["OrderQuery"]
+__all__ = ["OrderQuery", "OrderSubscription"]
