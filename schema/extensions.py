@@ -12,12 +12,12 @@ from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from django.http import HttpRequest
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from schema.cost_limits import QueryCostLimits
-from schema.errors import BAD_USER_INPUT
+from schema.errors import BAD_USER_INPUT, with_code
 from schema.executor import NUL, variables_error
 from schema.parsing import parse_document
 from schema.validation import (
@@ -93,6 +93,11 @@ class ErrorCodes(SchemaExtension):
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if isinstance(original, (CannotGetOperationTypeError, InvalidOperationTypeError)):
+            # Over WebSocket (HTTP answers these before the schema runs): an
+            # unknown operation name, or a query sent over graphql-ws, whose
+            # `start` takes subscriptions only.
+            return with_code(error, "BAD_REQUEST")
         if original is not None and not isinstance(original, GraphQLError):
             logger.error(
                 "Unexpected error in %s", error.path, exc_info=(type(original), original,
