@@ -20,6 +20,7 @@ from apps.core import events
 from apps.orders import live
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import Move
+from schema.orders import subscriptions
 from tests import contract
 from tests.conftest import make_user, token_for
 from tests.factories import make_order, make_product, make_variant
@@ -287,6 +288,25 @@ def test_the_order_events_have_their_announcers():
         events.OrderChanged)
     assert "apps.orders.handlers.announce_order_placed" in events.handlers_of(
         events.OrderPlaced)
+
+
+def test_a_long_subscription_keeps_its_place_in_the_group(monkeypatch, commit):
+    # The layer forgets members that do not join again within its
+    # group_expiry (a day); a desk open for days must still hear.
+    monkeypatch.setattr(subscriptions, "rejoin_every", lambda layer: 0.01)
+    desk = make_user(perms=[Perm.MANAGE_ORDERS])
+    order = an_order()
+
+    async def run() -> dict:
+        with joins() as joined:
+            async with at_the_desk(desk) as ws:
+                for _ in range(3):
+                    joined.groups[live.CREATED_GROUP].clear()
+                    await joined.of(live.CREATED_GROUP)
+                await sync_to_async(commit)(placed(order))
+                return await ws.receive_data()
+
+    assert async_to_sync(run)()["orderCreated"]["number"] == order.number
 
 
 def test_a_message_of_another_shape_is_ignored(commit):

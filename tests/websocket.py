@@ -126,6 +126,7 @@ def joins() -> Iterator[Joins]:
     announced before can reach it."""
     layer = get_channel_layer()
     original = layer.group_add
+    wrapped = vars(layer).get("group_add")  # by an enclosing joins()
     seen = Joins()
 
     async def group_add(group: str, channel: str) -> None:
@@ -137,7 +138,10 @@ def joins() -> Iterator[Joins]:
     try:
         yield seen
     finally:
-        del layer.group_add
+        if wrapped is None:
+            del layer.group_add
+        else:
+            layer.group_add = wrapped
 
 
 def first_answer(token: str | None, document: str, variables: dict,

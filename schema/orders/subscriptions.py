@@ -12,8 +12,10 @@ order no longer theirs ends the stream with that refusal, as a request
 would get it now.
 """
 
-from collections.abc import AsyncGenerator, Callable
-from typing import Annotated
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Annotated, Any
 
 import strawberry
 from asgiref.sync import sync_to_async
@@ -50,6 +52,31 @@ def _read(rule: Rule, user_id: int, order_id: int) -> models.Order | None:
 read_order = sync_to_async(_read)
 
 
+def rejoin_every(layer: Any) -> float:
+    """Seconds between joins of a group: well within the time after which the
+    layer forgets a member (`group_expiry`, a day by default)."""
+    return float(layer.group_expiry) / 4
+
+
+@contextlib.asynccontextmanager
+async def _membership_kept(consumer: Any, group: str) -> AsyncIterator[None]:
+    """Keep the consumer in `group` for as long as the subscription lasts: the
+    channel layer forgets members that did not join again within its
+    group_expiry, and a desk's subscription may stay open for days."""
+
+    async def rejoin() -> None:
+        layer = consumer.channel_layer
+        while True:
+            await asyncio.sleep(rejoin_every(layer))
+            await layer.group_add(group, consumer.channel_name)
+
+    task = asyncio.create_task(rejoin())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
 async def _orders(
     info: Info, *, rule: Rule, group: str, message_type: str,
     current: int | None = None, missing: Callable[[], GraphQLError] | None = None,
@@ -70,9 +97,10 @@ async def _orders(
             raise missing()
         return order
 
-    async with info.context.request.listen_to_channel(
-        message_type, groups=[group]
-    ) as messages:
+    consumer = info.context.request
+    async with consumer.listen_to_channel(message_type, groups=[group]) as messages, (
+        _membership_kept(consumer, group)
+    ):
         if current is not None and (order := await visible(current)) is not None:
             yield order
         async for message in messages:
