@@ -145,6 +145,27 @@ def test_the_order_desk_follows_any_order(protocol, commit):
     assert async_to_sync(run)() == seen(order, status="CANCELLED")
 
 
+def test_each_subscription_hears_of_its_own_order_only(commit):
+    ada = make_user()
+    first, second = an_order(user=ada), an_order(user=ada)
+
+    async def run() -> list[tuple[str, str]]:
+        async with socket(TRANSPORT_WS, token_for(ada)) as ws:
+            for n, order in enumerate((first, second), start=1):
+                await ws.subscribe(order_updated(), {"id": global_id(order)}, id=str(n))
+                await ws.receive_data()
+            await sync_to_async(commit)(move(first, Move.PAY))
+            await sync_to_async(commit)(move(second, Move.CANCEL))
+            heard = []
+            while ("2", second.number) not in heard:
+                message = await ws.receive()
+                heard.append((message["id"], message["payload"]["data"]["orderUpdated"]["number"]))
+            return heard
+
+    # One connection's subscriptions share its channel of the layer.
+    assert async_to_sync(run)() == [("1", first.number), ("2", second.number)]
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_someone_elses_order_is_not_found_and_the_socket_stays_open(protocol):
     theirs = an_order(user=make_user())

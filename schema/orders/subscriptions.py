@@ -105,7 +105,11 @@ async def _orders(
             yield order
         async for message in messages:
             order_id = live.order_id_of(message)
-            if order_id is not None and (order := await visible(order_id)) is not None:
+            # A connection's subscriptions share its channel, and each hears
+            # every message of its type: one order's hears of others too.
+            if order_id is None or current not in (None, order_id):
+                continue
+            if (order := await visible(order_id)) is not None:
                 yield order
 
 
