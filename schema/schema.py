@@ -18,7 +18,7 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
-from schema.orders.schema import OrderQuery, OrderSubscription
+from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.shipping.schema import ShippingMutation, ShippingQuery
@@ -43,7 +43,7 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQue
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               ShippingMutation, TaxMutation, WishlistMutation):
+               OrderMutation, ShippingMutation, TaxMutation, WishlistMutation):
     pass
 
 

@@ -2,6 +2,7 @@
 wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,8 +11,12 @@ import strawberry_django
 from strawberry import relay
 
 from apps.accounts import models, selectors
+from apps.orders import models as order_models
+from apps.orders import selectors as order_selectors
 from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
 from schema.cost import list_size
+from schema.orders.types import Order
+from schema.pagination import CountableConnection
 from schema.permissions import visible_through
 
 if TYPE_CHECKING:
@@ -66,6 +71,13 @@ class User(relay.Node):
             directives=list_size(WISHLIST_SIZE),
         )
     )
+
+    @strawberry_django.connection(
+        CountableConnection[Order], description="The orders placed from this account, "
+        "newest first.",
+    )
+    def orders(self, root: models.User) -> Iterable[order_models.Order]:
+        return order_selectors.orders_of(user=root)
 
     @strawberry_django.field(description="Orders placed by this customer.")
     def order_count(self) -> int:
