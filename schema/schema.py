@@ -19,7 +19,7 @@ from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.orders.report import SalesReportQuery
-from schema.orders.schema import OrderMutation, OrderQuery
+from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.reviews.schema import ReviewMutation
@@ -49,9 +49,15 @@ class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMut
     pass
 
 
+@strawberry.type
+class Subscription(OrderSubscription):
+    pass
+
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[*schema_extensions(), DjangoOptimizerExtension],
     execution_context_class=Executor,
     config=StrawberryConfig(

@@ -3,5 +3,6 @@ The customer's list is `me.orders` (schema/accounts/types.py)."""
 
 from .mutations import OrderMutation
 from .queries import OrderQuery
+from .subscriptions import OrderSubscription
 
-__all__ = ["OrderMutation", "OrderQuery"]
+__all__ = ["OrderMutation", "OrderQuery", "OrderSubscription"]
