@@ -18,6 +18,7 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
+from schema.orders.schema import OrderQuery
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.shipping.schema import ShippingMutation, ShippingQuery
@@ -26,7 +27,7 @@ from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQuery,
+class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQuery, PaymentQuery,
             ShippingQuery, TaxQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."

@@ -1,0 +1,6 @@
+"""The orders domain's root fields, merged into the schema in schema/schema.py.
+The customer's list is `me.orders` (schema/accounts/types.py)."""
+
+from .queries import OrderQuery
+
+__all__ = ["OrderQuery"]
