@@ -13,6 +13,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
+from schema.checkout.schema import CheckoutMutation, CheckoutQuery
 from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
 from schema.executor import Executor
@@ -27,8 +28,8 @@ from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQuery, PaymentQuery,
-            ShippingQuery, TaxQuery):
+class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, InventoryQuery,
+            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -42,8 +43,8 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQue
 
 
 @strawberry.type
-class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               ShippingMutation, TaxMutation, WishlistMutation):
+class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
+               InventoryMutation, ShippingMutation, TaxMutation, WishlistMutation):
     pass
 
 

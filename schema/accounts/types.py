@@ -3,18 +3,20 @@ wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 import strawberry_django
-from strawberry import relay
+from strawberry import Info, relay
 
 from apps.accounts import models, selectors
+from apps.checkout import selectors as checkout_selectors
 from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
 from schema.cost import list_size
-from schema.permissions import visible_through
+from schema.permissions import current_user, visible_through
 
 if TYPE_CHECKING:
+    from schema.checkout.types import Cart
     from schema.wishlist.types import WishlistItem
 
 
@@ -66,6 +68,17 @@ class User(relay.Node):
             directives=list_size(WISHLIST_SIZE),
         )
     )
+
+    @strawberry_django.field(
+        graphql_type=Annotated["Cart", strawberry.lazy("schema.checkout.types")] | None,
+        description="The customer's active cart; null when they have none, and on anyone "
+        "but the signed-in user themself.",
+    )
+    def cart(self, root: models.User, info: Info) -> Any:
+        viewer = current_user(info)
+        if viewer is None or viewer.pk != root.pk:
+            return None
+        return checkout_selectors.active_cart_of(user=viewer)
 
     @strawberry_django.field(description="Orders placed by this customer.")
     def order_count(self) -> int:
