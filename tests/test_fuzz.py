@@ -36,10 +36,12 @@ from apps.accounts.permissions import Perm
 from schema.schema import schema
 from tests.conftest import Client, client_for, make_user
 from tests.factories import (
+    make_cart,
     make_category,
     make_media,
     make_product,
     make_review,
+    make_shipping_method,
     make_stock,
     make_variant,
     make_warehouse,
@@ -82,6 +84,14 @@ other_ids = st.builds(
     st.sampled_from([*NODE_TYPES, "Nope", "Rating", "Query", ""]),
     st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=8)),
 )
+# Cart tokens of the `world` fixture, and others.
+REAL_TOKENS: list[str] = []
+uuids = st.one_of(
+    st.integers(min_value=0, max_value=10**6).map(
+        lambda index: REAL_TOKENS[index % len(REAL_TOKENS)] if REAL_TOKENS else ""),
+    st.uuids().map(str),
+    st.sampled_from(["", "not-a-uuid", "00000000-0000-0000-0000-000000000000"]),
+)
 # Text without NUL: NUL is refused before anything runs (tests/test_http.py),
 # which would hide what the rest of the input does.
 CHARACTERS = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
@@ -120,6 +130,7 @@ LITERALS = {
     "ID": ids.map(nodes.String),
     "DateTime": datetimes.map(nodes.String),
     "Decimal": decimals.map(nodes.String),
+    "UUID": uuids.map(nodes.String),
     # An Upload cannot be a literal; a string where the file should be is
     # what a broken client sends.
     "Upload": text(8).map(nodes.String),
@@ -144,7 +155,13 @@ def world(db):
     address = customer.addresses.create(
         first_name="Ada", last_name="Lovelace", street_address_1="1 St James's Square",
         city="London", postal_code="SW1Y 4JH", country="GB")
+    guest_cart = make_cart(lines=[(variant, 1)])
+    customer_cart = make_cart(user=customer, lines=[(variant, 1)])
+    method = make_shipping_method(countries=("GB",))
+    REAL_TOKENS[:] = [str(guest_cart.token), str(customer_cart.token)]
     REAL_IDS[:] = [
+        to_base64("Cart", customer_cart.pk), to_base64("CartLine", guest_cart.lines.get().pk),
+        to_base64("ShippingMethod", method.pk),
         to_base64("Product", product.pk), to_base64("Product", hidden.pk),
         to_base64("ProductVariant", variant.pk), to_base64("Category", category.pk),
         to_base64("Warehouse", warehouse.pk), to_base64("Review", review.pk),
@@ -153,6 +170,7 @@ def world(db):
     ]
     yield {"anonymous": Client(), "customer": client_for(customer), "staff": client_for(staff)}
     REAL_IDS.clear()
+    REAL_TOKENS.clear()
 
 
 # Requests sent and what failed, over the session (the summary line).
@@ -250,6 +268,7 @@ VALUES = {
     "ID": ids,
     "DateTime": datetimes,
     "Decimal": decimals,
+    "UUID": uuids,
     "Upload": st.none(),
 }
 
