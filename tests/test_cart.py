@@ -508,3 +508,19 @@ def test_the_operations_fit_the_cost_limit(settings):
         cost = operation_cost(schema=schema._schema, document=parsed, operation_name=operation,
                               variables=variables, max_page_size=settings.GRAPHQL_MAX_PAGE_SIZE)
         assert 2 * cost <= settings.GRAPHQL_MAX_COST, (operation, cost)
+
+
+# The token's user, `me`, the active cart, and the cart's own (CART_QUERIES
+# but the look-up by token).
+MY_CART_QUERIES = 2 + CART_QUERIES
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_me_cart_costs_the_same_whatever_its_number_of_lines(
+        customer, customer_client, django_assert_num_queries, size):
+    make_tax_rate(country="US", rate="10")
+    make_cart(user=customer, lines=[(stocked(), 1) for _ in range(size)], address=ADDRESS,
+              shipping_method=make_shipping_method(), coupon=make_coupon())
+    with django_assert_num_queries(MY_CART_QUERIES):
+        answer = run(customer_client, "MyCart")
+    assert len(answer["cart"]["lines"]) == size
