@@ -39,6 +39,7 @@ from enum import StrEnum
 
 from django.utils import timezone
 
+from apps.catalog.models import Product
 from apps.checkout.models import Cart, CartLine
 from apps.core.errors import ErrorCode
 from apps.core.money import Money, shop_currency
@@ -205,50 +206,75 @@ def coupon_lines(lines: list[CartLine]) -> list[CouponLine]:
     ]
 
 
+def on_sale(product: Product) -> bool:
+    """Whether a line's product can still be bought: published, not deleted."""
+    return product.deleted_at is None and product.is_published
+
+
+@dataclass(frozen=True, slots=True)
+class _Coupon:
+    discounts: list[Money]  # one a line
+    free_shipping: bool
+    warning: CartWarning | None
+
+
+def _coupon(cart: Cart, lines: list[CartLine], now: datetime, zero: Money) -> _Coupon:
+    """What the cart's coupon takes off each line (three queries)."""
+    nothing = [zero] * len(lines)
+    if cart.coupon is None:
+        return _Coupon(nothing, False, None)
+    answer = coupon_check(coupon=cart.coupon, lines=coupon_lines(lines), email=cart.email,
+                          user=cart.user if cart.user_id else None, now=now)
+    if isinstance(answer, CouponApplies):
+        return _Coupon(list(answer.line_discounts) or nothing, answer.free_shipping, None)
+    return _Coupon(nothing, False, CartWarning(WarningCode.COUPON_NOT_APPLICABLE, answer.message))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shipping:
+    quotes: list[ShippingQuote]
+    chosen: ShippingQuote | None
+    warning: CartWarning | None
+
+
+def _shipping(cart: Cart, lines: list[CartLine], *, subtotal: Money, weight: int,
+              free: bool) -> _Shipping:
+    """The methods serving the cart at their prices for `subtotal` (one
+    query), and the chosen one while it serves."""
+    if not (cart.has_shipping_address and lines):
+        return _Shipping([], None, None)
+    quotes = shipping_methods_for(country=cart.shipping_country, subtotal=subtotal,
+                                  weight_grams=weight)
+    if free:
+        quotes = [ShippingQuote(method=quote.method, price=Money.zero(subtotal.currency))
+                  for quote in quotes]
+    if cart.shipping_method_id is None:
+        return _Shipping(quotes, None, None)
+    chosen = next((q for q in quotes if q.method.pk == cart.shipping_method_id), None)
+    if chosen is not None:
+        return _Shipping(quotes, chosen, None)
+    name = cart.shipping_method.name if cart.shipping_method else "The chosen shipping method"
+    return _Shipping(quotes, None, CartWarning(
+        WarningCode.SHIPPING_METHOD_UNAVAILABLE,
+        f"{name} does not ship this cart to {cart.shipping_country}: choose another method.",
+    ))
+
+
 def price_cart(*, cart: Cart, now: datetime | None = None) -> PricedCart:
     """The cart priced now (see the module's docstring for the order)."""
-    now = now or timezone.now()
     currency = shop_currency()
     zero = Money.zero(currency)
     lines = cart_lines(cart)
     available = (quantity_available_by_variant(variant_ids={line.variant_id for line in lines})
                  if lines else {})
-    warnings: list[CartWarning] = []
-
     totals = [Money.of(line.variant.price, currency) * line.quantity for line in lines]
     subtotal = _sum(totals, currency)
-
-    discounts = [zero] * len(lines)
-    free_shipping = False
-    if cart.coupon is not None:
-        answer = coupon_check(coupon=cart.coupon, lines=coupon_lines(lines), email=cart.email,
-                              user=cart.user if cart.user_id else None, now=now)
-        if isinstance(answer, CouponApplies):
-            discounts = list(answer.line_discounts) or discounts
-            free_shipping = answer.free_shipping
-        else:
-            warnings.append(CartWarning(WarningCode.COUPON_NOT_APPLICABLE, answer.message))
-    discount = _sum(discounts, currency)
-
+    coupon = _coupon(cart, lines, now or timezone.now(), zero)
+    discount = _sum(coupon.discounts, currency)
     weight = sum((line.variant.weight_grams or 0) * line.quantity for line in lines)
-    quotes: list[ShippingQuote] = []
-    if cart.has_shipping_address and lines:
-        quotes = shipping_methods_for(country=cart.shipping_country,
-                                      subtotal=subtotal - discount, weight_grams=weight)
-        if free_shipping:
-            quotes = [ShippingQuote(method=quote.method, price=zero) for quote in quotes]
-    chosen = None
-    if cart.shipping_method_id is not None:
-        chosen = next((q for q in quotes if q.method.pk == cart.shipping_method_id), None)
-        if chosen is None and lines:
-            method = cart.shipping_method
-            name = method.name if method is not None else "The chosen shipping method"
-            warnings.append(CartWarning(
-                WarningCode.SHIPPING_METHOD_UNAVAILABLE,
-                f"{name} does not ship this cart to {cart.shipping_country or 'the address'}: "
-                "choose another method.",
-            ))
-    shipping = chosen.price if chosen is not None else zero
+    shipping = _shipping(cart, lines, subtotal=subtotal - discount, weight=weight,
+                         free=coupon.free_shipping)
+    shipping_price = shipping.chosen.price if shipping.chosen is not None else zero
 
     table = tax_table_for(
         country=cart.shipping_country or None, country_area=cart.shipping_country_area,
@@ -256,32 +282,34 @@ def price_cart(*, cart: Cart, now: datetime | None = None) -> PricedCart:
                       if line.variant.product.category_id is not None},
     )
     taxes = compute_tax(
-        table=table, shipping=shipping,
+        table=table, shipping=shipping_price,
         lines=[TaxableLine(amount=total - line_discount,
                            category_id=line.variant.product.category_id)
-               for line, total, line_discount in zip(lines, totals, discounts)],
+               for line, total, line_discount in zip(lines, totals, coupon.discounts)],
     )
 
     priced = []
-    for line, total, line_discount, line_tax in zip(lines, totals, discounts, taxes.lines):
+    warnings: list[CartWarning] = []
+    for line, total, line_discount, line_tax in zip(lines, totals, coupon.discounts,
+                                                    taxes.lines):
         product = line.variant.product
-        on_sale = product.deleted_at is None and product.is_published
         quantity_available = available.get(line.variant_id, 0)
-        warnings.extend(_line_warnings(line, available=quantity_available, on_sale=on_sale))
+        warnings.extend(_line_warnings(line, available=quantity_available,
+                                       on_sale=on_sale(product)))
         priced.append(PricedLine(
-            line=line, unit_price=Money.of(line.variant.price, currency), undiscounted_total=total,
-            discount=line_discount, tax=line_tax,
+            line=line, unit_price=Money.of(line.variant.price, currency),
+            undiscounted_total=total, discount=line_discount, tax=line_tax,
             tax_rate=table.rate_for(product.category_id),
-            quantity_available=quantity_available, on_sale=on_sale,
+            quantity_available=quantity_available, on_sale=on_sale(product),
         ))
     # Line warnings first, in the order of the lines, then the cart's own.
-    warnings.sort(key=lambda warning: warning.line_id is None)
+    warnings += [warning for warning in (coupon.warning, shipping.warning) if warning]
     tax = taxes.total
     return PricedCart(
         cart=cart, currency=currency, lines=tuple(priced), subtotal=subtotal, discount=discount,
-        shipping_price=shipping, shipping_tax=taxes.shipping, tax=tax,
-        total=subtotal - discount + shipping + tax,
-        shipping_methods=tuple(quotes), shipping_method=chosen, free_shipping=free_shipping,
-        weight_grams=weight, warnings=tuple(warnings),
+        shipping_price=shipping_price, shipping_tax=taxes.shipping, tax=tax,
+        total=subtotal - discount + shipping_price + tax,
+        shipping_methods=tuple(shipping.quotes), shipping_method=shipping.chosen,
+        free_shipping=coupon.free_shipping, weight_grams=weight, warnings=tuple(warnings),
         lines_by_id={line.line.pk: line for line in priced},
     )

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.checkout.models import Cart, CartLine
-from apps.checkout.pricing import line_name
+from apps.checkout.pricing import line_name, on_sale
 from apps.checkout.selectors import variants_on_sale
 from apps.core.errors import ErrorCode
 from apps.core.validation import Problems, max_value
@@ -128,9 +128,8 @@ def lines_update(cart: Cart, changes: Sequence[LineChange]) -> None:
         variant_ids=[lines[pk].variant_id for pk in kept]) if kept else {}
     for line_id, (index, quantity) in kept.items():
         line = lines[line_id]
-        product = line.variant.product
         field = f"lines.{index}.quantity"
-        if product.deleted_at is not None or not product.is_published:
+        if not on_sale(line.variant.product):
             problems.add(field, f"{line_name(line)} is no longer available: it can only be "
                          "removed.")
         else:
