@@ -196,13 +196,14 @@ def prepare_data(args) -> float | None:
     return time.monotonic() - started
 
 
-def operation_text(name: str) -> str:
-    """The operation and the fragments it uses, as a client sends it."""
+def operation_text(name: str, path: Path = OPERATIONS) -> str:
+    """The operation of the document at `path` and the fragments it uses,
+    as a client sends it."""
     from graphql import parse, print_ast
     from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, visit
     from graphql.language.visitor import Visitor
 
-    document = parse(OPERATIONS.read_text())
+    document = parse(path.read_text())
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
     operation = next(d for d in document.definitions

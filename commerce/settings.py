@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.wishlist",
     "apps.discounts",
     "apps.orders",
+    "apps.reviews",
     "apps.checkout",
     "apps.demo",
 ]

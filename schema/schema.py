@@ -19,9 +19,11 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
-from schema.orders.schema import OrderQuery
+from schema.orders.report import SalesReportQuery
+from schema.orders.schema import OrderMutation, OrderQuery
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
+from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
 from schema.wishlist.schema import WishlistMutation
@@ -29,7 +31,7 @@ from schema.wishlist.schema import WishlistMutation
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, InventoryQuery,
-            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery):
+            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery, SalesReportQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -44,7 +46,8 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
-               InventoryMutation, ShippingMutation, TaxMutation, WishlistMutation):
+               InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
+               ReviewMutation):
     pass
 
 

@@ -43,3 +43,42 @@ def in_threads(count: int, work) -> list:
     for thread in threads:
         thread.join()
     return results
+
+
+def in_processes(count: int, work: str, *args) -> list:
+    """`work(index, *args)` in `count` processes released together, each with
+    its own interpreter and connection: what several server processes do
+    (under ASGI a process runs its database work on one thread, so threads
+    of one process never race in production).
+
+    `work` is a dotted path ("tests.test_process_races:take_one") and `args`
+    must pickle: the processes are spawned, not forked (a fork of the test
+    process, with its threads and open sockets, can hang). Each result, or
+    the exception it raised as `tests.racing.Raised(type name, message, code)`. The test
+    must commit what the children read (a transactional test)."""
+    import multiprocessing
+
+    from django.db import connection
+
+    from tests.racing import race
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    queue = context.Queue()
+    database = connection.settings_dict["NAME"]
+    processes = [
+        context.Process(target=race, args=(database, work, index, args, barrier, queue))
+        for index in range(count)
+    ]
+    for process in processes:
+        process.start()
+    results: list = [None] * count
+    for _ in processes:
+        # A process that dies before answering (it cannot start Django, say)
+        # fails the test rather than hanging it.
+        index, outcome = queue.get(timeout=120)
+        results[index] = outcome
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0, f"a racing process exited with {process.exitcode}"
+    return results

@@ -124,29 +124,6 @@ def test_media_admin_deletes_through_media_delete(admin_client, django_capture_o
     assert second.sort_order == 0  # positions stay 0, 1, 2...
 
 
-def test_reviews_are_moderated_through_review_moderate(admin_client, monkeypatch):
-    from apps.catalog import services
-    from apps.catalog.models import Review
-    from tests.factories import make_review
-
-    review = make_review(product=make_product(), title="Lovely")
-    calls = []
-    real = services.review_moderate
-    monkeypatch.setattr(services, "review_moderate",
-                        lambda **kwargs: calls.append(kwargs["is_hidden"]) or real(**kwargs))
-    response = admin_client.post("/admin/catalog/review/", {
-        **inline("form", [{"id": review.pk, "is_hidden": "on"}], initial=1), "_save": "Save"})
-    assert response.status_code == 302
-    assert Review.objects.get(pk=review.pk).is_hidden
-    assert calls == [True, True]  # the dry run in clean(), then the write
-    # What the customer wrote is not editable here.
-    response = admin_client.post(f"/admin/catalog/review/{review.pk}/change/",
-                                 {"is_hidden": "", "title": "Edited"})
-    assert response.status_code == 302
-    review.refresh_from_db()
-    assert (review.is_hidden, review.title) == (False, "Lovely")
-
-
 def test_warehouses_are_written_through_the_inventory_services(admin_client):
     from apps.inventory.models import Warehouse
 

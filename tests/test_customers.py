@@ -17,6 +17,7 @@ from schema.cost import operation_cost
 from schema.schema import schema
 from tests import contract
 from tests.conftest import Client, client_for, error_codes, make_user, problems, token_for
+from tests.factories import make_order, make_product, make_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -124,11 +125,37 @@ def test_customer_search_is_bounded():
 def test_customers_cost_the_same_whatever_the_page(
     manager_client, django_assert_num_queries, size, first
 ):
-    make_customers(size)
+    made = make_customers(size)
+    variant = make_variant(product=make_product())
+    for n, customer in enumerate(made):
+        for _ in range(n % 3):
+            make_order(lines=[(variant, 1)], user=customer, allocate=False)
     with django_assert_num_queries(CUSTOMERS_QUERIES):
         connection = customers(manager_client, first=first)
     assert connection["totalCount"] == size
     assert len(connection["edges"]) == min(size, first)
+    # Newest first: the last made has (size - 1) % 3 orders.
+    assert [edge["node"]["orderCount"] for edge in connection["edges"]] == [
+        n % 3 for n in reversed(range(size))][:first]
+
+
+def test_order_count_counts_every_order_of_the_customer(manager_client):
+    ada, grace = make_customers(2)
+    variant = make_variant(product=make_product())
+    for status, payment_status in [("PENDING", "NOT_CHARGED"), ("CANCELLED", "NOT_CHARGED"),
+                                   ("DELIVERED", "PAID")]:
+        make_order(lines=[(variant, 1)], user=ada, status=status, payment_status=payment_status,
+                   allocate=False)
+    # A guest order under Ada's email is not her account's.
+    make_order(lines=[(variant, 1)], email=ada.email, allocate=False)
+    counts = {edge["node"]["email"]: edge["node"]["orderCount"]
+              for edge in customers(manager_client)["edges"]}
+    assert counts == {ada.email: 3, grace.email: 0}
+    # A user a mutation answers is counted too, without the list's annotation.
+    query = """mutation ($id: ID!) { customerSetActive(id: $id, isActive: true)
+                 { user { orderCount } errors { code } } }"""
+    answer = manager_client.execute(query, {"id": gid(ada)})["customerSetActive"]
+    assert answer == {"user": {"orderCount": 3}, "errors": []}
 
 
 @pytest.mark.parametrize("holder", [[], [Perm.MANAGE_ORDERS, Perm.MANAGE_PRODUCTS]])

@@ -84,14 +84,8 @@ other_ids = st.builds(
     st.sampled_from([*NODE_TYPES, "Nope", "Rating", "Query", ""]),
     st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=8)),
 )
-# Cart tokens of the `world` fixture, and others.
+# Cart tokens of the `world` fixture, read when a value is drawn.
 REAL_TOKENS: list[str] = []
-uuids = st.one_of(
-    st.integers(min_value=0, max_value=10**6).map(
-        lambda index: REAL_TOKENS[index % len(REAL_TOKENS)] if REAL_TOKENS else ""),
-    st.uuids().map(str),
-    st.sampled_from(["", "not-a-uuid", "00000000-0000-0000-0000-000000000000"]),
-)
 # Text without NUL: NUL is refused before anything runs (tests/test_http.py),
 # which would hide what the rest of the input does.
 CHARACTERS = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
@@ -108,11 +102,19 @@ datetimes = st.one_of(
     st.sampled_from(["", "now", "2026-02-30T00:00:00Z", "2026-01-01", "9999-12-31T23:59:59-14:00",
                      "0000-01-01T00:00:00Z"]),
 )
+dates = st.one_of(
+    st.dates().map(lambda value: value.isoformat()),
+    st.sampled_from(["", "today", "2026-02-30", "2026-01-01T00:00:00Z", "0000-01-01", "1-1-1"]),
+)
 decimals = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False, places=2,
                 min_value=Decimal("-1e12"), max_value=Decimal("1e12")).map(str),
     st.sampled_from(["", "NaN", "-Infinity", "1e400", "0.0000000001", "9" * 40, "1,5", "٣"]),
 )
+real_tokens = st.integers(min_value=0, max_value=10**6).map(
+    lambda index: REAL_TOKENS[index % len(REAL_TOKENS)] if REAL_TOKENS else "")
+uuids = st.one_of(real_tokens, st.uuids().map(str), text(36),
+                  st.sampled_from(["", "00000000-0000-0000-0000-000000000000", "{x}"]))
 
 # Strings that name something the `world` fixture made, so that lookups by
 # slug, SKU or email find it now and then and the fields below them run.
@@ -129,6 +131,7 @@ LITERALS = {
     "Int": ints.map(nodes.Int),
     "ID": ids.map(nodes.String),
     "DateTime": datetimes.map(nodes.String),
+    "Date": dates.map(nodes.String),
     "Decimal": decimals.map(nodes.String),
     "UUID": uuids.map(nodes.String),
     # An Upload cannot be a literal; a string where the file should be is
@@ -267,6 +270,7 @@ VALUES = {
     "Boolean": st.booleans(),
     "ID": ids,
     "DateTime": datetimes,
+    "Date": dates,
     "Decimal": decimals,
     "UUID": uuids,
     "Upload": st.none(),

@@ -106,3 +106,16 @@ def test_images_are_pngs_of_the_promised_sizes():
         assert Image.open(f).size == (demo_images.IMAGE_SIZE, demo_images.IMAGE_SIZE)
     with default_storage.open(media.thumbnail.name) as f:
         assert Image.open(f).size == (demo_images.THUMBNAIL_SIZE, demo_images.THUMBNAIL_SIZE)
+
+
+def test_shipping_zones_and_tax_rates_are_seeded_once():
+    from apps.demo.shipping import RATES, ZONES, seed_shipping_and_tax
+    from apps.shipping.models import ShippingMethod, ShippingZone
+    from apps.taxes.models import TaxRate
+
+    seed(products=3)
+    assert ShippingZone.objects.count() == len(ZONES)
+    assert ShippingMethod.objects.filter(zone__countries__country="US").count() == 2
+    assert TaxRate.objects.get(country="US", country_area="CA").rate == Decimal("7.25")
+    assert TaxRate.objects.count() == len(RATES)
+    assert seed_shipping_and_tax() == (0, 0)

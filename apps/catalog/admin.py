@@ -3,7 +3,8 @@ does not cover. Every write goes through the catalog's services, as the API's
 and the CSV importer's do (apps.core.admin): the same checks, the same error
 messages on the form, sanitised descriptions, the search document refreshed,
 images verified and given a thumbnail. Products are soft-deleted only (orders
-keep pointing at them); variants are not deleted here at all."""
+keep pointing at them); variants are not deleted here at all. Reviews are
+moderated in apps/reviews/admin.py, through the reviews' services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,7 +19,6 @@ from apps.catalog.models import (
     ProductEvent,
     ProductMedia,
     ProductVariant,
-    Review,
 )
 from apps.catalog.services.categories import CATEGORY_FIELDS
 from apps.catalog.services.products import PRODUCT_FIELDS
@@ -345,36 +345,3 @@ class ProductMediaAdmin(ServiceAdmin, admin.ModelAdmin):
                 services.media_delete(actor=request.user, media=media)
             except ServiceError as error:  # its product was deleted
                 self.message_user(request, f"{media}: {error}", messages.ERROR)
-
-
-class ReviewForm(ServiceForm):
-    class Meta:
-        model = Review
-        fields = ("is_hidden",)
-
-    def write(self, *, actor) -> Review:
-        return services.review_moderate(actor=actor, review=self.instance,
-                                        is_hidden=self.cleaned_data["is_hidden"])
-
-
-@admin.register(Review)
-class ReviewAdmin(ServiceAdmin, admin.ModelAdmin):
-    """Moderation: staff hide or show a review; what customers wrote stays as
-    they wrote it."""
-
-    form = ReviewForm
-    list_display = ("product", "user", "rating", "title", "verified_purchase", "is_hidden",
-                    "created_at")
-    list_filter = ("is_hidden", "rating", "verified_purchase")
-    list_editable = ("is_hidden",)
-    search_fields = ("title", "body", "product__name", "user__email")
-    list_select_related = ("product", "user")
-    readonly_fields = ("product", "user", "rating", "title", "body", "verified_purchase",
-                       "created_at")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def get_changelist_form(self, request, **kwargs):
-        # list_editable's rows save through review_moderate as well.
-        return type("ReviewListForm", (ReviewForm,), {"actor": request.user})

@@ -7,7 +7,7 @@ save calls the same service for real."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django import forms
@@ -105,3 +105,57 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The rows of a record, shown on its page and never written there."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ServiceDelete:
+    """A ModelAdmin mixin: deleting, one object or a selection, goes through
+    `delete_through(actor=, obj=)`, which calls the domain's delete service;
+    a selection is deleted in one transaction, all or nothing."""
+
+    def delete_through(self, *, actor: Any, obj: Any) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        self.delete_through(actor=request.user, obj=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet[Any]) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_through(actor=request.user, obj=obj)
+
+
+# An admin page's layout: field names, a tuple for fields side by side.
+Layout = tuple[str | tuple[str, ...], ...]
+
+# A shipping address copied onto a row (an AddressInput's fields, each
+# prefixed `shipping_`), as carts and orders keep it.
+SHIPPING_ADDRESS: Layout = (
+    ("shipping_first_name", "shipping_last_name"), "shipping_company",
+    "shipping_street_address_1", "shipping_street_address_2",
+    ("shipping_postal_code", "shipping_city"), ("shipping_country_area", "shipping_country"),
+    "shipping_phone",
+)
+
+
+def field_names(*layouts: Sequence[str | Sequence[str]]) -> tuple[str, ...]:
+    """Every field a layout shows: what a read-only page lists as its
+    readonly_fields."""
+    return tuple(name for layout in layouts for entry in layout
+                 for name in ((entry,) if isinstance(entry, str) else entry))

@@ -42,6 +42,7 @@ from apps.catalog import models
 from apps.catalog.search import refresh_search_vector
 from apps.demo import images, words
 from apps.demo.coupons import seed_coupons
+from apps.demo.shipping import seed_shipping_and_tax
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 DEFAULT_PRODUCTS = 200
@@ -87,8 +88,8 @@ def seed_demo(
 ) -> SeedResult:
     """Fill an empty catalog with `products` demo products, the same for the
     same seed. Demo customers and the staff superuser are created when
-    missing, and so are the demo coupons (apps.demo.coupons). Shipping
-    methods: see the note in `_seed_extras`."""
+    missing, and so are the demo coupons (apps.demo.coupons), shipping
+    zones and tax rates (apps.demo.shipping)."""
     rng = random.Random(seed)
     result = SeedResult()
     with transaction.atomic():
@@ -127,10 +128,10 @@ def _analyze() -> None:
 
 
 def _seed_extras(rng: random.Random) -> None:
-    # Shipping methods go here once their models exist: a few (standard,
-    # express, free over a threshold), drawn from the same rng after the
-    # products so earlier data stays put.
+    # After the products, so that what is drawn from the rng for them stays
+    # put whatever is added here.
     seed_coupons()
+    seed_shipping_and_tax()
 
 
 # --- Categories, customers, the admin ---------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Django admin for shipping, writing through apps.shipping.services: a
-zone's countries are typed as codes ("FR, DE, BE"), and a country already in
+"""Django admin for shipping, writing (and deleting) through
+apps.shipping.services: a zone's countries are typed as codes ("FR, DE, BE"), and a country already in
 another zone is refused on the form, as in the API."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from apps.core.admin_bases import ServiceAdmin, ServiceForm
+from apps.core.admin_bases import ServiceAdmin, ServiceDelete, ServiceForm
 from apps.shipping import services
 from apps.shipping.models import ShippingMethod, ShippingZone
 
@@ -58,7 +58,7 @@ class ShippingMethodForm(ServiceForm):
 
 
 @admin.register(ShippingZone)
-class ShippingZoneAdmin(ServiceAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ShippingZoneAdmin(ServiceDelete, ServiceAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = ShippingZoneForm
     list_display = ("name", "country_list")
     search_fields = ("name", "countries__country")
@@ -70,11 +70,18 @@ class ShippingZoneAdmin(ServiceAdmin, admin.ModelAdmin):  # type: ignore[type-ar
     def country_list(self, zone: ShippingZone) -> str:
         return ", ".join(row.country for row in zone.countries.all())
 
+    def delete_through(self, *, actor: Any, obj: ShippingZone) -> None:
+        services.shipping_zone_delete(actor=actor, zone=obj)
+
 
 @admin.register(ShippingMethod)
-class ShippingMethodAdmin(ServiceAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ShippingMethodAdmin(ServiceDelete, ServiceAdmin,
+                          admin.ModelAdmin):  # type: ignore[type-arg]
     form = ShippingMethodForm
     list_display = ("name", "zone", "price", "free_above", "min_weight_grams",
                     "max_weight_grams")
     list_filter = ("zone",)
     list_select_related = ("zone",)
+
+    def delete_through(self, *, actor: Any, obj: ShippingMethod) -> None:
+        services.shipping_method_delete(actor=actor, method=obj)

@@ -1,4 +1,5 @@
-"""Django admin for the tax rate table, writing through apps.taxes.services."""
+"""Django admin for the tax rate table, writing and deleting through
+apps.taxes.services."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from apps.core.admin_bases import ServiceAdmin, ServiceForm
+from apps.core.admin_bases import ServiceAdmin, ServiceDelete, ServiceForm
 from apps.taxes import services
 from apps.taxes.models import TaxRate
 
@@ -27,9 +28,12 @@ class TaxRateForm(ServiceForm):
 
 
 @admin.register(TaxRate)
-class TaxRateAdmin(ServiceAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
+class TaxRateAdmin(ServiceDelete, ServiceAdmin, admin.ModelAdmin):  # type: ignore[type-arg]
     form = TaxRateForm
     list_display = ("country", "country_area", "category", "rate")
     list_filter = ("country",)
     search_fields = ("country", "country_area", "category__name")
     list_select_related = ("category",)
+
+    def delete_through(self, *, actor: Any, obj: TaxRate) -> None:
+        services.tax_rate_delete(actor=actor, tax_rate=obj)

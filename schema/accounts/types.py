@@ -2,18 +2,26 @@
 wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from asgiref.sync import sync_to_async
 import strawberry_django
 from strawberry import Info, relay
 
 from apps.accounts import models, selectors
 from apps.checkout import selectors as checkout_selectors
+from apps.orders import models as order_models
+from apps.orders import reports
+from apps.orders import selectors as order_selectors
 from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
 from schema.cost import list_size
+from schema.orders.types import Order
+from schema.pagination import CountableConnection
 from schema.permissions import current_user, visible_through
+from schema.resolvers import async_safe
 
 if TYPE_CHECKING:
     from schema.checkout.types import Cart
@@ -80,11 +88,25 @@ class User(relay.Node):
             return None
         return checkout_selectors.active_cart_of(user=viewer)
 
-    @strawberry_django.field(description="Orders placed by this customer.")
-    def order_count(self) -> int:
-        # Orders do not exist yet: every customer has placed none. The orders
-        # domain answers this with a count annotation.
-        return 0
+    @strawberry_django.connection(
+        CountableConnection[Order], description="The orders placed from this account, "
+        "newest first.",
+    )
+    def orders(self, root: models.User) -> Iterable[order_models.Order]:
+        return order_selectors.orders_of(user=root)
+
+    @strawberry_django.field(
+        annotate={"order_count": reports.order_count_per_customer()}, graphql_type=int,
+        description="Orders this customer has placed, whatever became of them.",
+    )
+    @async_safe
+    def order_count(self, root: models.User) -> int | Awaitable[int]:
+        # Annotated by the optimizer on lists and `me`; a user a mutation
+        # answers is counted on its own.
+        counted = getattr(root, "order_count", None)
+        if counted is not None:
+            return int(counted)
+        return sync_to_async(root.orders.count)()
 
     get_queryset = visible_through(selectors.users_visible_to)
 

@@ -151,7 +151,13 @@ class Review(relay.Node):
     rating: int
     title: str
     body: str
-    verified_purchase: bool
+    verified_purchase: bool = strawberry_django.field(
+        description="Whether the author had a paid order of the product when they wrote it."
+    )
+    is_hidden: bool = strawberry_django.field(
+        description="Hidden by staff: off the storefront and out of the rating. Only staff "
+        "with MANAGE_PRODUCTS see hidden reviews at all."
+    )
     created_at: datetime
 
     get_queryset = visible_through(selectors.reviews_visible_to)

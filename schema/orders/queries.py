@@ -1,6 +1,7 @@
 """Order reads. Resolvers translate arguments; who sees what is
 apps.orders.selectors'."""
 
+from collections.abc import Iterable
 from uuid import UUID
 
 import strawberry
@@ -8,9 +9,14 @@ import strawberry_django
 from strawberry import Info
 from strawberry_django.optimizer import optimize
 
+from apps.accounts.permissions import Perm
+from apps.core.errors import ServiceError
 from apps.orders import models, selectors
+from schema.errors import bad_user_input
+from schema.orders.filters import OrderFilter, order_filters
 from schema.orders.types import Order
-from schema.permissions import Public, SignedIn, current_user
+from schema.pagination import CountableConnection
+from schema.permissions import Public, SignedIn, StaffPerm, current_user
 
 
 @strawberry.type
@@ -35,3 +41,15 @@ class OrderQuery:
         return selectors.order_by_token(
             token=token, queryset=optimize(models.Order.objects.all(), info)
         )
+
+    @strawberry_django.connection(
+        CountableConnection[Order],
+        extensions=[StaffPerm(Perm.MANAGE_ORDERS)],
+        description="Every order, newest first, for the order desk. Staff with "
+        "MANAGE_ORDERS only.",
+    )
+    def orders(self, filters: OrderFilter | None = None) -> Iterable[models.Order]:
+        try:
+            return selectors.order_list(filters=order_filters(filters))
+        except ServiceError as error:
+            raise bad_user_input(str(error)) from error

@@ -1,6 +1,7 @@
 """The orders domain's root fields, merged into the schema in schema/schema.py.
 The customer's list is `me.orders` (schema/accounts/types.py)."""
 
+from .mutations import OrderMutation
 from .queries import OrderQuery
 
-__all__ = ["OrderQuery"]
+__all__ = ["OrderMutation", "OrderQuery"]

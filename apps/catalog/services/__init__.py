@@ -22,7 +22,6 @@ from apps.catalog.services.lifecycle import (
 )
 from apps.catalog.services.media import media_create, media_delete, media_update
 from apps.catalog.services.products import product_create, product_update
-from apps.catalog.services.reviews import review_moderate
 from apps.catalog.services.variants import variant_create, variant_update
 
 __all__ = [
@@ -41,7 +40,6 @@ __all__ = [
     "product_unpublish",
     "product_update",
     "products_bulk_delete",
-    "review_moderate",
     "sanitize_description",
     "variant_create",
     "variant_update",
