@@ -130,7 +130,7 @@ def _place(*, user: Any, token: Token, gateway: PaymentGateway, payment_token: s
     order = order_place(draft=_draft(priced, customer=customer), actor=customer)
     stock_allocate_many(lines=[(line.line.variant, line.quantity) for line in priced.lines],
                         reference=f"order:{order.number}")
-    if cart.coupon_id is not None and cart.coupon is not None:
+    if cart.coupon is not None:
         coupon_use_record(coupon=cart.coupon, order_id=order.pk, email=cart.email, user=customer)
     try:
         payment = payment_charge(order=order, gateway=gateway, token=payment_token,
