@@ -24,12 +24,13 @@ from schema.permissions import Public
 from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
+from schema.webhooks.schema import WebhookMutation, WebhookQuery
 from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQuery,
-            ShippingQuery, TaxQuery, SalesReportQuery):
+            ShippingQuery, TaxQuery, SalesReportQuery, WebhookQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -44,7 +45,8 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQ
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation):
+               ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation,
+               WebhookMutation):
     pass
 
 
