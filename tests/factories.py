@@ -172,3 +172,13 @@ def make_order(*, lines: list[tuple[ProductVariant, int]], user: User | None = N
         Order.objects.filter(pk=order.pk).update(created_at=created_at)
         order.refresh_from_db()
     return order
+
+
+def make_webhook(*, url: str = "https://hooks.example.com/shop",
+                 event_types: tuple[str, ...] = ("order.paid",), is_active: bool = True):
+    """An endpoint written directly, past the URL check (its host need not
+    resolve): the tests of what is delivered where."""
+    from apps.webhooks.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(url=url, event_types=list(event_types),
+                                          is_active=is_active)
