@@ -1,7 +1,8 @@
 """A webhook receiver the tests start: a threaded HTTP server on a free port
 of 127.0.0.1 that records what it is sent and checks each signature the way
 an integration would, from the Standard Webhooks specification rather than
-from apps.webhooks.signing (which it must agree with, not share code with)."""
+from apps.webhooks.signing (which it must agree with, not share code with);
+the `receiver` fixture that starts one, and what the tests point at it."""
 
 import base64
 import hashlib
@@ -12,6 +13,10 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
+
+from tests.factories import make_order, make_product, make_variant, make_webhook
 
 # How far a timestamp may be from the receiver's clock (the libraries' default).
 TOLERANCE = 5 * 60
@@ -93,3 +98,23 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # it listens on 127.0.0.1
+    started = Receiver()
+    yield started
+    started.stop()
+
+
+def listening(receiver: Receiver, **fields):
+    """An endpoint at the receiver, written directly; the receiver knows its secret."""
+    endpoint = make_webhook(url=receiver.url + fields.pop("path", ""), **fields)
+    receiver.secret = endpoint.secret
+    return endpoint
+
+
+def placed_order():
+    variant = make_variant(product=make_product(name="Candle"), price="12.50", stock=5)
+    return make_order(lines=[(variant, 2)])
