@@ -128,6 +128,17 @@ class OrderChanged(Event):
     actor_id: int | None
 
 
+# --- Webhooks ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookDeliveryRetried(Event):
+    """Staff asked for a delivery to be sent again (webhookDeliveryRetry)."""
+
+    delivery_id: int
+    actor_id: int | None
+
+
 # --- Handlers ------------------------------------------------------------------------
 
 H = TypeVar("H", bound=Callable[[uuid.UUID, Any], None])
