@@ -55,10 +55,11 @@ def in_processes(count: int, work: str, *args) -> list:
     must pickle: the processes are not forks of the test process (one with
     its threads and open sockets can hang) but of a fork server, started
     once for the run, that has set Django up (tests.racing_server) and
-    nothing else: a racing process starts in milliseconds rather than the
-    seconds of Django's start-up. Each result, or the exception it raised as
-    `tests.racing.Raised(type name, message, code)`. The test must commit
-    what the children read (a transactional test)."""
+    nothing else: a racing process skips the seconds of Django's start-up
+    (a test took 25 to 50 s when each process was spawned and set Django up
+    on two busy cores, 2 to 9 s forked). Each result, or the exception it
+    raised as `tests.racing.Raised(type name, message, code)`. The test must
+    commit what the children read (a transactional test)."""
     import multiprocessing
 
     from django.db import connection
