@@ -9,7 +9,10 @@ concurrent buyers, in two shapes:
   buyers share nothing but the tables;
 - hot: every buyer buys the same variant, which has `--hot-stock` units:
   they queue on its stock row, and once it is sold out the rest are refused
-  with INSUFFICIENT_STOCK.
+  with INSUFFICIENT_STOCK. By default the hot variant has half the units the
+  distinct run of as many buyers sold, so that it sells out about halfway
+  through the run and the last units are raced for: a run that never sold
+  out would show nothing about overselling.
 
 A buyer is a guest doing what the storefront does, over HTTP: CartCreate
 (one line), CartShippingAddressUpdate, CartShippingMethodUpdate and
@@ -59,6 +62,7 @@ ADDRESS = {
 class Run:
     shape: str
     buyers: int
+    stock: int  # units of each variant at the start
     seconds: float = 0.0
     completed: int = 0
     refused: int = 0
@@ -98,15 +102,18 @@ def main() -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     runs: list[Run] = []
+    sold: dict[int, int] = {}  # buyers -> checkouts completed in the distinct run
     with running_server(port, args.workers, env):
         for shape in ("distinct", "hot"):
             for buyers in args.concurrency:
-                variants = fresh_variants(shape=shape, buyers=buyers, hot_stock=args.hot_stock)
+                stock = args.hot_stock or max(2 * buyers, sold.get(buyers, 0) // 2)
+                variants = fresh_variants(shape=shape, buyers=buyers, hot_stock=stock)
                 deadlocks_before = deadlock_count()
-                run = Run(shape=shape, buyers=buyers)
+                run = Run(shape=shape, buyers=buyers, stock=variants[0][1])
                 asyncio.run(drive(base_url, documents, run, variants, seconds=args.duration))
-                run.deadlocks = deadlock_count() - deadlocks_before
+                run.deadlocks = deadlock_count(settled=True) - deadlocks_before
                 run.oversold = oversold(variants)
+                sold[buyers] = run.completed
                 print(f"  {shape:<8} buyers={buyers:<3} {run.rate:7.1f} checkouts/s  "
                       f"p50 {run.p50_ms:7.1f} ms/checkout  completed {run.completed}  "
                       f"refused {run.refused}  failed {run.failed}  oversold {run.oversold}  "
@@ -128,8 +135,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
                         default=[1, 4, 16], help="Concurrent buyers, comma-separated.")
     parser.add_argument("--duration", type=float, default=10, help="Seconds per run at most.")
-    parser.add_argument("--hot-stock", type=int, default=300,
-                        help="Units of the hot variant: a run ends early when they are sold.")
+    parser.add_argument("--hot-stock", type=int, default=0,
+                        help="Units of the hot variant: a run ends early when they are sold "
+                             "(default: half of what the distinct run sold).")
     return parser.parse_args()
 
 
@@ -189,9 +197,15 @@ def oversold(variants: list[tuple[int, int]]) -> int:
     return total
 
 
-def deadlock_count() -> int:
+def deadlock_count(*, settled: bool = False) -> int:
+    """PostgreSQL's count of deadlocks in the database. A server's backend
+    reports its own to the statistics at most once a second, when it is
+    idle (its pooled connection stays open), so after a run `settled` waits
+    for those reports rather than missing the last second's."""
     from django.db import connection
 
+    if settled:
+        time.sleep(2)
     with connection.cursor() as cursor:
         cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
         return int(cursor.fetchone()[0])
@@ -291,16 +305,18 @@ def render(runs: list[Run], *, args) -> str:
         "Redis cache; guests paying with the dummy gateway",
         "- A checkout: CartCreate, CartShippingAddressUpdate, CartShippingMethodUpdate, "
         "CheckoutComplete (4 requests); each run "
-        f"{args.duration:g} s at most; the hot variant has {args.hot_stock} units",
+        f"{args.duration:g} s at most; the hot variant has the units in the stock column, "
+        "half of what the distinct run sold unless --hot-stock says otherwise",
         "",
-        "| shape | buyers | checkouts/s | p50 ms/checkout | completed | refused (sold out) "
-        "| failed | oversold | deadlocks |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| shape | buyers | stock | checkouts/s | p50 ms/checkout | completed "
+        "| refused (sold out) | failed | oversold | deadlocks |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         lines.append(
-            f"| {run.shape} | {run.buyers} | {run.rate:.1f} | {run.p50_ms:.1f} | {run.completed} "
-            f"| {run.refused} | {run.failed} | {run.oversold} | {run.deadlocks} |"
+            f"| {run.shape} | {run.buyers} | {run.stock} | {run.rate:.1f} | {run.p50_ms:.1f} "
+            f"| {run.completed} | {run.refused} | {run.failed} | {run.oversold} "
+            f"| {run.deadlocks} |"
         )
     return "\n".join(lines) + "\n"
 
