@@ -20,13 +20,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
 
+from apps.core.errors import ErrorCode, ServiceError
 from apps.core.money import Money
 
 
-class GatewayUnavailable(Exception):
+class GatewayUnavailable(ServiceError):
     """The gateway could not be reached or answered an error of its own. The
     charge, refund or cancel may or may not have happened: repeat it with the
-    same idempotency key to find out."""
+    same idempotency key to find out.
+
+    A ServiceError coded PAYMENT_UNAVAILABLE, so a caller that does not catch
+    it still answers the client a retryable payload error, never a 500."""
+
+    def __init__(self, message: str = "The payment gateway could not be reached; try again.",
+                 *, field: str | None = None):
+        super().__init__(message, code=ErrorCode.PAYMENT_UNAVAILABLE, field=field)
 
 
 class ChargeStatus(StrEnum):
