@@ -159,8 +159,6 @@ class Gateway:
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
             )
-        except stripe.CardError as error:
-            return ChargeResult.declined(message=error.user_message or "The card was declined.")
         except stripe.InvalidRequestError as error:
             if error.param == "payment_method":
                 raise ServiceError("Stripe does not know this payment method.",
