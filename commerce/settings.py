@@ -318,6 +318,10 @@ STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
 STRIPE_RECONCILE_AFTER = timedelta(seconds=env_int("STRIPE_RECONCILE_AFTER", 5 * 60))
 STRIPE_RECONCILE_EVERY = timedelta(seconds=env_int("STRIPE_RECONCILE_EVERY", 5 * 60))
+CELERY_BEAT_SCHEDULE["reconcile-stripe-payments"] = {
+    "task": "apps.orders.tasks.reconcile_stripe_payments",
+    "schedule": STRIPE_RECONCILE_EVERY,
+}
 
 # Order numbers are the order's id plus this, so the first is "1001": short
 # enough to read over the phone, and unique because ids are.

@@ -1,5 +1,6 @@
 """The orders domain's work in Celery: what Stripe's events do (started by
-apps.orders.handlers, once per event)."""
+apps.orders.handlers, once per event), and the reconciliation with Stripe
+(run by beat, settings.CELERY_BEAT_SCHEDULE)."""
 
 from celery import shared_task
 from django.db import OperationalError
@@ -15,3 +16,8 @@ from apps.orders.services import stripe
 @once_per_event
 def handle_stripe_event(event_id: str, stripe_event_id: str) -> str:
     return stripe.stripe_event_handle(stripe_event_id=stripe_event_id)
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
+def reconcile_stripe_payments() -> int:
+    return stripe.stripe_payments_reconcile()

@@ -1,9 +1,9 @@
 """What Stripe's events do to orders, payments and refunds.
 
 Each event recorded by the webhook (apps.payments.webhooks) is handled here
-once, after its commit, by a worker; the reconciliation (below) reads a
-PaymentIntent that has gone quiet and applies it the same way, so a lost
-webhook heals as a delivered one would.
+once, after its commit, by a worker; the reconciliation (below, run by
+beat) reads a PaymentIntent that has gone quiet and applies it the same way,
+so a lost webhook heals as a delivered one would.
 
 Events arrive late, twice (recorded once, so handled once) and out of order,
 and none may move anything backwards. A Payment only moves forward: PENDING
@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,6 +38,7 @@ from apps.core.money import Money
 from apps.orders.models import Order, OrderEvent, OrderStatus, Payment, Refund
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import Move
+from apps.payments.gateways import GatewayUnavailable
 from apps.payments.gateways.stripe import (
     CANCELED,
     SUCCEEDED,
@@ -252,3 +255,41 @@ def stripe_event_handle(*, stripe_event_id: str) -> str:
                                                        handled_at=timezone.now())
     logger.info("Stripe event %s (%s): %s", event.event_id, event.type, outcome)
     return outcome
+
+
+# --- Reconciliation ---------------------------------------------------------------------------
+
+# Payments older than this are left alone: their order has long expired, or
+# staff have dealt with it in Stripe's dashboard.
+RECONCILE_WITHIN = timedelta(days=7)
+
+
+def stripe_payments_reconcile(*, limit: int = 200) -> int:
+    """Ask Stripe about each PaymentIntent whose payment is still PENDING on
+    an open unpaid order STRIPE_RECONCILE_AFTER after it was made (or
+    DECLINED: the customer may have paid with another card since), and apply
+    what it says as its webhook would have; a lost webhook heals so. Answers
+    how many were asked about, oldest first; Stripe out of reach ends the
+    round, and the next one (every STRIPE_RECONCILE_EVERY) starts again."""
+    now = timezone.now()
+    quiet = list(
+        Payment.objects.filter(
+            gateway=STRIPE, status__in=[Payment.Status.PENDING, Payment.Status.DECLINED],
+            order__status=OrderStatus.PENDING,
+            created_at__lte=now - settings.STRIPE_RECONCILE_AFTER,
+            created_at__gte=now - RECONCILE_WITHIN,
+        ).exclude(reference="").order_by("created_at", "pk")
+        .values_list("reference", flat=True)[:limit]
+    )
+    gateway, asked = Gateway(), 0
+    for reference in quiet:
+        try:
+            intent = gateway.retrieve(charge_reference=reference)
+        except GatewayUnavailable:
+            logger.warning("Stripe: reconciliation stopped after %d of %d: Stripe is "
+                           "unavailable.", asked, len(quiet))
+            break
+        asked += 1
+        outcome = payment_intent_apply(intent=intent, outcome=outcome_of(intent))
+        logger.info("Stripe: reconciled %s: %s", reference, outcome)
+    return asked
