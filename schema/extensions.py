@@ -4,15 +4,20 @@ instances, so no state leaks from one request into the next."""
 import functools
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from django.http import HttpRequest
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from schema.cost_limits import QueryCostLimits
-from schema.errors import BAD_USER_INPUT
+from schema.errors import BAD_USER_INPUT, with_code
 from schema.executor import NUL, variables_error
 from schema.parsing import parse_document
 from schema.validation import (
@@ -73,14 +78,26 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._code(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        # Over WebSocket each result is sent as it comes, long before the
+        # operation ends: a subscription's, and a query's or mutation's too.
+        self._code(result)
+        yield
+
+    def _code(self, result: Any) -> None:
         errors = getattr(result, "errors", None)
-        if result is None or not errors:
-            return
-        result.errors = [self._coded(error) for error in errors]
+        if result is not None and errors:
+            result.errors = [self._coded(error) for error in errors]
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        if isinstance(original, (CannotGetOperationTypeError, InvalidOperationTypeError)):
+            # Over WebSocket (HTTP answers these before the schema runs): an
+            # unknown operation name, or a query sent over graphql-ws, whose
+            # `start` takes subscriptions only.
+            return with_code(error, "BAD_REQUEST")
         if original is not None and not isinstance(original, GraphQLError):
             logger.error(
                 "Unexpected error in %s", error.path, exc_info=(type(original), original,
@@ -187,8 +204,26 @@ class Validation(SchemaExtension):
                 "Must provide operation name if query contains multiple operations.",
                 extensions={"code": BAD_USER_INPUT},
             )]
+        if not errors and _subscription_over_http(context):
+            errors = [GraphQLError(
+                "Subscriptions go over WebSocket, on this same path "
+                "(graphql-transport-ws or graphql-ws).",
+                extensions={"code": "BAD_REQUEST"},
+            )]
         context.pre_execution_errors = errors
         yield
+
+
+def _subscription_over_http(context: ExecutionContext) -> bool:
+    """Whether this is a subscription sent over HTTP, which would run nothing:
+    over HTTP strawberry executes a subscription field as a query field,
+    which answers null, past its rule."""
+    if not isinstance(getattr(context.context, "request", None), HttpRequest):
+        return False
+    try:
+        return context.operation_type is OperationType.SUBSCRIPTION
+    except CannotGetOperationTypeError:  # an unknown operation name, refused later
+        return False
 
 
 def schema_extensions() -> list:

@@ -19,6 +19,7 @@ from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.orders.report import SalesReportQuery
+from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
 from schema.reviews.schema import ReviewMutation
@@ -28,7 +29,7 @@ from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQuery,
+class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQuery, PaymentQuery,
             ShippingQuery, TaxQuery, SalesReportQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
@@ -44,13 +45,19 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, PaymentQ
 
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation):
+               OrderMutation, ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(OrderSubscription):
     pass
 
 
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[*schema_extensions(), DjangoOptimizerExtension],
     execution_context_class=Executor,
     config=StrawberryConfig(

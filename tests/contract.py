@@ -27,8 +27,6 @@ OPERATIONS = pathlib.Path(__file__).resolve().parents[2] / "shared" / "operation
 # list only shrinks: tests/test_contract.py fails when a listed one validates.
 EXPECTED_FAILURES = {
     "storefront/cart.graphql": "issue 8 (cart and checkout)",
-    "storefront/orders.graphql": "issue 8 (orders, reviews, wishlist)",
-    "admin/orders.graphql": "issue 8 (the order desk, coupons, reports)",
 }
 
 

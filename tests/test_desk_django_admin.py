@@ -72,9 +72,52 @@ def test_orders_are_not_written_here(admin_client, paid):
                              {"post": "yes"}).status_code == 403
     paid.refresh_from_db()
     assert (paid.status, paid.email) == ("PROCESSING", "ada@example.com")
-    # Nor through bulk actions: the list has none, not even delete.
-    assert admin_client.get("/admin/orders/order/").context["action_form"] is None
+    # Bulk actions are the order services' moves only, never a delete.
+    actions = admin_client.get("/admin/orders/order/").context["action_form"].fields["action"]
+    assert [name for name, _ in actions.choices if name] == ["fulfil", "mark_delivered", "cancel"]
     assert Order.objects.count() == 1
+
+
+def test_the_actions_move_orders_through_the_services(admin_client, variant, paid):
+    pending = make_order(lines=[(variant, 1)], email="grace@example.com")
+
+    def act(action: str, *orders: Order) -> list[str]:
+        response = admin_client.post("/admin/orders/order/", {
+            "action": action, "_selected_action": [o.pk for o in orders]}, follow=True)
+        assert response.status_code == 200
+        return [str(m) for m in response.context["messages"]]
+
+    said = act("fulfil", paid, pending)
+    assert "Shipped 1 order(s)." in said
+    assert any(m.startswith(f"#{pending.number}: A pending order") for m in said), said
+    paid.refresh_from_db()
+    assert paid.status == "SHIPPED"
+    assert paid.events.last().actor.is_superuser
+    assert act("mark_delivered", paid) == ["Delivered 1 order(s)."]
+    assert act("cancel", pending) == ["Cancelled 1 order(s)."]
+    pending.refresh_from_db()
+    assert pending.status == "CANCELLED"
+    assert variant.stocks.get().quantity_allocated == 0
+    assert variant.stocks.get().quantity_on_hand == 18
+
+
+def test_the_actions_need_the_orders_permission(paid):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from apps.accounts.permissions import Perm
+
+    client = Client()
+
+    clerk = make_user(email="clerk@example.com", perms=[Perm.MANAGE_PRODUCTS])
+    clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(clerk)
+    page = client.get("/admin/orders/order/")
+    assert page.status_code == 200
+    assert page.context["action_form"] is None
+    client.post("/admin/orders/order/", {"action": "cancel", "_selected_action": [paid.pk]})
+    paid.refresh_from_db()
+    assert paid.status == "PROCESSING"
 
 
 def test_refunds_are_listed_with_their_order(admin_client, paid):

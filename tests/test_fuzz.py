@@ -107,6 +107,8 @@ decimals = st.one_of(
                 min_value=Decimal("-1e12"), max_value=Decimal("1e12")).map(str),
     st.sampled_from(["", "NaN", "-Infinity", "1e400", "0.0000000001", "9" * 40, "1,5", "٣"]),
 )
+uuids = st.one_of(st.uuids().map(str), text(36),
+                  st.sampled_from(["", "00000000-0000-0000-0000-000000000000", "{x}"]))
 
 # Strings that name something the `world` fixture made, so that lookups by
 # slug, SKU or email find it now and then and the fields below them run.
@@ -125,6 +127,7 @@ LITERALS = {
     "DateTime": datetimes.map(nodes.String),
     "Date": dates.map(nodes.String),
     "Decimal": decimals.map(nodes.String),
+    "UUID": uuids.map(nodes.String),
     # An Upload cannot be a literal; a string where the file should be is
     # what a broken client sends.
     "Upload": text(8).map(nodes.String),
@@ -256,6 +259,7 @@ VALUES = {
     "DateTime": datetimes,
     "Date": dates,
     "Decimal": decimals,
+    "UUID": uuids,
     "Upload": st.none(),
 }
 

@@ -140,13 +140,18 @@ def stock_adjust(
 
 
 def _locked_stocks(variant: StockedVariant) -> list[Stock]:
-    """All of the variant's stock rows, locked, the default warehouse first."""
+    """All of the variant's stock rows, locked, the default warehouse first.
+
+    Locked by warehouse id, the order every writer of several variants' stock
+    follows (variant by variant in id order, each by warehouse): two such
+    writers cannot deadlock. The default warehouse goes first afterwards."""
     stocks = list(
         Stock.objects.select_for_update(of=("self",))
         .filter(variant_id=variant.pk)
         .select_related("warehouse")
-        .order_by("-warehouse__is_default", "warehouse_id")
+        .order_by("warehouse_id")
     )
+    stocks.sort(key=lambda stock: not stock.warehouse.is_default)
     for stock in stocks:
         _keep_variant(stock, variant)
     return stocks
@@ -183,21 +188,38 @@ def stock_allocate(*, actor=None, variant: StockedVariant, quantity: int, refere
 def stock_deallocate(*, actor=None, variant: StockedVariant, quantity: int, reference: str = "") -> None:
     """Release `quantity` promised to an order (a cancellation); the reverse
     of stock_allocate, from the warehouses it took from last."""
+    _take_back(actor=actor, variant=variant, quantity=quantity, reference=reference,
+               shipped=False)
+
+
+@transaction.atomic
+def stock_fulfil(*, actor=None, variant: StockedVariant, quantity: int, reference: str = "") -> None:
+    """Ship `quantity` promised to an order: on hand goes down by it and the
+    allocation is released, as one FULFILMENT movement per stock row, so the
+    available quantity does not change (the units were already promised)."""
+    _take_back(actor=actor, variant=variant, quantity=quantity, reference=reference,
+               shipped=True)
+
+
+def _take_back(*, actor, variant: StockedVariant, quantity: int, reference: str,
+               shipped: bool) -> None:
+    """Release an allocation, from the warehouses stock_allocate took from
+    last; `shipped`, the units leave on-hand stock too."""
     if quantity <= 0:
         raise ServiceError("The quantity must be positive.", field="quantity")
     stocks = _locked_stocks(variant)
     if sum(stock.quantity_allocated for stock in stocks) < quantity:
         raise ServiceError(f"Only part of {variant.sku} is allocated.", field="quantity")
+    kind = StockMovement.Kind.FULFILMENT if shipped else StockMovement.Kind.DEALLOCATION
     remaining = quantity
     for stock in reversed(stocks):
         give = min(remaining, stock.quantity_allocated)
         if give > 0:
-            _record(stock=stock, kind=StockMovement.Kind.DEALLOCATION, allocated_delta=-give,
-                    actor=actor, reference=reference)
+            _record(stock=stock, kind=kind, allocated_delta=-give,
+                    quantity_delta=-give if shipped else 0, actor=actor, reference=reference)
             remaining -= give
         if remaining == 0:
             break
-
 
 
 # --- Warehouses ------------------------------------------------------------------------------

@@ -2,14 +2,18 @@
 order with its lines, its history and its payments, filtered by status and
 payment status, found by number or email.
 
-Read-only, and on purpose: an order's states change only through the order
-services (apps.orders.services.transitions.order_transition and the
-services built on it), and there is no cancel or fulfil service yet for an
-admin action to call. When there is, an action calls it, as the Django admin
-of products calls the catalog's lifecycle services; nothing here ever
-assigns a state."""
+Read-only but for three actions, on purpose: an order's states change only
+through the order services (apps.orders.services.transitions.order_transition
+and the services built on it), so the actions (fulfil, mark delivered,
+cancel) call those, as the Django admin of products calls the catalog's
+lifecycle services, and are offered to staff with the orders permission
+only. A refund needs an amount, and stays with the API's orderRefund.
+Nothing here ever assigns a state."""
 
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
@@ -21,7 +25,11 @@ from apps.core.admin_bases import (
     ReadOnlyInline,
     field_names,
 )
+from apps.accounts.permissions import Perm, staff_has_perm
+from apps.core.errors import ServiceError
 from apps.orders.models import Order, OrderEvent, OrderLine, Payment, Refund
+from apps.orders.services.cancellation import order_admin_cancel
+from apps.orders.services.fulfilment import order_fulfil, order_mark_delivered
 
 
 ORDER: Layout = ("number", "token", "user", "email", "status", "payment_status", "created_at",
@@ -81,6 +89,43 @@ class OrderAdmin(ReadOnlyAdmin):
         ("Shipping", {"fields": SHIPPING}),
     )
     readonly_fields = field_names(ORDER, MONEY, SHIPPING)
+    actions = ("fulfil", "mark_delivered", "cancel")
+
+    def has_manage_orders_permission(self, request: HttpRequest) -> bool:
+        return staff_has_perm(request.user, Perm.MANAGE_ORDERS)
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Order], done: str,
+               move: Callable[[Order], Any]) -> None:
+        """`move` each order in turn; a refusal (an order not in a state the
+        move is allowed from) is reported on its own and stops nothing."""
+        count = 0
+        for order in queryset.order_by("pk"):
+            try:
+                move(order)
+            except ServiceError as error:
+                self.message_user(request, f"#{order.number}: {error}", messages.ERROR)
+                continue
+            count += 1
+        if count:
+            self.message_user(request, f"{done} {count} order(s).", messages.SUCCESS)
+
+    @admin.action(description="Fulfil selected orders (ship, no tracking number)",
+                  permissions=["manage_orders"])
+    def fulfil(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._apply(request, queryset, "Shipped",
+                    lambda order: order_fulfil(order=order, actor=request.user))
+
+    @admin.action(description="Mark selected orders delivered", permissions=["manage_orders"])
+    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._apply(request, queryset, "Delivered",
+                    lambda order: order_mark_delivered(order=order, actor=request.user))
+
+    @admin.action(description="Cancel selected orders (a paid one is refunded in full)",
+                  permissions=["manage_orders"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._apply(request, queryset, "Cancelled",
+                    lambda order: order_admin_cancel(order=order, actor=request.user,
+                                                     reason="Cancelled in the Django admin."))
 
 
 @admin.register(Refund)

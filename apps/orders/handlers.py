@@ -5,7 +5,19 @@ import uuid
 
 from apps.core import events
 
-from . import tasks
+from . import live, tasks
+
+
+@events.handler(events.OrderChanged)
+def announce_order_changed(event_id: uuid.UUID, event: events.OrderChanged) -> None:
+    # The subscribers of orderUpdated re-read the order; a repeated or late
+    # announcement only makes them read it once more.
+    live.announce_order_changed(order_id=event.order_id)
+
+
+@events.handler(events.OrderPlaced)
+def announce_order_placed(event_id: uuid.UUID, event: events.OrderPlaced) -> None:
+    live.announce_order_placed(order_id=event.order_id)
 
 
 @events.handler(events.StripeEventReceived)

@@ -32,6 +32,9 @@ class Move(StrEnum):
     CANCEL = "cancel"
     REFUND_PART = "refund_part"
     REFUND_ALL = "refund_all"
+    # A charge still waiting for the customer is given up (the order was
+    # cancelled before they confirmed): nothing was taken.
+    PAYMENT_CANCEL = "payment_cancel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ TRANSITIONS: Mapping[Move, Rule] = {
     ),
     Move.REFUND_ALL: Rule(
         OrderEvent.Type.REFUNDED, payment_from=REFUNDABLE, payment_to=PaymentStatus.REFUNDED,
+    ),
+    Move.PAYMENT_CANCEL: Rule(
+        OrderEvent.Type.NOTE,
+        payment_from=frozenset({PaymentStatus.PENDING}), payment_to=PaymentStatus.NOT_CHARGED,
     ),
 }
 

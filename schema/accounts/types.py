@@ -2,7 +2,7 @@
 wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,9 +12,13 @@ import strawberry_django
 from strawberry import relay
 
 from apps.accounts import models, selectors
+from apps.orders import models as order_models
 from apps.orders import reports
+from apps.orders import selectors as order_selectors
 from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
 from schema.cost import list_size
+from schema.orders.types import Order
+from schema.pagination import CountableConnection
 from schema.permissions import visible_through
 from schema.resolvers import async_safe
 
@@ -70,6 +74,13 @@ class User(relay.Node):
             directives=list_size(WISHLIST_SIZE),
         )
     )
+
+    @strawberry_django.connection(
+        CountableConnection[Order], description="The orders placed from this account, "
+        "newest first.",
+    )
+    def orders(self, root: models.User) -> Iterable[order_models.Order]:
+        return order_selectors.orders_of(user=root)
 
     @strawberry_django.field(
         annotate={"order_count": reports.order_count_per_customer()}, graphql_type=int,

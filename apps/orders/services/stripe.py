@@ -15,8 +15,9 @@ failure on a paid order): the refusal is logged, and the event has done
 what it could. A payment whose amount or currency is not the Payment's is
 refused and logged: what Stripe took is not what the order asked.
 
-The order's row is locked before its payment's (as cancellation and refunds
-lock it first), so an event and a cancellation of one order take turns.
+The order's row is locked first (apps.orders.services.locks, as
+cancellation and refunds lock it), then its payment's or refund's, so an
+event and a cancellation of one order take turns.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from apps.core import events
 from apps.core.errors import ErrorCode, ServiceError
 from apps.core.money import Money
 from apps.orders.models import Order, OrderEvent, OrderStatus, Payment, Refund
+from apps.orders.services.locks import order_locked
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import Move
 from apps.payments.gateways import GatewayUnavailable
@@ -97,12 +99,13 @@ def _move(order: Order, move: Move, message: str) -> str:
 def payment_intent_apply(*, intent: PaymentIntentState, outcome: Outcome) -> str:
     """Apply what Stripe says of a PaymentIntent to its Payment and order;
     answers what was done, in words (see the module's docstring)."""
-    found = Payment.objects.filter(gateway=STRIPE, reference=intent.id).first()
+    found = Payment.objects.select_related("order").filter(
+        gateway=STRIPE, reference=intent.id).first()
     if found is None:
         logger.warning("Stripe: no payment for PaymentIntent %s.", intent.id)
         return f"no payment for {intent.id}"
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=found.order_id)
+        order = order_locked(order=found.order)
         payment = Payment.objects.select_for_update().get(pk=found.pk)
         if outcome == Outcome.SUCCEEDED:
             return _succeeded(order, payment, intent)
@@ -167,14 +170,14 @@ def refund_apply(*, refund: Mapping[str, Any]) -> str:
     match = Q(reference=refund["id"])
     if key:
         match |= Q(idempotency_key=key)
-    record = Refund.objects.select_related("payment").filter(
+    record = Refund.objects.select_related("payment__order").filter(
         match, payment__gateway=STRIPE).first()
     if record is None:
         logger.warning("Stripe: no refund record for %s.", refund["id"])
         return f"no refund record for {refund['id']}"
     status = _REFUND_STATUSES.get(str(refund.get("status")))
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=record.payment.order_id)
+        order = order_locked(order=record.payment.order)
         record = Refund.objects.select_for_update().get(pk=record.pk)
         if status is None or record.status != Refund.Status.PENDING:
             return f"refund {record.pk} left {record.status.lower()} ({refund.get('status')})"

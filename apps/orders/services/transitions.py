@@ -19,7 +19,25 @@ MOVE_NAMES = {
     Move.CANCEL: "be cancelled",
     Move.REFUND_PART: "be refunded",
     Move.REFUND_ALL: "be refunded",
+    Move.PAYMENT_CANCEL: "have its payment cancelled",
 }
+
+
+def refusal(move: Move, *, status: str, payment_status: str) -> ServiceError:
+    """Why `move` is not allowed from these states: INVALID_TRANSITION. For a
+    caller that checks before doing what cannot be undone (a refund at the
+    gateway), so that its refusal reads as order_transition's."""
+    return ServiceError(
+        f"A {status.lower()} order whose payment is "
+        f"{payment_status.lower().replace('_', ' ')} cannot {MOVE_NAMES[move]}.",
+        code=ErrorCode.INVALID_TRANSITION,
+    )
+
+
+def check_allowed(*, order: Order, move: Move) -> None:
+    """Refuse `move` on `order` as it is in memory (read under a lock)."""
+    if not allowed(move, status=order.status, payment_status=order.payment_status):
+        raise refusal(move, status=order.status, payment_status=order.payment_status)
 
 
 @transaction.atomic
@@ -53,12 +71,7 @@ def order_transition(
         rows.update(**update) == 0
     ):
         current = Order.objects.values("status", "payment_status").get(pk=order.pk)
-        raise ServiceError(
-            f"A {current['status'].lower()} order whose payment is "
-            f"{current['payment_status'].lower().replace('_', ' ')} cannot "
-            f"{MOVE_NAMES[move]}.",
-            code=ErrorCode.INVALID_TRANSITION,
-        )
+        raise refusal(move, status=current["status"], payment_status=current["payment_status"])
     for field, value in update.items():
         setattr(order, field, value)
     OrderEvent.objects.create(

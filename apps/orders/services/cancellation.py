@@ -1,0 +1,69 @@
+"""Cancelling an order, by its customer or by the order desk: one function
+underneath, so that both give back the same things.
+
+While an order is PENDING or PROCESSING (the table says so, not this
+module) it can be cancelled: its stock allocation is released, its coupon
+use given back, a charge still waiting for the customer is given up, and
+what was paid is refunded in full through the gateway (REFUNDED). All in one
+transaction with the order's row locked, so a second cancellation waits,
+then finds the order cancelled (INVALID_TRANSITION), and nothing is given
+back twice.
+"""
+
+from typing import Any
+
+from django.db import transaction
+
+from apps.core.errors import ServiceError
+from apps.core.validation import Problems, clean_text, max_length
+from apps.discounts.services import coupon_use_release
+from apps.orders.models import Order, OrderEvent, Payment, PaymentStatus
+from apps.orders.services.locks import order_locked, stock_release
+from apps.orders.services.refunds import UNAVAILABLE, gateway_of, left_to_refund, refund_locked
+from apps.orders.services.transitions import order_transition
+from apps.orders.transitions import REFUNDABLE, Move
+from apps.payments.gateways import GatewayUnavailable
+
+
+def order_cancel(*, order: Order, actor: Any) -> Order:
+    """The customer changes their mind (the caller has checked it is theirs)."""
+    return _cancel(order=order, actor=actor, message="Cancelled by the customer.")
+
+
+def order_admin_cancel(*, order: Order, actor: Any, reason: str | None = None) -> Order:
+    """The order desk cancels, saying why if it likes (the history keeps it)."""
+    problems = Problems()
+    reason = clean_text(problems, "reason", reason, limit=max_length(OrderEvent, "message"))
+    problems.raise_any()
+    return _cancel(order=order, actor=actor, message=reason or "Cancelled by the shop.")
+
+
+@transaction.atomic
+def _cancel(*, order: Order, actor: Any, message: str) -> Order:
+    order = order_locked(order=order, move=Move.CANCEL)
+    stock_release(order=order, actor=actor, shipped=False)
+    coupon_use_release(order_id=order.pk)
+    order = order_transition(order=order, move=Move.CANCEL, actor=actor, message=message)
+    if order.payment_status in REFUNDABLE:
+        if left_to_refund(order) > 0:
+            return refund_locked(order=order, actor=actor, reason=message)
+        return order_transition(order=order, move=Move.REFUND_ALL, actor=actor,
+                                message="Nothing was left to refund.")
+    if order.payment_status == PaymentStatus.PENDING:
+        return _give_up_pending_charges(order=order, actor=actor)
+    return order
+
+
+def _give_up_pending_charges(*, order: Order, actor: Any) -> Order:
+    """Cancel at the gateway the charges still waiting for the customer (a
+    Stripe confirmation), so that they cannot go through on a cancelled
+    order, which then was not charged."""
+    for payment in order.payments.filter(status=Payment.Status.PENDING):
+        try:
+            gateway_of(payment).cancel(charge_reference=payment.reference)
+        except GatewayUnavailable:
+            raise ServiceError(UNAVAILABLE) from None
+        payment.status = Payment.Status.CANCELLED
+        payment.save(update_fields=["status", "updated_at"])
+    return order_transition(order=order, move=Move.PAYMENT_CANCEL, actor=actor,
+                            message="The payment waiting for the customer was cancelled.")
