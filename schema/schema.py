@@ -13,6 +13,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery
+from schema.checkout.schema import CheckoutMutation, CheckoutQuery
 from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
 from schema.executor import Executor
@@ -29,8 +30,8 @@ from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
-class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQuery, PaymentQuery,
-            ShippingQuery, TaxQuery, SalesReportQuery):
+class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, InventoryQuery,
+            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery, SalesReportQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -44,8 +45,9 @@ class Query(AccountQuery, CatalogQuery, DiscountsQuery, InventoryQuery, OrderQue
 
 
 @strawberry.type
-class Mutation(AccountMutation, CatalogMutation, DiscountsMutation, InventoryMutation,
-               OrderMutation, ShippingMutation, TaxMutation, WishlistMutation, ReviewMutation):
+class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
+               InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
+               ReviewMutation):
     pass
 
 

@@ -172,3 +172,63 @@ def make_order(*, lines: list[tuple[ProductVariant, int]], user: User | None = N
         Order.objects.filter(pk=order.pk).update(created_at=created_at)
         order.refresh_from_db()
     return order
+
+
+# --- Carts, shipping and tax (for the cart and checkout) ---------------------------------
+
+
+def make_shipping_method(*, countries: tuple[str, ...] = ("US",), name: str = "Standard",
+                         price: Decimal | str = "5.00", free_above: Decimal | str | None = None,
+                         min_weight_grams: int | None = None,
+                         max_weight_grams: int | None = None):
+    """A method of the zone holding `countries[0]` (made, with the
+    countries, when there is none)."""
+    from apps.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry
+
+    zone = ShippingZone.objects.filter(countries__country=countries[0]).first()
+    if zone is None:
+        zone = ShippingZone.objects.create(name=f"Zone {next(_seq)}")
+        for country in countries:
+            ShippingZoneCountry.objects.create(zone=zone, country=country)
+    return ShippingMethod.objects.create(
+        zone=zone, name=name, price=Decimal(price),
+        free_above=None if free_above is None else Decimal(free_above),
+        min_weight_grams=min_weight_grams, max_weight_grams=max_weight_grams,
+    )
+
+
+def make_tax_rate(*, country: str = "US", rate: Decimal | str = "10", country_area: str = "",
+                  category: Category | None = None):
+    from apps.taxes.models import TaxRate
+
+    return TaxRate.objects.create(country=country, rate=Decimal(rate),
+                                  country_area=country_area, category=category)
+
+
+def make_coupon(**fields):
+    """A coupon through the service (its code in upper case); 10% off by default."""
+    from apps.discounts import services
+
+    values = {"code": f"SAVE{next(_seq)}", "discount_type": "PERCENTAGE", "value": Decimal(10)}
+    return services.coupon_create(actor=None, **{**values, **fields})
+
+
+ADDRESS = {"first_name": "Ada", "last_name": "Lovelace", "street_address_1": "12 Analytical Row",
+           "city": "New York", "postal_code": "10001", "country_area": "NY", "country": "US"}
+
+
+def make_cart(*, lines: list[tuple[ProductVariant, int]] = (), user: User | None = None,
+              email: str | None = "guest@example.com", address: dict | None = None,
+              shipping_method=None, coupon=None, state: str = "ACTIVE"):
+    """A cart written directly, its lines at their variants' prices now."""
+    from apps.checkout.models import Cart, CartLine
+
+    cart = Cart.objects.create(
+        user=user, email=email if email is not None else (user.email if user else ""),
+        state=state, coupon=coupon, shipping_method=shipping_method,
+        **{f"shipping_{name}": value for name, value in (address or {}).items()},
+    )
+    for variant, quantity in lines:
+        CartLine.objects.create(cart=cart, variant=variant, quantity=quantity,
+                                price_when_added=variant.price)
+    return cart

@@ -64,6 +64,7 @@ SCALAR_SAMPLES: dict[str, Any] = {
     "DateTime": "2020-01-01T00:00:00+00:00",
     "Date": "2020-01-01",
     "Upload": "x",
+    "UUID": "00000000-0000-0000-0000-000000000000",
 }
 
 # Non-root guarded fields are reached through `node(id:)` on an object that

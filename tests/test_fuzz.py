@@ -36,10 +36,12 @@ from apps.accounts.permissions import Perm
 from schema.schema import schema
 from tests.conftest import Client, client_for, make_user
 from tests.factories import (
+    make_cart,
     make_category,
     make_media,
     make_product,
     make_review,
+    make_shipping_method,
     make_stock,
     make_variant,
     make_warehouse,
@@ -82,6 +84,8 @@ other_ids = st.builds(
     st.sampled_from([*NODE_TYPES, "Nope", "Rating", "Query", ""]),
     st.one_of(st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=8)),
 )
+# Cart tokens of the `world` fixture, read when a value is drawn.
+REAL_TOKENS: list[str] = []
 # Text without NUL: NUL is refused before anything runs (tests/test_http.py),
 # which would hide what the rest of the input does.
 CHARACTERS = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
@@ -107,7 +111,9 @@ decimals = st.one_of(
                 min_value=Decimal("-1e12"), max_value=Decimal("1e12")).map(str),
     st.sampled_from(["", "NaN", "-Infinity", "1e400", "0.0000000001", "9" * 40, "1,5", "٣"]),
 )
-uuids = st.one_of(st.uuids().map(str), text(36),
+real_tokens = st.integers(min_value=0, max_value=10**6).map(
+    lambda index: REAL_TOKENS[index % len(REAL_TOKENS)] if REAL_TOKENS else "")
+uuids = st.one_of(real_tokens, st.uuids().map(str), text(36),
                   st.sampled_from(["", "00000000-0000-0000-0000-000000000000", "{x}"]))
 
 # Strings that name something the `world` fixture made, so that lookups by
@@ -152,7 +158,13 @@ def world(db):
     address = customer.addresses.create(
         first_name="Ada", last_name="Lovelace", street_address_1="1 St James's Square",
         city="London", postal_code="SW1Y 4JH", country="GB")
+    guest_cart = make_cart(lines=[(variant, 1)])
+    customer_cart = make_cart(user=customer, lines=[(variant, 1)])
+    method = make_shipping_method(countries=("GB",))
+    REAL_TOKENS[:] = [str(guest_cart.token), str(customer_cart.token)]
     REAL_IDS[:] = [
+        to_base64("Cart", customer_cart.pk), to_base64("CartLine", guest_cart.lines.get().pk),
+        to_base64("ShippingMethod", method.pk),
         to_base64("Product", product.pk), to_base64("Product", hidden.pk),
         to_base64("ProductVariant", variant.pk), to_base64("Category", category.pk),
         to_base64("Warehouse", warehouse.pk), to_base64("Review", review.pk),
@@ -161,6 +173,7 @@ def world(db):
     ]
     yield {"anonymous": Client(), "customer": client_for(customer), "staff": client_for(staff)}
     REAL_IDS.clear()
+    REAL_TOKENS.clear()
 
 
 # Requests sent and what failed, over the session (the summary line).

@@ -86,6 +86,9 @@ class CartLine(models.Model):
     # The variant's price when the line was added (or its quantity last
     # changed): a different price now is a PRICE_CHANGED warning.
     price_when_added = models.DecimalField(max_digits=12, decimal_places=2)
+    # What a merge wanted the quantity to be when it had to cap it at what
+    # was available (a QUANTITY_CAPPED warning); cleared by the next change.
+    requested_quantity = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

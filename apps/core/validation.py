@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, validate_slug
+from django.core.validators import MaxValueValidator, validate_email, validate_slug
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.text import slugify
@@ -201,6 +201,25 @@ def normalize_email(email: str | None) -> str:
     """Emails are stored trimmed and lower-cased (a database constraint on
     accounts_user insists), and looked up the same way."""
     return (email or "").strip().lower()
+
+
+def clean_email(problems: Problems, field: str, value: Any, *, limit: int,
+                required: bool = False) -> str:
+    """An email address as Django's validator takes it, normalised
+    (normalize_email); "" when left out and not required."""
+    email = normalize_email(value if isinstance(value, str) else "")
+    if not email:
+        if required:
+            problems.refuse(field, Reason.REQUIRED)
+        return ""
+    if len(email) > limit:
+        problems.refuse(field, Reason.TOO_LONG, limit=limit)
+        return email
+    try:
+        validate_email(email)
+    except ValidationError:
+        problems.add(field, "Enter a valid email address.")
+    return email
 
 
 def clean_moment(problems: Problems, field: str, value: datetime | None) -> datetime | None:

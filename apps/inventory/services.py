@@ -8,6 +8,7 @@ INSUFFICIENT_STOCK, the same code the storefront gets when it asks for more
 than is available: in both cases there is not enough stock to do it.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -139,6 +140,11 @@ def stock_adjust(
     return stock
 
 
+def _default_first(stock: Stock) -> tuple[bool, int]:
+    """The order stock is taken in: the default warehouse, then the others."""
+    return (not stock.warehouse.is_default, stock.warehouse_id)
+
+
 def _locked_stocks(variant: StockedVariant) -> list[Stock]:
     """All of the variant's stock rows, locked, the default warehouse first.
 
@@ -151,10 +157,45 @@ def _locked_stocks(variant: StockedVariant) -> list[Stock]:
         .select_related("warehouse")
         .order_by("warehouse_id")
     )
-    stocks.sort(key=lambda stock: not stock.warehouse.is_default)
     for stock in stocks:
         _keep_variant(stock, variant)
-    return stocks
+    return sorted(stocks, key=_default_first)
+
+
+# A variant, the quantity it needs, and the field to name when it is short.
+Need = tuple[StockedVariant, int, str]
+
+
+def _allocate(needs: dict[int, Need], *, actor: Any, reference: str) -> None:
+    """Lock the stock rows of every variant in `needs` (keyed by variant id)
+    in one SELECT ... FOR UPDATE ordered by variant id, then warehouse, and
+    allocate each need from the default warehouse first, all or nothing.
+
+    Every allocation locks in that one order, so two checkouts that share
+    variants queue for the rows instead of deadlocking on each other."""
+    rows = (Stock.objects.select_for_update(of=("self",)).filter(variant_id__in=list(needs))
+            .select_related("warehouse").order_by("variant_id", "warehouse_id"))
+    stocks: dict[int, list[Stock]] = {variant_id: [] for variant_id in needs}
+    for stock in rows:
+        _keep_variant(stock, needs[stock.variant_id][0])
+        stocks[stock.variant_id].append(stock)
+    problems = Problems()
+    for variant_id, (variant, quantity, field) in needs.items():
+        available = sum(stock.quantity_available for stock in stocks[variant_id])
+        if available < quantity:
+            problems.add(field, f"Only {max(available, 0)} of {variant.sku} are available.",
+                         ErrorCode.INSUFFICIENT_STOCK)
+    problems.raise_any()
+    for variant_id, (_, quantity, _) in needs.items():
+        remaining = quantity
+        for stock in sorted(stocks[variant_id], key=_default_first):
+            take = min(remaining, stock.quantity_available)
+            if take > 0:
+                _record(stock=stock, kind=StockMovement.Kind.ALLOCATION, allocated_delta=take,
+                        actor=actor, reference=reference)
+                remaining -= take
+            if remaining == 0:
+                break
 
 
 @transaction.atomic
@@ -166,22 +207,33 @@ def stock_allocate(*, actor=None, variant: StockedVariant, quantity: int, refere
     """
     if quantity <= 0:
         raise ServiceError("The quantity must be positive.", field="quantity")
-    stocks = _locked_stocks(variant)
-    available = sum(stock.quantity_available for stock in stocks)
-    if available < quantity:
-        raise ServiceError(
-            f"Only {max(available, 0)} of {variant.sku} are available.",
-            code=ErrorCode.INSUFFICIENT_STOCK, field="quantity",
-        )
-    remaining = quantity
-    for stock in stocks:
-        take = min(remaining, stock.quantity_available)
-        if take > 0:
-            _record(stock=stock, kind=StockMovement.Kind.ALLOCATION, allocated_delta=take,
-                    actor=actor, reference=reference)
-            remaining -= take
-        if remaining == 0:
-            break
+    _allocate({variant.pk: (variant, quantity, "quantity")}, actor=actor, reference=reference)
+
+
+@transaction.atomic
+def stock_allocate_many(
+    *, lines: Sequence[tuple[StockedVariant, int]], reference: str = "", actor=None
+) -> None:
+    """Promise every line's quantity to one order (a checkout), all or nothing.
+
+    A line that asks for more than is available over every warehouse is
+    INSUFFICIENT_STOCK on `lines.N` (N its place in `lines`), every short
+    line at once, and nothing is allocated. Two lines of one variant are
+    allocated together, named by the first.
+    """
+    problems = Problems()
+    needs: dict[int, Need] = {}
+    for index, (variant, quantity) in enumerate(lines):
+        if quantity <= 0:
+            problems.add(f"lines.{index}.quantity", "The quantity must be positive.")
+        elif variant.pk in needs:
+            _, before, field = needs[variant.pk]
+            needs[variant.pk] = (variant, before + quantity, field)
+        else:
+            needs[variant.pk] = (variant, quantity, f"lines.{index}")
+    problems.raise_any()
+    if needs:
+        _allocate(needs, actor=actor, reference=reference)
 
 
 @transaction.atomic

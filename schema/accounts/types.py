@@ -4,14 +4,15 @@ signed-in user's own data."""
 
 from collections.abc import Awaitable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from asgiref.sync import sync_to_async
 import strawberry_django
-from strawberry import relay
+from strawberry import Info, relay
 
 from apps.accounts import models, selectors
+from apps.checkout import selectors as checkout_selectors
 from apps.orders import models as order_models
 from apps.orders import reports
 from apps.orders import selectors as order_selectors
@@ -19,10 +20,11 @@ from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
 from schema.cost import list_size
 from schema.orders.types import Order
 from schema.pagination import CountableConnection
-from schema.permissions import visible_through
+from schema.permissions import current_user, visible_through
 from schema.resolvers import async_safe
 
 if TYPE_CHECKING:
+    from schema.checkout.types import Cart
     from schema.wishlist.types import WishlistItem
 
 
@@ -74,6 +76,17 @@ class User(relay.Node):
             directives=list_size(WISHLIST_SIZE),
         )
     )
+
+    @strawberry_django.field(
+        graphql_type=Annotated["Cart", strawberry.lazy("schema.checkout.types")] | None,
+        description="The customer's active cart; null when they have none, and on anyone "
+        "but the signed-in user themself.",
+    )
+    def cart(self, root: models.User, info: Info) -> Any:
+        viewer = current_user(info)
+        if viewer is None or viewer.pk != root.pk:
+            return None
+        return checkout_selectors.active_cart_of(user=viewer)
 
     @strawberry_django.connection(
         CountableConnection[Order], description="The orders placed from this account, "

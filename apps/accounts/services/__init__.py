@@ -7,6 +7,7 @@ from .customers import customer_set_active
 from .passwords import password_change, password_reset, password_reset_request
 from .profile import (
     ADDRESS_FIELDS,
+    address_checked,
     address_create,
     address_delete,
     address_update,
@@ -28,6 +29,7 @@ __all__ = [
     "account_confirm",
     "account_register",
     "account_update",
+    "address_checked",
     "address_create",
     "address_delete",
     "address_update",

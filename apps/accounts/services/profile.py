@@ -59,6 +59,14 @@ def _apply_address(address: Address, data: dict[str, Any]) -> None:
         raise ServiceError.from_validation_error(error) from None
 
 
+def address_checked(*, data: dict[str, Any]) -> Address:
+    """An address checked as the address book checks it, and not saved: for
+    what keeps its own copy of an address (a cart's shipping address)."""
+    address = Address()
+    _apply_address(address, {name: data.get(name) for name in ADDRESS_FIELDS})
+    return address
+
+
 def _set_default_shipping(user: User, address: Address) -> None:
     user.default_shipping_address = address
     user.save(update_fields=["default_shipping_address", "updated_at"])
