@@ -10,7 +10,8 @@ cancelled, and Refunds of a succeeded PaymentIntent, idempotent the same
 way. What the customer does in the browser, the test does by hand:
 `succeed`, `fail` and `process` a PaymentIntent, `settle` a refund. And
 `down = True` makes it unreachable (a connection closed without an
-answer), `broken = True` answer 500.
+answer), `broken = True` answer 500, `mute = True` do the work and lose the
+answer.
 
 `use_fake_stripe(settings)` hands it to a test: one server for the
 session, emptied for each test, with the settings pointing at it and the
@@ -27,6 +28,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -90,6 +92,12 @@ class FakeStripe:
             self.requests: list[tuple[str, str, dict[str, Any], str | None]] = []
             self.down = False
             self.broken = False
+            # Does the work, then drops the connection: Stripe made the
+            # object but the answer never arrived (a timeout).
+            self.mute = False
+            # Called with (method, path) before each request is answered, in
+            # the server's thread: what the shop holds while it waits.
+            self.on_request: Callable[[str, str], None] | None = None
             # What a new refund answers (Stripe: pending for some methods).
             self.refund_status = "succeeded"
 
@@ -271,10 +279,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = unflatten(parse_qsl(body or url.query, keep_blank_values=True))
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if fake.on_request is not None:
+            fake.on_request(self.command, url.path)
         if fake.broken:
             status, answer = 500, ApiError(500, "api_error", "An unknown error occurred").body
         else:
             status, answer = fake.answer(self.command, url.path, params, headers)
+        if fake.mute:
+            self.close_connection = True
+            return
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -103,6 +103,15 @@ class ConfigLine:
     value: str | None
 
 
+def charges_after_commit(gateway: PaymentGateway) -> bool:
+    """Whether checkout charges through `gateway` only after committing the
+    order, outside its locks (a call across the network that waits for the
+    customer: Stripe), rather than inside its transaction, where a decline
+    leaves nothing behind (dummy). A gateway says so with a class attribute
+    `charge_after_commit = True`; without one it is charged inside."""
+    return bool(getattr(gateway, "charge_after_commit", False))
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
     """A payment gateway. Instances are made by the registry with no

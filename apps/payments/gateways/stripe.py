@@ -137,6 +137,8 @@ def _unavailable(what: str, error: stripe.StripeError) -> GatewayUnavailable:
 class Gateway:
     id: ClassVar[str] = "stripe"
     name: ClassVar[str] = "Stripe"
+    # Checkout commits the order first, then creates the PaymentIntent.
+    charge_after_commit: ClassVar[bool] = True
 
     def public_config(self) -> list[ConfigLine]:
         return [ConfigLine(field="publishableKey", value=settings.STRIPE_PUBLISHABLE_KEY or None)]
