@@ -87,17 +87,19 @@ def order_pay(*, order: Order, gateway: PaymentGateway, token: str,
     The key is derived from the order, its payments so far and the card, so
     a call repeated after the gateway could not be reached (nothing was
     recorded) meets the charge the gateway may have made, and the same call
-    made at the same moment finds the first one's record."""
-    order = Order.objects.get(pk=order.pk)
-    latest = order.payments.order_by("-created_at", "-id").first()
-    if order.status != OrderStatus.PENDING or order.payment_status not in UNPAID:
-        return latest
-    if (latest is not None and latest.gateway == gateway.id and latest.status in OPEN
-            and latest.client_secret):
-        return latest
-    order = payments_give_up(order=order, actor=actor)
-    card = hashlib.sha256(f"{gateway.id}:{token}".encode()).hexdigest()[:16]
-    key = f"order:{order.token}:{order.payments.count()}:{card}"
+    made at the same moment finds the first one's record: what to do and the
+    key are decided under the order's lock, the charge is made after it."""
+    with transaction.atomic():
+        order = order_locked(order=order)
+        latest = order.payments.order_by("-created_at", "-id").first()
+        if order.status != OrderStatus.PENDING or order.payment_status not in UNPAID:
+            return latest
+        if (latest is not None and latest.gateway == gateway.id and latest.status in OPEN
+                and latest.client_secret):
+            return latest
+        order = payments_give_up(order=order, actor=actor)
+        card = hashlib.sha256(f"{gateway.id}:{token}".encode()).hexdigest()[:16]
+        key = f"order:{order.token}:{order.payments.count()}:{card}"
     try:
         return payment_charge(order=order, gateway=gateway, token=token, idempotency_key=key,
                               actor=actor)
