@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.orders",
     "apps.reviews",
     "apps.checkout",
+    "apps.webhooks",
     "apps.demo",
 ]
 
@@ -170,6 +171,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "apps.core.tasks.delete_sent_events",
         "schedule": timedelta(hours=24),
     },
+}
+
+# Outgoing webhooks (README, "Outgoing webhooks"): a delivery that fails is
+# tried again after WEBHOOKS_RETRY_BASE, doubling each time, for
+# WEBHOOKS_RETRY_FOR; each attempt waits WEBHOOKS_TIMEOUT seconds at most
+# to connect and for each read. Private, loopback and link-local addresses
+# (and this server's own names) are refused unless allowed, for development.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10)
+WEBHOOKS_RETRY_BASE = timedelta(seconds=env_int("WEBHOOKS_RETRY_BASE", 30))
+WEBHOOKS_RETRY_FOR = timedelta(seconds=env_int("WEBHOOKS_RETRY_FOR", 24 * 60 * 60))
+CELERY_BEAT_SCHEDULE["retry-due-webhooks"] = {
+    "task": "apps.webhooks.tasks.retry_due_webhooks",
+    "schedule": WEBHOOKS_RETRY_BASE,
 }
 
 # --- Passwords, i18n, files ------------------------------------------------------

@@ -26,12 +26,13 @@ from schema.permissions import Public
 from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
+from schema.webhooks.schema import WebhookMutation, WebhookQuery
 from schema.wishlist.schema import WishlistMutation
 
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, InventoryQuery,
-            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery, SalesReportQuery):
+            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery, SalesReportQuery, WebhookQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -47,7 +48,7 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
                InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
-               ReviewMutation):
+               ReviewMutation, WebhookMutation):
     pass
 
 

@@ -232,3 +232,11 @@ def make_cart(*, lines: list[tuple[ProductVariant, int]] = (), user: User | None
         CartLine.objects.create(cart=cart, variant=variant, quantity=quantity,
                                 price_when_added=variant.price)
     return cart
+def make_webhook(*, url: str = "https://hooks.example.com/shop",
+                 event_types: tuple[str, ...] = ("order.paid",), is_active: bool = True):
+    """An endpoint written directly, past the URL check (its host need not
+    resolve): the tests of what is delivered where."""
+    from apps.webhooks.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(url=url, event_types=list(event_types),
+                                          is_active=is_active)

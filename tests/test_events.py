@@ -100,7 +100,8 @@ def test_handlers_are_registered_by_event_type():
     assert events.handlers_of(events.AccountRegistered) == [
         "apps.accounts.handlers.email_confirmation_link"]
     assert events.handlers_of(events.StockFellLow) == [
-        "apps.inventory.handlers.alert_catalog_managers"]
+        "apps.inventory.handlers.alert_catalog_managers",
+        "apps.webhooks.handlers.make_deliveries"]
 
 
 def test_a_broker_failure_leaves_the_event_unsent_and_beat_sends_it_later(

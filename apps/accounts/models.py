@@ -79,6 +79,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             ("manage_staff", "Manage staff accounts and their permissions"),
             ("view_reports", "View sales reports"),
             ("manage_shipping", "Manage shipping zones, methods and tax rates"),
+            ("manage_apps", "Manage integrations and their webhooks"),
         ]
         constraints = [
             models.CheckConstraint(

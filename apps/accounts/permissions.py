@@ -12,6 +12,7 @@ class Perm(StrEnum):
     MANAGE_STAFF = "accounts.manage_staff"
     VIEW_REPORTS = "accounts.view_reports"
     MANAGE_SHIPPING = "accounts.manage_shipping"
+    MANAGE_APPS = "accounts.manage_apps"
 
     @property
     def codename(self) -> str:

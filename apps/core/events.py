@@ -149,6 +149,17 @@ class OrderDisputed(Event):
     status: str
 
 
+# --- Webhooks ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookDeliveryRetried(Event):
+    """Staff asked for a delivery to be sent again (webhookDeliveryRetry)."""
+
+    delivery_id: int
+    actor_id: int | None
+
+
 # --- Handlers ------------------------------------------------------------------------
 
 H = TypeVar("H", bound=Callable[[uuid.UUID, Any], None])

@@ -6,33 +6,12 @@ not made again."""
 
 from django.db import migrations
 
-ROLES = ("Administrators", "Order managers")
+from ._roles import handing_out
 
-
-def grant(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    Group = apps.get_model("auth", "Group")
-    groups = Group.objects.filter(name__in=ROLES)
-    if not groups.exists():
-        return  # a fresh database: the roles are made after migrate, with it
-    content_type, _ = ContentType.objects.get_or_create(app_label="accounts", model="user")
-    permission, _ = Permission.objects.get_or_create(
-        content_type=content_type, codename="manage_shipping",
-        defaults={"name": "Manage shipping zones, methods and tax rates"},
-    )
-    for group in groups:
-        group.permissions.add(permission)
-
-
-def revoke(apps, schema_editor):
-    Permission = apps.get_model("auth", "Permission")
-    Group = apps.get_model("auth", "Group")
-    permission = Permission.objects.filter(
-        content_type__app_label="accounts", codename="manage_shipping").first()
-    if permission is not None:
-        for group in Group.objects.filter(name__in=ROLES):
-            group.permissions.remove(permission)
+grant, revoke = handing_out(
+    codename="manage_shipping", name="Manage shipping zones, methods and tax rates",
+    roles=("Administrators", "Order managers"),
+)
 
 
 class Migration(migrations.Migration):

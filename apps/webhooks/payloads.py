@@ -1,0 +1,140 @@
+"""The body of a delivery: Standard Webhooks' shape, `{"type", "timestamp",
+"data"}`, with the object the event is about as the API would describe it
+(camelCase names, IDs as the API's global IDs, money as a decimal string and
+its currency).
+
+The data is read when the delivery is made, just after the change committed,
+and kept on the delivery: every attempt sends the same body.
+"""
+
+import base64
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from apps.catalog.models import Product, ProductVariant
+from apps.core import events
+from apps.core.money import Money, shop_currency
+from apps.inventory.selectors import variant_quantity_available
+from apps.orders.models import Order
+from apps.webhooks.event_types import WebhookEventType
+
+JSON = dict[str, Any]
+
+
+def global_id(type_name: str, pk: int) -> str:
+    """The ID the API gives the object (a Relay global ID, base64 of
+    "Type:pk"), so that an integration can ask `node(id:)` for more."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode("ascii")
+
+
+def moment(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def money(amount: Decimal, currency: str) -> JSON:
+    value = Money.of(amount, currency)
+    return {"amount": str(value.amount), "currency": value.currency}
+
+
+def order_data(order_id: int) -> JSON:
+    order = Order.objects.prefetch_related("lines").filter(pk=order_id).first()
+    if order is None:
+        return {"id": global_id("Order", order_id)}
+
+    def price(amount: Decimal) -> JSON:
+        return money(amount, order.currency)
+
+    return {
+        "id": global_id("Order", order.pk),
+        "number": order.number,
+        "status": order.status,
+        "paymentStatus": order.payment_status,
+        "email": order.email,
+        "subtotal": price(order.subtotal),
+        "discount": price(order.discount),
+        "shippingPrice": price(order.shipping_price),
+        "tax": price(order.tax),
+        "total": price(order.total),
+        "totalRefunded": price(order.total_refunded),
+        "couponCode": order.coupon_code or None,
+        "shippingMethodName": order.shipping_method_name,
+        "trackingNumber": order.tracking_number or None,
+        "shippingAddress": {
+            "firstName": order.shipping_first_name,
+            "lastName": order.shipping_last_name,
+            "company": order.shipping_company,
+            "streetAddress1": order.shipping_street_address_1,
+            "streetAddress2": order.shipping_street_address_2,
+            "city": order.shipping_city,
+            "postalCode": order.shipping_postal_code,
+            "countryArea": order.shipping_country_area,
+            "country": order.shipping_country,
+            "phone": order.shipping_phone,
+        },
+        "lines": [
+            {
+                "sku": line.sku,
+                "productName": line.product_name,
+                "variantName": line.variant_name,
+                "quantity": line.quantity,
+                "unitPrice": price(line.unit_price),
+                "discount": price(line.discount),
+                "total": price(line.total),
+                "tax": price(line.tax),
+            }
+            for line in order.lines.all()
+        ],
+        "createdAt": moment(order.created_at),
+        "updatedAt": moment(order.updated_at),
+    }
+
+
+def product_data(product_id: int) -> JSON:
+    product = (Product.objects.select_related("category").prefetch_related("variants")
+               .filter(pk=product_id).first())
+    if product is None:
+        return {"id": global_id("Product", product_id)}
+    return {
+        "id": global_id("Product", product.pk),
+        "name": product.name,
+        "slug": product.slug,
+        "isPublished": product.is_published,
+        "isDeleted": product.deleted_at is not None,
+        "category": None if product.category is None else product.category.slug,
+        "variants": [
+            {"id": global_id("ProductVariant", variant.pk), "sku": variant.sku,
+             "name": variant.name, "price": money(variant.price, shop_currency())}
+            for variant in product.variants.all()
+        ],
+        "updatedAt": moment(product.updated_at),
+    }
+
+
+def stock_data(variant_id: int) -> JSON:
+    variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+    if variant is None:
+        return {"variant": {"id": global_id("ProductVariant", variant_id)}}
+    return {
+        "variant": {"id": global_id("ProductVariant", variant.pk), "sku": variant.sku,
+                    "name": variant.name},
+        "product": {"id": global_id("Product", variant.product_id),
+                    "name": variant.product.name},
+        "quantityAvailable": variant_quantity_available(variant_id=variant.pk),
+        "lowStockThreshold": variant.low_stock_threshold,
+    }
+
+
+def event_data(event: events.Event) -> JSON:
+    """What the event is about, as it is now."""
+    if isinstance(event, events.OrderPlaced | events.OrderChanged):
+        return order_data(event.order_id)
+    if isinstance(event, events.ProductMoved):
+        return product_data(event.product_id)
+    if isinstance(event, events.StockFellLow):
+        return stock_data(event.variant_id)
+    raise TypeError(f"No webhook data for {type(event).__name__}.")
+
+
+def payload(*, event_type: WebhookEventType, event: events.Event, occurred_at: datetime) -> JSON:
+    return {"type": str(event_type), "timestamp": moment(occurred_at), "data": event_data(event)}
