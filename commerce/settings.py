@@ -315,6 +315,28 @@ DEFAULT_COUNTRY = env("DEFAULT_COUNTRY", "US").upper()
 # classes (README, "Payments"). `dummy` takes the token "success" as payment:
 # leave it out where real money is taken.
 PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "dummy")
+# Stripe (README, "Stripe"), enabled by listing it: PAYMENT_GATEWAYS=dummy,stripe.
+# The secret key calls the API, the publishable key goes to the storefront
+# (paymentGateways), the webhook secret (whsec_...) verifies POST
+# /webhooks/stripe/. STRIPE_API_BASE points the server at a stand-in (the
+# tests' fake, stripe-mock). A call waits STRIPE_TIMEOUT seconds and is
+# retried STRIPE_MAX_NETWORK_RETRIES times with its idempotency key; a
+# webhook signed more than STRIPE_WEBHOOK_TOLERANCE seconds ago is refused;
+# a payment still pending STRIPE_RECONCILE_AFTER seconds after it was made
+# is asked about (the reconciliation task, every STRIPE_RECONCILE_EVERY).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_TIMEOUT = env_float("STRIPE_TIMEOUT", 10.0)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+STRIPE_RECONCILE_AFTER = timedelta(seconds=env_int("STRIPE_RECONCILE_AFTER", 5 * 60))
+STRIPE_RECONCILE_EVERY = timedelta(seconds=env_int("STRIPE_RECONCILE_EVERY", 5 * 60))
+CELERY_BEAT_SCHEDULE["reconcile-stripe-payments"] = {
+    "task": "apps.orders.tasks.reconcile_stripe_payments",
+    "schedule": STRIPE_RECONCILE_EVERY,
+}
 
 # Order numbers are the order's id plus this, so the first is "1001": short
 # enough to read over the phone, and unique because ids are.

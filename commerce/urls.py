@@ -4,12 +4,14 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from commerce.health import healthz
+from commerce.webhooks import stripe_webhook
 from schema.views import GraphQLView
 
 urlpatterns = [
     path("graphql/", GraphQLView.as_view()),
     path("healthz", healthz),
     path("admin/", admin.site.urls),
+    path("webhooks/stripe/", stripe_webhook),
 ]
 
 if settings.DEBUG:

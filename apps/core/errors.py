@@ -18,6 +18,9 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     INVALID_COUPON = "INVALID_COUPON"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    # The payment gateway could not be reached or failed on its side: nothing
+    # the customer did; the same call may be made again.
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
     THROTTLED = "THROTTLED"

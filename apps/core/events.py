@@ -128,6 +128,27 @@ class OrderChanged(Event):
     actor_id: int | None
 
 
+# --- Payments: what Stripe tells the shop -----------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class StripeEventReceived(Event):
+    """POST /webhooks/stripe/ recorded a verified event for the first time
+    (apps.payments.models.StripeEvent); its handling comes after."""
+
+    stripe_event_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderDisputed(Event):
+    """The customer's bank disputes the order's payment (opened), or the
+    dispute ended (closed, with Stripe's status: won, lost...)."""
+
+    order_id: int
+    dispute_id: str
+    status: str
+
+
 # --- Webhooks ------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ import uuid
 
 from apps.core import events
 
-from . import live
+from . import live, tasks
 
 
 @events.handler(events.OrderChanged)
@@ -18,3 +18,8 @@ def announce_order_changed(event_id: uuid.UUID, event: events.OrderChanged) -> N
 @events.handler(events.OrderPlaced)
 def announce_order_placed(event_id: uuid.UUID, event: events.OrderPlaced) -> None:
     live.announce_order_placed(order_id=event.order_id)
+
+
+@events.handler(events.StripeEventReceived)
+def handle_stripe_event(event_id: uuid.UUID, event: events.StripeEventReceived) -> None:
+    tasks.handle_stripe_event.delay(str(event_id), event.stripe_event_id)

@@ -51,3 +51,27 @@ def check_dummy_gateway(
         hint="Leave dummy out of PAYMENT_GATEWAYS in a shop that takes real money.",
         id="payments.W001",
     )]
+
+
+STRIPE_KEYS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+@checks.register()
+def check_stripe_keys(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Stripe listed without its keys starts (a shop may switch it on before
+    the keys arrive), but every checkout through it would fail, and a
+    webhook without its secret is refused: say so at start-up."""
+    if "stripe" not in settings.PAYMENT_GATEWAYS:
+        return []
+    missing = [name for name in STRIPE_KEYS if not getattr(settings, name, "")]
+    if not missing:
+        return []
+    return [checks.Warning(
+        f"PAYMENT_GATEWAYS enables stripe but {', '.join(missing)} "
+        f"{'is' if len(missing) == 1 else 'are'} not set.",
+        hint="Set the keys of the Stripe account (README, \"Stripe\"); checkouts through "
+        "Stripe answer PAYMENT_UNAVAILABLE and webhooks are refused until then.",
+        id="payments.W002",
+    )]

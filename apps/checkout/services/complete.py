@@ -25,14 +25,17 @@ Everything happens in one transaction, in this order:
 Why the charge is inside the transaction: a declined payment must change
 nothing, and a payment must never be taken for an order that does not
 exist. Inside, a decline (or a gateway error) rolls back the order, the
-stock and the coupon's use together. The gateway call is short: the dummy
-gateway answers at once, and Stripe's is the creation of a PaymentIntent,
-which answers "pending" (the customer confirms in the browser, outside
-this transaction) and is idempotent by key. The key comes from the cart's
-token and the payment token, so should the commit fail after the gateway
-said yes, completing the cart again with the same card meets the same
-charge rather than a second one, while a retry with another card after a
-decline is a new attempt.
+stock and the coupon's use together. The dummy gateway answers at once.
+The key comes from the cart's token and the payment token, so should the
+commit fail after the gateway said yes, completing the cart again with the
+same card meets the same charge rather than a second one, while a retry
+with another card after a decline is a new attempt.
+
+A gateway that charges after the commit (Stripe: its PaymentIntent is a
+call across the network, which may be slow or fail, and answers "pending"
+while the customer confirms in the browser) skips step 6: the order is
+committed PENDING with its stock, and the charge is made after, outside
+the stock's locks (see checkout_complete).
 """
 
 import hashlib
@@ -50,9 +53,9 @@ from apps.core.validation import Problems
 from apps.discounts.services import coupon_use_record
 from apps.inventory.services import stock_allocate_many
 from apps.orders.models import Order, Payment
-from apps.orders.services.charges import payment_charge
+from apps.orders.services.charges import order_pay, payment_charge
 from apps.orders.services.placement import LineDraft, OrderDraft, order_place
-from apps.payments.gateways import GatewayUnavailable, PaymentGateway
+from apps.payments.gateways import PaymentGateway, charges_after_commit
 from apps.payments.registry import gateway_named
 
 from .access import Token, cart_locked, refuse_closed
@@ -118,11 +121,15 @@ def _within(field: str, error: ServiceError) -> ServiceError:
     ])
 
 
-def _place(*, user: Any, token: Token, gateway: PaymentGateway, payment_token: str) -> Checkout:
+def _place(*, user: Any, token: Token, gateway: PaymentGateway, payment_token: str,
+           charge: bool) -> tuple[Checkout, bool]:
+    """The checkout, and whether this call placed its order. Without `charge`
+    the order is placed unpaid (the caller pays for it after the commit)."""
     cart = cart_locked(user=user, token=token)
     if cart.state == CartState.COMPLETED:
         order = Order.objects.get(cart_token=cart.token)
-        return Checkout(order=order, payment=order.payments.order_by("-created_at", "-id").first())
+        latest = order.payments.order_by("-created_at", "-id").first()
+        return Checkout(order=order, payment=latest), False
     refuse_closed(cart)
     priced = price_cart(cart=cart)
     checkout_problems(priced).raise_any()
@@ -132,31 +139,56 @@ def _place(*, user: Any, token: Token, gateway: PaymentGateway, payment_token: s
                         reference=f"order:{order.number}")
     if cart.coupon is not None:
         coupon_use_record(coupon=cart.coupon, order_id=order.pk, email=cart.email, user=customer)
-    try:
-        payment = payment_charge(order=order, gateway=gateway, token=payment_token,
-                                 idempotency_key=idempotency_key(cart, gateway, payment_token),
-                                 actor=customer)
-    except ServiceError as error:
-        raise _within("payment", error) from None
-    if payment.status == Payment.Status.DECLINED:
-        raise ServiceError(payment.message or "The payment was declined.",
-                           code=ErrorCode.PAYMENT_DECLINED, field="payment")
+    payment = None
+    if charge:
+        try:
+            payment = payment_charge(order=order, gateway=gateway, token=payment_token,
+                                     idempotency_key=idempotency_key(cart, gateway,
+                                                                     payment_token),
+                                     actor=customer)
+        except ServiceError as error:
+            raise _within("payment", error) from None
+        _refuse_declined(payment)
     cart.state = CartState.COMPLETED
     cart.save(update_fields=["state", "updated_at"])
-    return Checkout(order=order, payment=payment)
+    return Checkout(order=order, payment=payment), True
+
+
+def _refuse_declined(payment: Payment | None) -> None:
+    """A declined payment the customer cannot retry on is PAYMENT_DECLINED
+    (one still open to another card, a Stripe PaymentIntent, is answered)."""
+    if payment is not None and payment.status == Payment.Status.DECLINED and \
+            not payment.client_secret:
+        raise ServiceError(payment.message or "The payment was declined.",
+                           code=ErrorCode.PAYMENT_DECLINED, field="payment")
 
 
 def checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: str) -> Checkout:
     """Place the cart's order and pay for it, or change nothing (see the
     module's docstring). A gateway that is not enabled is INVALID on
-    `payment.gateway`; a declined payment is PAYMENT_DECLINED."""
+    `payment.gateway`; a declined payment is PAYMENT_DECLINED; a gateway that
+    cannot be reached is PAYMENT_UNAVAILABLE.
+
+    A gateway that charges after the commit (Stripe: a call across the
+    network, answered "pending") is called only once the order is committed,
+    PENDING with its stock allocated, outside the stock's locks: when it
+    cannot be reached the order stays PENDING, unpaid, and completing the
+    same cart again answers the same order and tries again
+    (apps.orders.services.charges.order_pay), as it does after a failed
+    payment (the same PaymentIntent, for another card) or with another
+    gateway (the open charge given up first)."""
     payment_gateway = gateway_named(gateway, field="payment.gateway")
+    after_commit = charges_after_commit(payment_gateway)
+    with transaction.atomic():
+        placed, new = _place(user=user, token=token, gateway=payment_gateway,
+                             payment_token=payment_token, charge=not after_commit)
+    if new and not after_commit:
+        return placed
+    order = placed.order
     try:
-        with transaction.atomic():
-            return _place(user=user, token=token, gateway=payment_gateway,
-                          payment_token=payment_token)
-    except GatewayUnavailable:
-        raise ServiceError(
-            "The payment could not be taken just now; try again (it will not be taken twice).",
-            code=ErrorCode.PAYMENT_DECLINED, field="payment",
-        ) from None
+        payment = order_pay(order=order, gateway=payment_gateway, token=payment_token,
+                            actor=order.user)
+    except ServiceError as error:
+        raise _within("payment", error) from None
+    _refuse_declined(payment)
+    return Checkout(order=Order.objects.get(pk=order.pk), payment=payment)

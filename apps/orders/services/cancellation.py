@@ -14,15 +14,14 @@ from typing import Any
 
 from django.db import transaction
 
-from apps.core.errors import ServiceError
 from apps.core.validation import Problems, clean_text, max_length
 from apps.discounts.services import coupon_use_release
-from apps.orders.models import Order, OrderEvent, Payment, PaymentStatus
+from apps.orders.models import Order, OrderEvent
+from apps.orders.services.charges import payments_give_up
 from apps.orders.services.locks import order_locked, stock_release
-from apps.orders.services.refunds import UNAVAILABLE, gateway_of, left_to_refund, refund_locked
+from apps.orders.services.refunds import left_to_refund, refund_locked
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import REFUNDABLE, Move
-from apps.payments.gateways import GatewayUnavailable
 
 
 def order_cancel(*, order: Order, actor: Any) -> Order:
@@ -49,21 +48,8 @@ def _cancel(*, order: Order, actor: Any, message: str) -> Order:
             return refund_locked(order=order, actor=actor, reason=message)
         return order_transition(order=order, move=Move.REFUND_ALL, actor=actor,
                                 message="Nothing was left to refund.")
-    if order.payment_status == PaymentStatus.PENDING:
-        return _give_up_pending_charges(order=order, actor=actor)
-    return order
-
-
-def _give_up_pending_charges(*, order: Order, actor: Any) -> Order:
-    """Cancel at the gateway the charges still waiting for the customer (a
-    Stripe confirmation), so that they cannot go through on a cancelled
-    order, which then was not charged."""
-    for payment in order.payments.filter(status=Payment.Status.PENDING):
-        try:
-            gateway_of(payment).cancel(charge_reference=payment.reference)
-        except GatewayUnavailable:
-            raise ServiceError(UNAVAILABLE) from None
-        payment.status = Payment.Status.CANCELLED
-        payment.save(update_fields=["status", "updated_at"])
-    return order_transition(order=order, move=Move.PAYMENT_CANCEL, actor=actor,
+    # A charge still open to the customer (waiting for them, or declined but
+    # open to another card) is given up, so that it cannot go through on a
+    # cancelled order, which then was not charged.
+    return payments_give_up(order=order, actor=actor,
                             message="The payment waiting for the customer was cancelled.")

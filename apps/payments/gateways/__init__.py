@@ -20,13 +20,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol, runtime_checkable
 
+from apps.core.errors import ErrorCode, ServiceError
 from apps.core.money import Money
 
 
-class GatewayUnavailable(Exception):
+class GatewayUnavailable(ServiceError):
     """The gateway could not be reached or answered an error of its own. The
     charge, refund or cancel may or may not have happened: repeat it with the
-    same idempotency key to find out."""
+    same idempotency key to find out.
+
+    A ServiceError coded PAYMENT_UNAVAILABLE, so a caller that does not catch
+    it still answers the client a retryable payload error, never a 500."""
+
+    def __init__(self, message: str = "The payment gateway could not be reached; try again.",
+                 *, field: str | None = None):
+        super().__init__(message, code=ErrorCode.PAYMENT_UNAVAILABLE, field=field)
 
 
 class ChargeStatus(StrEnum):
@@ -93,6 +101,15 @@ class ConfigLine:
 
     field: str
     value: str | None
+
+
+def charges_after_commit(gateway: PaymentGateway) -> bool:
+    """Whether checkout charges through `gateway` only after committing the
+    order, outside its locks (a call across the network that waits for the
+    customer: Stripe), rather than inside its transaction, where a decline
+    leaves nothing behind (dummy). A gateway says so with a class attribute
+    `charge_after_commit = True`; without one it is charged inside."""
+    return bool(getattr(gateway, "charge_after_commit", False))
 
 
 @runtime_checkable

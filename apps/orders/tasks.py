@@ -1,0 +1,23 @@
+"""The orders domain's work in Celery: what Stripe's events do (started by
+apps.orders.handlers, once per event), and the reconciliation with Stripe
+(run by beat, settings.CELERY_BEAT_SCHEDULE)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from apps.core.events import once_per_event
+from apps.orders.services import stripe
+
+
+# A deadlock or lock timeout against a checkout or a cancellation of the same
+# order rolls the handling back (its HandledEvent record with it): retried.
+@shared_task(  # type: ignore[untyped-decorator]  # celery is untyped
+    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@once_per_event
+def handle_stripe_event(event_id: str, stripe_event_id: str) -> str:
+    return stripe.stripe_event_handle(stripe_event_id=stripe_event_id)
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
+def reconcile_stripe_payments() -> int:
+    return stripe.stripe_payments_reconcile()
