@@ -20,6 +20,10 @@ keep still hold, by construction:
   leaves as it is;
 - the search document is refreshed for every product created
   (apps.catalog.search.refresh_search_vector).
+
+The customers' past orders are the exception: apps.demo.orders places them
+through the checkout and order services, after the products, and then
+makes each review verified exactly when its author bought the product.
 """
 
 import html
@@ -41,9 +45,11 @@ from apps.accounts.models import User
 from apps.catalog import models
 from apps.catalog.search import refresh_search_vector
 from apps.demo import images, words
+from apps.demo import orders as demo_orders
 from apps.demo.coupons import seed_coupons
 from apps.demo.shipping import seed_shipping_and_tax
 from apps.inventory.models import Stock, StockMovement, Warehouse
+from apps.orders.models import Order, OrderEvent, OrderLine
 
 DEFAULT_PRODUCTS = 200
 DEFAULT_SEED = 1
@@ -60,6 +66,10 @@ class SeedResult:
     media: int = 0
     customers: int = 0
     reviews: int = 0
+    verified_reviews: int = 0
+    orders: int = 0
+    # Why no orders were made, when none were.
+    orders_skipped: str = ""
     admin_email: str | None = None
     admin_password: str | None = None
     product_ids: list[int] = field(default_factory=list)
@@ -85,11 +95,14 @@ def seed_demo(
     progress: bool = False,
     batch_size: int = 500,
     admin_password: str | None = None,
+    orders: int | None = None,
 ) -> SeedResult:
     """Fill an empty catalog with `products` demo products, the same for the
     same seed. Demo customers and the staff superuser are created when
     missing, and so are the demo coupons (apps.demo.coupons), shipping
-    zones and tax rates (apps.demo.shipping)."""
+    zones and tax rates (apps.demo.shipping). Then the customers' past
+    orders (apps.demo.orders): `orders` of them, by default about two per
+    customer; 0 for none."""
     rng = random.Random(seed)
     result = SeedResult()
     with transaction.atomic():
@@ -106,7 +119,7 @@ def seed_demo(
             for batch in _batched(specs, batch_size):
                 _write_batch(batch, warehouse=warehouse, customers=customers, result=result)
                 bar.update(len(batch))
-        _seed_extras(rng)
+        _seed_extras(rng, customers=customers, result=result, orders=orders)
         refresh_search_vector(product_ids=result.product_ids)
     _seed_admin(result, password=admin_password)
     _analyze()
@@ -121,17 +134,23 @@ def _analyze() -> None:
         return
     tables = [model._meta.db_table for model in (
         models.Category, models.Product, models.ProductVariant, models.ProductMedia,
-        models.Review, Stock, StockMovement, User,
+        models.Review, Stock, StockMovement, User, Order, OrderLine, OrderEvent,
     )]
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
-def _seed_extras(rng: random.Random) -> None:
+def _seed_extras(rng: random.Random, *, customers: list[User], result: SeedResult,
+                 orders: int | None) -> None:
     # After the products, so that what is drawn from the rng for them stays
     # put whatever is added here.
     seed_coupons()
     seed_shipping_and_tax()
+    count = demo_orders.default_order_count(len(customers)) if orders is None else orders
+    result.orders, result.orders_skipped = demo_orders.seed_orders(
+        rng, customers=customers, product_ids=result.product_ids, count=count)
+    # The reviews' drawn flag said who meant to buy; what they bought decides.
+    result.verified_reviews = demo_orders.reviews_verify(product_ids=result.product_ids)
 
 
 # --- Categories, customers, the admin ---------------------------------------------------------
