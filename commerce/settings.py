@@ -338,6 +338,16 @@ CELERY_BEAT_SCHEDULE["reconcile-stripe-payments"] = {
     "schedule": STRIPE_RECONCILE_EVERY,
 }
 
+# An order still unpaid ORDER_UNPAID_EXPIRY seconds after it was placed is
+# cancelled (its stock and coupon use given back, its PaymentIntent
+# cancelled) by beat, every ORDER_EXPIRY_EVERY seconds (README, "Orders").
+ORDER_UNPAID_EXPIRY = timedelta(seconds=env_int("ORDER_UNPAID_EXPIRY", 30 * 60))
+ORDER_EXPIRY_EVERY = timedelta(seconds=env_int("ORDER_EXPIRY_EVERY", 60))
+CELERY_BEAT_SCHEDULE["expire-unpaid-orders"] = {
+    "task": "apps.orders.tasks.expire_unpaid_orders",
+    "schedule": ORDER_EXPIRY_EVERY,
+}
+
 # Order numbers are the order's id plus this, so the first is "1001": short
 # enough to read over the phone, and unique because ids are.
 ORDER_NUMBER_OFFSET = env_int("ORDER_NUMBER_OFFSET", 1000)
