@@ -304,6 +304,13 @@ PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
 LOGIN_THROTTLE_EMAIL_LIMIT = env_int("LOGIN_THROTTLE_EMAIL_LIMIT", 5)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+# Card testing: this many declined checkoutComplete payments for one email, or
+# CHECKOUT_DECLINE_LIMIT_IP from one client address, within
+# CHECKOUT_DECLINE_WINDOW seconds refuse checkoutComplete (THROTTLED) for the
+# rest of the window, without asking the gateway.
+CHECKOUT_DECLINE_LIMIT_EMAIL = env_int("CHECKOUT_DECLINE_LIMIT_EMAIL", 5)
+CHECKOUT_DECLINE_LIMIT_IP = env_int("CHECKOUT_DECLINE_LIMIT_IP", 10)
+CHECKOUT_DECLINE_WINDOW = env_int("CHECKOUT_DECLINE_WINDOW", 60 * 60)
 
 # --- Shop ---------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
