@@ -102,6 +102,10 @@ def test_an_order_unpaid_after_30_minutes_expires_and_gives_everything_back(
                           {"token": str(order.token)}, operation_name="OrderByToken")
     assert (data["orderByToken"]["status"], data["orderByToken"]["paymentStatus"]) == (
         "CANCELLED", "NOT_CHARGED")
+    history = client.execute("query($token: UUID!) { orderByToken(token: $token) { "
+                             "events { type message } } }", {"token": str(order.token)})
+    assert {"type": "CANCELLED", "message": "Expired unpaid after 30 minutes."} in (
+        history["orderByToken"]["events"])
     # The coupon's one use is free again: another cart may take it.
     assert placed(client, make_variant(product=make_product(), price="20.00", stock=10),
                   coupon=coupon).coupon_code == "TENOFF"
