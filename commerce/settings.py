@@ -304,6 +304,13 @@ PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
 LOGIN_THROTTLE_EMAIL_LIMIT = env_int("LOGIN_THROTTLE_EMAIL_LIMIT", 5)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+# Card testing: this many declined checkoutComplete payments for one email, or
+# CHECKOUT_DECLINE_LIMIT_IP from one client address, within
+# CHECKOUT_DECLINE_WINDOW seconds refuse checkoutComplete (THROTTLED) for the
+# rest of the window, without asking the gateway.
+CHECKOUT_DECLINE_LIMIT_EMAIL = env_int("CHECKOUT_DECLINE_LIMIT_EMAIL", 5)
+CHECKOUT_DECLINE_LIMIT_IP = env_int("CHECKOUT_DECLINE_LIMIT_IP", 10)
+CHECKOUT_DECLINE_WINDOW = env_int("CHECKOUT_DECLINE_WINDOW", 60 * 60)
 
 # --- Shop ---------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
@@ -336,6 +343,16 @@ STRIPE_RECONCILE_EVERY = timedelta(seconds=env_int("STRIPE_RECONCILE_EVERY", 5 *
 CELERY_BEAT_SCHEDULE["reconcile-stripe-payments"] = {
     "task": "apps.orders.tasks.reconcile_stripe_payments",
     "schedule": STRIPE_RECONCILE_EVERY,
+}
+
+# An order still unpaid ORDER_UNPAID_EXPIRY seconds after it was placed is
+# cancelled (its stock and coupon use given back, its PaymentIntent
+# cancelled) by beat, every ORDER_EXPIRY_EVERY seconds (README, "Orders").
+ORDER_UNPAID_EXPIRY = timedelta(seconds=env_int("ORDER_UNPAID_EXPIRY", 30 * 60))
+ORDER_EXPIRY_EVERY = timedelta(seconds=env_int("ORDER_EXPIRY_EVERY", 60))
+CELERY_BEAT_SCHEDULE["expire-unpaid-orders"] = {
+    "task": "apps.orders.tasks.expire_unpaid_orders",
+    "schedule": ORDER_EXPIRY_EVERY,
 }
 
 # Order numbers are the order's id plus this, so the first is "1001": short

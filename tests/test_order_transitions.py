@@ -65,7 +65,22 @@ def test_nothing_leaves_delivered_or_cancelled_but_refunds(status):
     for payment in P:
         for move, (to, _) in moves_from(status, payment).items():
             assert to == status and move in (Move.REFUND_PART, Move.REFUND_ALL,
-                                             Move.PAYMENT_CANCEL)
+                                             Move.PAYMENT_CANCEL, Move.PAY_LATE)
+
+
+@pytest.mark.parametrize(("status", "payment"), STATES)
+def test_money_taken_after_a_cancellation_is_recorded_only_on_a_cancelled_unpaid_order(
+        status, payment):
+    """PAY_LATE records what the gateway took once the order was given up, so
+    that it can be refunded (then REFUND_ALL, allowed in any status); the
+    order stays CANCELLED, and nothing else may use it."""
+    moves = moves_from(status, payment)
+    if status == S.CANCELLED and payment in (P.NOT_CHARGED, P.PENDING, P.FAILED):
+        assert moves[Move.PAY_LATE] == (S.CANCELLED, P.PAID)
+        assert moves_from(*moves[Move.PAY_LATE])[Move.REFUND_ALL] == (S.CANCELLED, P.REFUNDED)
+    else:
+        assert Move.PAY_LATE not in moves
+    assert TRANSITIONS[Move.PAY_LATE].event == OrderEvent.Type.NOTE  # nothing reacts as to PAID
 
 
 @pytest.mark.parametrize("status", list(S))

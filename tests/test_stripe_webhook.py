@@ -2,7 +2,8 @@
 (t=timestamp,v1=HMAC-SHA256 of "t.payload" with the endpoint's secret),
 recorded once, handed to the outbox, and handled by
 apps.orders.services.stripe: valid, bad signature, stale timestamp,
-replayed, copies at once, out of order, amount mismatch, unknown type."""
+replayed, copies at once, out of order, amount mismatch, unknown type. A
+success on an order already cancelled: tests/test_late_payments.py."""
 
 import json
 import logging
@@ -283,21 +284,6 @@ def test_a_success_on_an_order_moved_on_is_logged_not_applied(db, stripe_api, we
     assert states(order) == ("SHIPPED", "PAID")
     assert "left as it was" in StripeEvent.objects.get(event_id=event["id"]).outcome
     assert any("not moved" in r.getMessage() for r in caplog.records)
-
-
-def test_a_success_after_the_order_was_cancelled_is_noted_for_a_refund(db, stripe_api, webhook,
-                                                                        caplog):
-    order, payment = stripe_order()
-    Order.objects.filter(pk=order.pk).update(status="CANCELLED", payment_status="NOT_CHARGED")
-    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CANCELLED)
-    webhook(stripe_api.event("payment_intent.succeeded", stripe_api.succeed(payment.reference)))
-    assert states(order) == ("CANCELLED", "NOT_CHARGED")
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.SUCCEEDED  # what Stripe took, never hidden
-    note = OrderEvent.objects.filter(order=order, type="NOTE").get()
-    assert "refund it" in note.message
-    assert any(r.levelno == logging.ERROR and "refund it" in r.getMessage()
-               for r in caplog.records)
 
 
 @pytest.mark.parametrize(("field", "value"), [("amount_received", 1249), ("currency", "eur")])

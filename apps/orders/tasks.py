@@ -1,12 +1,13 @@
 """The orders domain's work in Celery: what Stripe's events do (started by
-apps.orders.handlers, once per event), and the reconciliation with Stripe
-(run by beat, settings.CELERY_BEAT_SCHEDULE)."""
+apps.orders.handlers, once per event), and, run by beat
+(settings.CELERY_BEAT_SCHEDULE), the reconciliation with Stripe and the
+expiry of unpaid orders."""
 
 from celery import shared_task
 from django.db import OperationalError
 
 from apps.core.events import once_per_event
-from apps.orders.services import stripe
+from apps.orders.services import expiry, late_payments, stripe
 
 
 # A deadlock or lock timeout against a checkout or a cancellation of the same
@@ -21,3 +22,11 @@ def handle_stripe_event(event_id: str, stripe_event_id: str) -> str:
 @shared_task  # type: ignore[untyped-decorator]  # celery is untyped
 def reconcile_stripe_payments() -> int:
     return stripe.stripe_payments_reconcile()
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
+def expire_unpaid_orders() -> dict[str, int]:
+    """Expire the orders left unpaid, then try again the refunds of money
+    taken after an order was given up that the gateway could not make."""
+    return {"expired": expiry.orders_expire(),
+            "late_refunds": late_payments.late_payments_refund()}

@@ -12,6 +12,10 @@ allowed on a paid order in any status.
        │                 │
        └────cancel───────┴──▶ CANCELLED        (nothing leaves DELIVERED or
                                                 CANCELLED)
+
+A cancelled order still takes one move of its payment status: money the
+gateway took after all (a payment that went through after the order
+expired) is recorded as PAID (PAY_LATE), to be refunded at once.
 """
 
 from collections.abc import Mapping
@@ -35,6 +39,11 @@ class Move(StrEnum):
     # A charge still waiting for the customer is given up (the order was
     # cancelled before they confirmed): nothing was taken.
     PAYMENT_CANCEL = "payment_cancel"
+    # The gateway took the money after the order was cancelled (a payment
+    # that went through once the order had expired): recorded, so that it
+    # can be refunded; the goods stay where they are. A note, not PAID, so
+    # that nothing reacting to a paid order starts on a cancelled one.
+    PAY_LATE = "pay_late"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,11 @@ TRANSITIONS: Mapping[Move, Rule] = {
     Move.PAYMENT_CANCEL: Rule(
         OrderEvent.Type.NOTE,
         payment_from=frozenset({PaymentStatus.PENDING}), payment_to=PaymentStatus.NOT_CHARGED,
+    ),
+    Move.PAY_LATE: Rule(
+        OrderEvent.Type.NOTE,
+        status_from=frozenset({OrderStatus.CANCELLED}),
+        payment_from=UNPAID, payment_to=PaymentStatus.PAID,
     ),
 }
 

@@ -191,10 +191,12 @@ class CheckoutMutation:
         extensions=[Public()],
         description="Place the cart's order and pay for it, all or nothing: a declined "
         "payment (PAYMENT_DECLINED) leaves the cart, the stock and the coupon as they were. "
-        "The same cart completed again answers the same order.",
+        "The same cart completed again answers the same order. Too many declined payments "
+        "for one email or from one address are THROTTLED for a while.",
     )
     def checkout_complete(self, info: Info, token: UUID, payment: PaymentInput
                           ) -> CheckoutCompletePayload:
         done = services.checkout_complete(user=current_user(info), token=token,
-                                          gateway=payment.gateway, payment_token=payment.token)
+                                          gateway=payment.gateway, payment_token=payment.token,
+                                          client_address=info.context.client_ip)
         return CheckoutCompletePayload(order=done.order, payment=done.payment)

@@ -47,6 +47,7 @@ from django.db import transaction
 from apps.accounts.services import ADDRESS_FIELDS
 from apps.checkout.models import Cart, CartState
 from apps.checkout.pricing import BLOCKING, PricedCart, WarningCode, price_cart
+from apps.checkout import throttling
 from apps.checkout.selectors import signed_in
 from apps.core.errors import ErrorCode, FieldError, ServiceError
 from apps.core.validation import Problems
@@ -122,10 +123,11 @@ def _within(field: str, error: ServiceError) -> ServiceError:
 
 
 def _place(*, user: Any, token: Token, gateway: PaymentGateway, payment_token: str,
-           charge: bool) -> tuple[Checkout, bool]:
+           charge: bool, client_address: str) -> tuple[Checkout, bool]:
     """The checkout, and whether this call placed its order. Without `charge`
     the order is placed unpaid (the caller pays for it after the commit)."""
     cart = cart_locked(user=user, token=token)
+    throttling.refuse_throttled(email=cart.email, client_address=client_address)
     if cart.state == CartState.COMPLETED:
         order = Order.objects.get(cart_token=cart.token)
         latest = order.payments.order_by("-created_at", "-id").first()
@@ -148,26 +150,31 @@ def _place(*, user: Any, token: Token, gateway: PaymentGateway, payment_token: s
                                      actor=customer)
         except ServiceError as error:
             raise _within("payment", error) from None
-        _refuse_declined(payment)
+        _refuse_declined(payment, email=cart.email, client_address=client_address)
     cart.state = CartState.COMPLETED
     cart.save(update_fields=["state", "updated_at"])
     return Checkout(order=order, payment=payment), True
 
 
-def _refuse_declined(payment: Payment | None) -> None:
+def _refuse_declined(payment: Payment | None, *, email: str, client_address: str) -> None:
     """A declined payment the customer cannot retry on is PAYMENT_DECLINED
-    (one still open to another card, a Stripe PaymentIntent, is answered)."""
+    (one still open to another card, a Stripe PaymentIntent, is answered),
+    and counted against the email and the address (card testing)."""
     if payment is not None and payment.status == Payment.Status.DECLINED and \
             not payment.client_secret:
+        throttling.decline_record(email=email, client_address=client_address)
         raise ServiceError(payment.message or "The payment was declined.",
                            code=ErrorCode.PAYMENT_DECLINED, field="payment")
 
 
-def checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: str) -> Checkout:
+def checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: str,
+                      client_address: str = "") -> Checkout:
     """Place the cart's order and pay for it, or change nothing (see the
     module's docstring). A gateway that is not enabled is INVALID on
     `payment.gateway`; a declined payment is PAYMENT_DECLINED; a gateway that
-    cannot be reached is PAYMENT_UNAVAILABLE.
+    cannot be reached is PAYMENT_UNAVAILABLE. After too many declines for the
+    cart's email or from `client_address` (the request's, for the card-testing
+    throttle of apps.checkout.throttling; empty counts none), THROTTLED.
 
     A gateway that charges after the commit (Stripe: a call across the
     network, answered "pending") is called only once the order is committed,
@@ -181,7 +188,8 @@ def checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: s
     after_commit = charges_after_commit(payment_gateway)
     with transaction.atomic():
         placed, new = _place(user=user, token=token, gateway=payment_gateway,
-                             payment_token=payment_token, charge=not after_commit)
+                             payment_token=payment_token, charge=not after_commit,
+                             client_address=client_address)
     if new and not after_commit:
         return placed
     order = placed.order
@@ -190,5 +198,5 @@ def checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: s
                             actor=order.user)
     except ServiceError as error:
         raise _within("payment", error) from None
-    _refuse_declined(payment)
+    _refuse_declined(payment, email=order.email, client_address=client_address)
     return Checkout(order=Order.objects.get(pk=order.pk), payment=payment)

@@ -1,5 +1,6 @@
-"""Cancelling an order, by its customer or by the order desk: one function
-underneath, so that both give back the same things.
+"""Cancelling an order, by its customer, by the order desk or by the expiry
+of an unpaid order: one function underneath, so that all give back the same
+things.
 
 While an order is PENDING or PROCESSING (the table says so, not this
 module) it can be cancelled: its stock allocation is released, its coupon
@@ -35,6 +36,12 @@ def order_admin_cancel(*, order: Order, actor: Any, reason: str | None = None) -
     reason = clean_text(problems, "reason", reason, limit=max_length(OrderEvent, "message"))
     problems.raise_any()
     return _cancel(order=order, actor=actor, message=reason or "Cancelled by the shop.")
+
+
+def order_expire(*, order: Order, message: str) -> Order:
+    """No one acted: the order was left unpaid (apps.orders.services.expiry),
+    and `message` says for how long."""
+    return _cancel(order=order, actor=None, message=message)
 
 
 @transaction.atomic

@@ -32,6 +32,12 @@ from apps.payments.gateways import GatewayUnavailable, PaymentGateway, RefundSta
 UNAVAILABLE = "The payment gateway could not be reached; nothing was changed. Try again."
 
 
+class RefundUnavailable(ServiceError):
+    """The gateway could not be reached: nothing was recorded, and the same
+    refund may be asked again (a caller that retries by itself tells this
+    apart from a refusal)."""
+
+
 def gateway_of(payment: Payment) -> PaymentGateway:
     """The gateway a payment was taken through. One since switched off in
     settings cannot give money back: the staff must do it on its side."""
@@ -96,7 +102,7 @@ def refund_locked(
             idempotency_key=refund.idempotency_key,
         )
     except GatewayUnavailable:
-        raise ServiceError(UNAVAILABLE) from None
+        raise RefundUnavailable(UNAVAILABLE) from None
     if result.status == RefundStatus.FAILED:
         raise ServiceError(f"The payment gateway refused the refund: {result.message}")
     refund.status = (Refund.Status.SUCCEEDED if result.status == RefundStatus.SUCCEEDED

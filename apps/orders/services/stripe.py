@@ -36,10 +36,11 @@ from django.utils import timezone
 from apps.core import events
 from apps.core.errors import ErrorCode, ServiceError
 from apps.core.money import Money
-from apps.orders.models import Order, OrderEvent, OrderStatus, Payment, Refund
+from apps.orders.models import Order, OrderStatus, Payment, Refund
+from apps.orders.services.late_payments import late_payment_refund
 from apps.orders.services.locks import order_locked
-from apps.orders.services.transitions import order_transition
-from apps.orders.transitions import Move
+from apps.orders.services.transitions import order_note, order_transition
+from apps.orders.transitions import Move, allowed
 from apps.payments.gateways import GatewayUnavailable
 from apps.payments.gateways.stripe import (
     CANCELED,
@@ -72,15 +73,6 @@ def outcome_of(intent: PaymentIntentState) -> Outcome:
     if intent.status == CANCELED:
         return Outcome.CANCELED
     return Outcome.FAILED if intent.failed else Outcome.WAITING
-
-
-def _note(order: Order, message: str) -> None:
-    """An entry in the order's history that changes no state."""
-    OrderEvent.objects.create(
-        order=order, type=OrderEvent.Type.NOTE, message=message[:1000],
-        from_status=order.status, to_status=order.status,
-        from_payment_status=order.payment_status, to_payment_status=order.payment_status,
-    )
 
 
 def _move(order: Order, move: Move, message: str) -> str:
@@ -132,13 +124,22 @@ def _succeeded(order: Order, payment: Payment, intent: PaymentIntentState) -> st
     payment.status = Payment.Status.SUCCEEDED
     payment.message = ""
     payment.save(update_fields=["status", "message", "updated_at"])
+    if order.status == OrderStatus.CANCELLED and allowed(
+            Move.PAY_LATE, status=order.status, payment_status=order.payment_status):
+        # Taken after the order was given up (it expired while the customer
+        # was paying): refunded at once, never kept.
+        order = late_payment_refund(order=order, taken=taken, where=f"Stripe ({intent.id})")
+        return (f"succeeded after cancellation of order {order.number}: "
+                f"{order.payment_status.lower()}")
     if was_cancelled or order.status == OrderStatus.CANCELLED:
-        # The money was taken although the shop had given the payment up:
-        # never kept silently.
+        # The money was taken although the shop had given the payment up,
+        # on an order that is paid for otherwise (or still open, paying
+        # through another charge): never kept silently, but which charge to
+        # give back is the staff's call.
         logger.error("Stripe: PaymentIntent %s succeeded on cancelled order %s; refund it.",
                      intent.id, order.number)
-        _note(order, f"Stripe took {taken} ({intent.id}) after the order's payment was "
-                     "given up: refund it.")
+        order_note(order=order, message=f"Stripe took {taken} ({intent.id}) after the order's "
+                                        "payment was given up: refund it.")
         return f"succeeded after cancellation of order {order.number}: noted for a refund"
     return _move(order, Move.PAY, f"Paid through Stripe ({intent.id}).")
 
@@ -188,8 +189,8 @@ def refund_apply(*, refund: Mapping[str, Any]) -> str:
             reason = refund.get("failure_reason") or "no reason given"
             logger.error("Stripe: refund %s of order %s failed (%s).", refund["id"],
                          order.number, reason)
-            _note(order, f"The refund of {amount} through Stripe failed ({reason}): give "
-                         "the money back another way.")
+            order_note(order=order, message=f"The refund of {amount} through Stripe failed "
+                                            f"({reason}): give the money back another way.")
     return f"refund {record.pk} {status.lower()}"
 
 
@@ -221,7 +222,7 @@ def _dispute(obj: Mapping[str, Any]) -> str:
                    "dashboard.")
     logger.warning("%s Order %s.", message, order.number)
     with transaction.atomic():
-        _note(order, message)
+        order_note(order=order, message=message)
         events.publish(events.OrderDisputed(order_id=order.pk, dispute_id=str(obj["id"]),
                                             status=status))
     return f"noted on order {order.number}"

@@ -20,6 +20,7 @@ MOVE_NAMES = {
     Move.REFUND_PART: "be refunded",
     Move.REFUND_ALL: "be refunded",
     Move.PAYMENT_CANCEL: "have its payment cancelled",
+    Move.PAY_LATE: "record a payment taken after its cancellation",
 }
 
 
@@ -85,3 +86,13 @@ def order_transition(
         actor_id=getattr(actor, "pk", None),
     ))
     return order
+
+
+def order_note(*, order: Order, message: str) -> OrderEvent:
+    """An entry in the order's history that changes no state: what the staff
+    should know (a dispute, a refund that failed, money taken late)."""
+    return OrderEvent.objects.create(
+        order=order, type=OrderEvent.Type.NOTE, message=message[:1000],
+        from_status=order.status, to_status=order.status,
+        from_payment_status=order.payment_status, to_payment_status=order.payment_status,
+    )
