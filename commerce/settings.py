@@ -267,6 +267,13 @@ NOTIFICATIONS_WISHLIST_INTERVAL = timedelta(
 # on (jittered, at most 10 minutes): about an hour in all by default.
 NOTIFICATIONS_MAX_RETRIES = env_int("NOTIFICATIONS_MAX_RETRIES", 10)
 NOTIFICATIONS_RETRY_BACKOFF = env_int("NOTIFICATIONS_RETRY_BACKOFF", 30)
+# Guest carts nobody touched for this many days are deleted, daily
+# (apps.checkout.tasks.delete_stale_guest_carts).
+CART_ABANDON_AFTER_DAYS = env_int("CART_ABANDON_AFTER_DAYS", 30)
+CELERY_BEAT_SCHEDULE["delete-stale-guest-carts"] = {
+    "task": "apps.checkout.tasks.delete_stale_guest_carts",
+    "schedule": timedelta(hours=24),
+}
 
 # --- GraphQL --------------------------------------------------------------------------
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 15)
