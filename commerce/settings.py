@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "apps.reviews",
     "apps.checkout",
     "apps.webhooks",
+    "apps.notifications",
     "apps.demo",
 ]
 
@@ -254,6 +255,25 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "shop@localhost")
 # Where links in emails point: the storefront's pages that take the token.
 STOREFRONT_URL = env("STOREFRONT_URL", "http://localhost:3000")
+# Where this server is reached from outside: the one-click unsubscribe links
+# of emails point at it (README, "Notifications").
+PUBLIC_URL = env("PUBLIC_URL", "http://localhost:8000")
+# A customer hears of one wishlisted product at most once this often per
+# kind of notice (back in stock, price drop).
+NOTIFICATIONS_WISHLIST_INTERVAL = timedelta(
+    hours=env_int("NOTIFICATIONS_WISHLIST_INTERVAL_HOURS", 24))
+# An email the mail server refuses is tried again by Celery this many times,
+# waiting up to NOTIFICATIONS_RETRY_BACKOFF seconds, then twice that, and so
+# on (jittered, at most 10 minutes): about an hour in all by default.
+NOTIFICATIONS_MAX_RETRIES = env_int("NOTIFICATIONS_MAX_RETRIES", 10)
+NOTIFICATIONS_RETRY_BACKOFF = env_int("NOTIFICATIONS_RETRY_BACKOFF", 30)
+# Guest carts nobody touched for this many days are deleted, daily
+# (apps.checkout.tasks.delete_stale_guest_carts).
+CART_ABANDON_AFTER_DAYS = env_int("CART_ABANDON_AFTER_DAYS", 30)
+CELERY_BEAT_SCHEDULE["delete-stale-guest-carts"] = {
+    "task": "apps.checkout.tasks.delete_stale_guest_carts",
+    "schedule": timedelta(hours=24),
+}
 
 # --- GraphQL --------------------------------------------------------------------------
 GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 15)

@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.urls import path, re_path
 from django.views.static import serve
 
+from apps.notifications.unsubscribe import UNSUBSCRIBE_PATH
 from commerce.health import healthz
+from commerce.unsubscribe import unsubscribe
 from commerce.webhooks import stripe_webhook
 from schema.views import GraphQLView
 
@@ -12,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
     path("webhooks/stripe/", stripe_webhook),
+    path(f"{UNSUBSCRIBE_PATH}<str:token>/", unsubscribe),
 ]
 
 if settings.DEBUG:

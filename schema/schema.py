@@ -19,6 +19,7 @@ from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
 from schema.inventory.schema import InventoryMutation, InventoryQuery
+from schema.notifications.schema import NotificationMutation
 from schema.orders.report import SalesReportQuery
 from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
@@ -48,7 +49,7 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
                InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
-               ReviewMutation, WebhookMutation):
+               ReviewMutation, WebhookMutation, NotificationMutation):
     pass
 
 

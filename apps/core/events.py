@@ -76,6 +76,14 @@ class StockFellLow(Event):
     variant_id: int
 
 
+@dataclasses.dataclass(frozen=True)
+class VariantBackInStock(Event):
+    """A change took the variant's availability from none to some (not its
+    first stock: a new variant is not back)."""
+
+    variant_id: int
+
+
 # --- Catalog: the moves of apps.catalog.transitions -------------------------------------
 
 
@@ -105,6 +113,19 @@ class ProductDeleted(ProductMoved):
 @dataclasses.dataclass(frozen=True)
 class ProductRestored(ProductMoved):
     pass
+
+
+# --- Catalog: prices ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VariantPriceDropped(Event):
+    """variant_update lowered the variant's price; the prices as decimal
+    strings, in the shop's currency."""
+
+    variant_id: int
+    old_price: str
+    new_price: str
 
 
 # --- Orders: what apps.orders.services.transitions.order_transition does -----------------

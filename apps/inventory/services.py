@@ -68,7 +68,8 @@ def _record(
     actor=None, reason: str = "", reference: str = "",
 ) -> None:
     """Apply a change to a locked stock row, log it, and publish StockFellLow
-    when it takes the variant's availability down to its threshold."""
+    when it takes the variant's availability down to its threshold, and
+    VariantBackInStock when it takes it from none to some."""
     variant = stock.variant
     if stock.quantity_on_hand + quantity_delta < stock.quantity_allocated + allocated_delta:
         raise ServiceError(
@@ -98,6 +99,8 @@ def _record(
     threshold = variant.low_stock_threshold
     if before > threshold >= after:
         events.publish(events.StockFellLow(variant_id=variant.pk))
+    if before <= 0 < after and kind != StockMovement.Kind.INITIAL:
+        events.publish(events.VariantBackInStock(variant_id=variant.pk))
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from strawberry import Info, relay
 
 from apps.accounts import models, selectors
 from apps.checkout import selectors as checkout_selectors
+from apps.notifications import selectors as notification_selectors
 from apps.orders import models as order_models
 from apps.orders import reports
 from apps.orders import selectors as order_selectors
@@ -25,6 +26,7 @@ from schema.resolvers import async_safe
 
 if TYPE_CHECKING:
     from schema.checkout.types import Cart
+    from schema.notifications.types import NotificationPreferences
     from schema.wishlist.types import WishlistItem
 
 
@@ -49,6 +51,13 @@ def default_shipping_address(root: models.User) -> models.Address | None:
     # Joined, not filtered through Address.get_queryset (which would make it a
     # query of its own): whoever sees the user sees this address.
     return root.default_shipping_address
+
+
+def viewer_if_self(root: models.User, info: Info) -> models.User | None:
+    """The signed-in user when `root` is them: what only they may read of
+    themself (their cart, their preferences) is null to anyone else."""
+    viewer = current_user(info)
+    return viewer if viewer is not None and viewer.pk == root.pk else None
 
 
 @strawberry_django.type(models.User, name="User")
@@ -83,10 +92,18 @@ class User(relay.Node):
         "but the signed-in user themself.",
     )
     def cart(self, root: models.User, info: Info) -> Any:
-        viewer = current_user(info)
-        if viewer is None or viewer.pk != root.pk:
-            return None
-        return checkout_selectors.active_cart_of(user=viewer)
+        viewer = viewer_if_self(root, info)
+        return None if viewer is None else checkout_selectors.active_cart_of(user=viewer)
+
+    @strawberry_django.field(
+        graphql_type=Annotated["NotificationPreferences",
+                               strawberry.lazy("schema.notifications.types")] | None,
+        description="Which emails the customer receives; null on anyone but the "
+        "signed-in user themself.",
+    )
+    def notification_preferences(self, root: models.User, info: Info) -> Any:
+        viewer = viewer_if_self(root, info)
+        return None if viewer is None else notification_selectors.preferences_of(user=viewer)
 
     @strawberry_django.connection(
         CountableConnection[Order], description="The orders placed from this account, "

@@ -10,6 +10,7 @@ from django.db.models import Max
 from apps.catalog.models import Product, ProductVariant
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.services.checks import catalog_write, ensure_not_deleted
+from apps.core import events
 from apps.core.errors import ErrorCode
 from apps.core.validation import (
     Problems,
@@ -106,7 +107,8 @@ def variant_create(
 
 def variant_update(*, actor, variant: ProductVariant, **fields: Any) -> ProductVariant:
     """Change a variant's own fields. Stock is not one of them: it changes
-    only through stock_adjust and orders, each change a logged movement."""
+    only through stock_adjust and orders, each change a logged movement.
+    A lower price publishes VariantPriceDropped (for the wishlists)."""
     reject_unknown(fields, VARIANT_FIELDS)
     ensure_not_deleted(variant.product)
     problems = Problems()
@@ -115,6 +117,13 @@ def variant_update(*, actor, variant: ProductVariant, **fields: Any) -> ProductV
     for field, value in clean.items():
         setattr(variant, field, value)
     with catalog_write():
+        # The price before, from the database under a lock: the admin's form
+        # has already set the new one on the object.
+        old_price = (ProductVariant.objects.select_for_update().filter(pk=variant.pk)
+                     .values_list("price", flat=True).first()) if "price" in clean else None
         variant.save()
         refresh_search_vector(product_ids=[variant.product_id])
+        if old_price is not None and variant.price < old_price:
+            events.publish(events.VariantPriceDropped(
+                variant_id=variant.pk, old_price=str(old_price), new_price=str(variant.price)))
     return variant

@@ -34,8 +34,11 @@ def cart_locked(*, user: Any, token: Token) -> Cart:
     found = cart_by_token(user=user, token=token)
     if found is None:
         raise NotFound("No cart with this token.", field="token")
-    return (Cart.objects.select_for_update(of=("self",))
-            .select_related("user", "coupon", "shipping_method").get(pk=found.pk))
+    locked = (Cart.objects.select_for_update(of=("self",))
+              .select_related("user", "coupon", "shipping_method").filter(pk=found.pk).first())
+    if locked is None:  # deleted meanwhile: a stale guest cart cleaned up (cleanup.py)
+        raise NotFound("No cart with this token.", field="token")
+    return locked
 
 
 def cart_for_change(*, user: Any, token: Token) -> Cart:

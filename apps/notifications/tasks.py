@@ -1,0 +1,178 @@
+"""The notifications, one Celery task a kind (or a family of kinds), each
+enqueued by a handler of the outbox event that asks for it
+(apps.notifications.handlers) and given the event's id.
+
+A task reads the current state when it runs, which may be a while after the
+event, and decides again: a confirmation for an address verified meanwhile,
+a low-stock alert for a variant restocked since, a price-drop notice for a
+price raised again are not sent. Then apps.notifications.delivery sends each
+email once per event. SMTP errors are OSErrors: Celery retries them with
+exponential backoff (up to 30, 60, 120... seconds, jittered, at most 10
+minutes apart), NOTIFICATIONS_MAX_RETRIES times; after that the row stays
+FAILED with its error, in the admin.
+
+Tasks take ids, never tokens: a token is made when its email is sent, so no
+secret travels through (or rests in) the broker.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.accounts import tokens
+from apps.accounts.models import User
+from apps.accounts.permissions import Perm
+from apps.accounts.selectors import staff_with_perm
+from apps.catalog.models import ProductVariant
+from apps.catalog.selectors import products_visible_to
+from apps.core.money import Money
+from apps.inventory.selectors import variant_quantity_available
+from apps.orders.models import Order, PaymentStatus
+
+from . import delivery
+from .delivery import Letter
+from .emails import CONFIRM_PATH, ORDER_PATH, PRODUCT_PATH, RESET_PATH, storefront_link
+from .models import Kind, Topic
+from .selectors import customers_wishing
+
+RETRIED: dict[str, Any] = {
+    "autoretry_for": (OSError,), "retry_backoff": settings.NOTIFICATIONS_RETRY_BACKOFF,
+    "retry_backoff_max": 600, "retry_jitter": True,
+    "max_retries": settings.NOTIFICATIONS_MAX_RETRIES,
+}
+
+
+# --- Accounts ----------------------------------------------------------------------------
+
+
+def _account_email(event_id: str, user: User, kind: Kind, link: str,
+                   **context: Any) -> int:
+    return delivery.send(event_id, [Letter(
+        kind=kind, to=user.email, user=user,
+        context={"name": user.first_name, "link": link, **context})])
+
+
+@shared_task(**RETRIED)
+def send_account_confirmation_email(event_id: str, user_id: int) -> int:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user.is_email_verified:
+        return 0
+    link = storefront_link(CONFIRM_PATH, token=tokens.make_confirmation_token(user))
+    return _account_email(event_id, user, Kind.ACCOUNT_CONFIRMATION, link,
+                          days=max(1, settings.ACCOUNT_CONFIRMATION_MAX_AGE // 86400))
+
+
+@shared_task(**RETRIED)
+def send_password_reset_email(event_id: str, user_id: int) -> int:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    link = storefront_link(RESET_PATH, token=tokens.make_password_reset_token(user))
+    return _account_email(event_id, user, Kind.PASSWORD_RESET, link,
+                          minutes=max(1, settings.PASSWORD_RESET_TIMEOUT // 60))
+
+
+# --- Orders ------------------------------------------------------------------------------
+
+
+def order_context(order: Order) -> dict[str, Any]:
+    return {
+        "order": order, "name": order.shipping_first_name,
+        "lines": [(line, order.money(line.total)) for line in order.lines.all()],
+        "subtotal": order.money(order.subtotal), "discount": order.money(order.discount),
+        "shipping": order.money(order.shipping_price), "tax": order.money(order.tax),
+        "total": order.money(order.total), "refunded": order.money(order.total_refunded),
+        "link": storefront_link(ORDER_PATH, token=str(order.token)),
+    }
+
+
+@shared_task(**RETRIED)
+def send_order_email(event_id: str, order_id: int, kind: str) -> int:
+    """The customer's email of an order's change (Kind.ORDER_*, PAYMENT_FAILED)."""
+    order = Order.objects.select_related("user").filter(pk=order_id).first()
+    if order is None:
+        return 0
+    if kind == Kind.PAYMENT_FAILED and order.payment_status != PaymentStatus.FAILED:
+        return 0  # paid (or retried) since: the failure is old news
+    return delivery.send(event_id, [Letter(
+        kind=Kind(kind), to=order.email, user=order.user, order_id=order.pk,
+        context=order_context(order))])
+
+
+@shared_task(**RETRIED)
+def send_dispute_alert(event_id: str, order_id: int, dispute_id: str, status: str) -> int:
+    """Tell the order desk (staff with manage_orders) that a payment is disputed."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return 0
+    context = {"order": order, "dispute_id": dispute_id, "status": status,
+               "total": order.money(order.total)}
+    return delivery.send(event_id, [
+        Letter(kind=Kind.ORDER_DISPUTED, to=staff.email, user=staff, order_id=order.pk,
+               context=context)
+        for staff in staff_with_perm(perm=Perm.MANAGE_ORDERS).order_by("pk")
+    ])
+
+
+# --- Stock and prices --------------------------------------------------------------------
+
+
+def _live_variant(variant_id: int) -> ProductVariant | None:
+    return (ProductVariant.objects.select_related("product")
+            .filter(pk=variant_id, product__deleted_at__isnull=True).first())
+
+
+@shared_task(**RETRIED)
+def send_low_stock_alert(event_id: str, variant_id: int) -> int:
+    """Email each catalog manager that a variant has run low (StockFellLow),
+    unless it has been restocked since."""
+    variant = _live_variant(variant_id)
+    if variant is None:
+        return 0
+    available = variant_quantity_available(variant_id=variant.pk)
+    if available > variant.low_stock_threshold:
+        return 0
+    context = {"variant": variant, "product": variant.product, "available": available}
+    return delivery.send(event_id, [
+        Letter(kind=Kind.LOW_STOCK, to=staff.email, user=staff, product_id=variant.product_id,
+               context=context)
+        for staff in staff_with_perm(perm=Perm.MANAGE_PRODUCTS).order_by("pk")
+    ])
+
+
+def _wishlist_letters(kind: Kind, topic: Topic, variant: ProductVariant,
+                      context: dict[str, Any]) -> list[Letter]:
+    """One letter to each customer who wishes for the variant's product and
+    opted in to `topic`; none while the product is not on sale."""
+    product = variant.product
+    if not products_visible_to(user=None).filter(pk=product.pk).exists():
+        return []
+    context = {**context, "product": product, "variant": variant,
+               "link": storefront_link(f"{PRODUCT_PATH}{product.slug}")}
+    return [Letter(kind=kind, to=customer.email, user=customer, product_id=product.pk,
+                   context={**context, "name": customer.first_name})
+            for customer in customers_wishing(product_id=product.pk, topic=topic)]
+
+
+@shared_task(**RETRIED)
+def send_back_in_stock_notices(event_id: str, variant_id: int) -> int:
+    """VariantBackInStock: the customers who wish for the product and asked to
+    hear, at most once a day each per product."""
+    variant = _live_variant(variant_id)
+    if variant is None or variant_quantity_available(variant_id=variant.pk) <= 0:
+        return 0
+    letters = _wishlist_letters(Kind.BACK_IN_STOCK, Topic.BACK_IN_STOCK, variant, {})
+    return delivery.send(event_id, letters, once_per=settings.NOTIFICATIONS_WISHLIST_INTERVAL)
+
+
+@shared_task(**RETRIED)
+def send_price_drop_notices(event_id: str, variant_id: int, old_price: str) -> int:
+    """VariantPriceDropped: as back in stock, while the price is still lower."""
+    variant = _live_variant(variant_id)
+    if variant is None or variant.price >= Decimal(old_price):
+        return 0
+    context = {"old_price": Money.of(Decimal(old_price)), "new_price": variant.price_money}
+    letters = _wishlist_letters(Kind.PRICE_DROP, Topic.PRICE_DROP, variant, context)
+    return delivery.send(event_id, letters, once_per=settings.NOTIFICATIONS_WISHLIST_INTERVAL)
