@@ -14,7 +14,6 @@ from apps.accounts.permissions import Perm
 from apps.catalog.models import Category, ImportJob, Product, ProductVariant
 from apps.inventory.models import Stock, StockMovement
 from apps.inventory.services import default_warehouse
-from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import WHO, Client, client_for, client_of, error_codes, make_user, problems
 from tests.test_catalog_admin import image_bytes
 from tests.test_csv import export_text, row, to_csv
@@ -141,21 +140,6 @@ def test_the_file_is_stored_until_its_job_ends(oils, staff, staff_client,
     ended = ImportJob.objects.get()
     assert ended.status == ImportJob.Status.SUCCEEDED and ended.file.name == ""
     assert not default_storage.exists(stored.file.name)
-
-
-@pytest.mark.usefixtures("keeps_default_warehouse")
-@pytest.mark.django_db(transaction=True)
-def test_with_eager_celery_the_answer_shows_the_job_ended():
-    # Real commits: the upload's transaction commits inside the request, its
-    # event is dispatched, and the eager task runs before the answer is made.
-    Category.objects.add_root({"name": "Oils", "slug": "oils"})
-    staff_client = client_for(make_user(perms=[Perm.MANAGE_PRODUCTS]))
-    payload = payload_of(staff_client, to_csv(GOOD))
-    assert payload["errors"] == []
-    assert without_id(payload["importJob"]) == succeeded(
-        rows=3, productsCreated=2, variantsCreated=3, stockMovements=2)
-    assert polled(staff_client, payload["importJob"]["id"])["status"] == "SUCCEEDED"
-    assert Product.objects.count() == 2
 
 
 def test_a_byte_order_mark_and_windows_line_ends(oils, staff_client, imported):

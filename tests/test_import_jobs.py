@@ -24,10 +24,13 @@ from apps.core import events
 from tests.concurrency import in_threads, keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import client_for, make_user, problems, token_for
 from tests.test_csv import row, to_csv
-from tests.test_csv_upload import NODE
+from tests.test_csv_upload import NODE, payload_of
 from tests.websocket import PROTOCOLS, TIMEOUT, TRANSPORT_WS, first_answer, socket
 
-pytestmark = pytest.mark.django_db
+# No module-wide django_db mark: its fixture would be set up before
+# keeps_default_warehouse, and so empty the tables of the transactional tests
+# after that fixture has put the default warehouse back. Each test asks for
+# `db` (through `manager`) or for `committing`.
 
 IMPORT_JOB_UPDATED = """subscription($id: ID!) {
   importJobUpdated(id: $id) { id status rowsTotal rowsDone productsCreated errorCount }
@@ -94,9 +97,15 @@ class Paused:
 
 
 @pytest.fixture
-def waiting_job(keeps_default_warehouse, transactional_db, monkeypatch) -> ImportJob:  # noqa: F811
-    """A catalog manager's job, committed for real (a transactional test),
-    its task enqueued but not run: the test runs it when it says."""
+def committing(keeps_default_warehouse, transactional_db) -> None:  # noqa: F811
+    """Real commits (a transactional test); the default warehouse is put
+    back after the tables are emptied, for the tests that follow."""
+
+
+@pytest.fixture
+def waiting_job(committing, monkeypatch) -> ImportJob:
+    """A catalog manager's job, committed, its task enqueued but not run:
+    the test runs it when it says."""
     monkeypatch.setattr(tasks.run_import_job, "delay", lambda *args: None)
     return queued(make_user(perms=[Perm.MANAGE_PRODUCTS]))
 
@@ -106,6 +115,23 @@ def paused(monkeypatch) -> Paused:
     paused = Paused()
     paused.patch(monkeypatch)
     return paused
+
+
+# --- The request's answer ----------------------------------------------------------------
+
+
+def test_with_eager_celery_the_answer_shows_the_job_ended(committing):
+    # The upload's transaction commits inside the request, its event is
+    # dispatched, and the eager task runs before the answer is made.
+    client = client_for(make_user(perms=[Perm.MANAGE_PRODUCTS]))
+    payload = payload_of(client, THREE, filename="spring.csv")
+    assert payload["errors"] == []
+    job = payload["importJob"]
+    assert (job["status"], job["fileName"], job["rowsTotal"], job["rowsDone"]) == (
+        "SUCCEEDED", "spring.csv", 3, 3)
+    assert (job["productsCreated"], job["variantsCreated"], job["errors"]) == (3, 3, [])
+    assert client.execute(NODE, {"id": job["id"]})["node"]["status"] == "SUCCEEDED"
+    assert Product.objects.count() == 3
 
 
 # --- Progress, while the import's transaction is open -------------------------------------
