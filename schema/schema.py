@@ -12,7 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
-from schema.catalog.schema import CatalogMutation, CatalogQuery
+from schema.catalog.schema import CatalogMutation, CatalogQuery, CatalogSubscription
 from schema.checkout.schema import CheckoutMutation, CheckoutQuery
 from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
@@ -54,7 +54,7 @@ class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMuta
 
 
 @strawberry.type
-class Subscription(OrderSubscription):
+class Subscription(OrderSubscription, CatalogSubscription):
     pass
 
 

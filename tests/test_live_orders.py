@@ -20,7 +20,7 @@ from apps.core import events
 from apps.orders import live
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import Move
-from schema.orders import subscriptions
+import schema.live
 from tests import contract
 from tests.conftest import make_user, token_for
 from tests.factories import make_order, make_product, make_variant
@@ -314,7 +314,7 @@ def test_the_order_events_have_their_announcers():
 def test_a_long_subscription_keeps_its_place_in_the_group(monkeypatch, commit):
     # The layer forgets members that do not join again within its
     # group_expiry (a day); a desk open for days must still hear.
-    monkeypatch.setattr(subscriptions, "rejoin_every", lambda layer: 0.01)
+    monkeypatch.setattr(schema.live, "rejoin_every", lambda layer: 0.01)
     desk = make_user(perms=[Perm.MANAGE_ORDERS])
     order = an_order()
 

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -197,3 +199,62 @@ class ProductEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.kind}"
+
+
+def _import_file_name(job: "ImportJob", filename: str) -> str:
+    # A name nobody can guess, in case the storage serves its files: the
+    # upload's own name is kept in file_name.
+    return f"imports/{uuid.uuid4().hex}.csv"
+
+
+class ImportJob(models.Model):
+    """A CSV file of products uploaded through productsImport and imported
+    by a Celery job, all or nothing (apps.catalog.services.import_jobs): who
+    started it, how far it is, and what it wrote or why it wrote nothing.
+
+    The file stays in storage until the job ends. While the job runs, how
+    many rows it has done lives in the cache (the import's transaction is
+    still open); `rows_done` here is written when it ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    file = models.FileField(upload_to=_import_file_name, blank=True)
+    file_name = models.CharField(max_length=255, help_text="The name the file was uploaded as.")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rows in the file, the header not counted; "
+        "known once the job has read it.")
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    products_updated = models.PositiveIntegerField(default=0)
+    variants_created = models.PositiveIntegerField(default=0)
+    variants_updated = models.PositiveIntegerField(default=0)
+    stock_movements = models.PositiveIntegerField(default=0)
+    # The first problems found, as [{"field", "message", "code"}], fields as
+    # the services name them ("rows.17.compare_at_price").
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"],
+                                name="import_job_by_creator")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}

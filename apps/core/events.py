@@ -126,6 +126,23 @@ class VariantPriceDropped(Event):
     variant_id: int
     old_price: str
     new_price: str
+# --- Catalog: productsImport's jobs (apps.catalog.services.import_jobs) -----------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportJobQueued(Event):
+    """productsImport stored a file: its job is to be run (a Celery task)."""
+
+    job_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportJobChanged(Event):
+    """An import job started, succeeded or failed (importJobUpdated); its
+    progress in between is told straight to the channel layer."""
+
+    job_id: int
+    status: str
 
 
 # --- Orders: what apps.orders.services.transitions.order_transition does -----------------

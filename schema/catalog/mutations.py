@@ -10,8 +10,8 @@ from strawberry import Info
 from strawberry.file_uploads import Upload
 
 from apps.accounts.permissions import Perm
-from apps.catalog import csv_io, models, services
-from apps.core.errors import ServiceError
+from apps.catalog import models, services
+from schema.catalog.import_jobs import ImportJob
 from schema.catalog.inputs import (
     CategoryInput,
     ProductCreateInput,
@@ -20,7 +20,7 @@ from schema.catalog.inputs import (
     ProductVariantUpdateInput,
 )
 from schema.catalog.types import Category, Product, ProductMedia, ProductVariant
-from schema.errors import Payload, payload_mutation, user_errors
+from schema.errors import Payload, payload_mutation
 from schema.ids import get_node, get_nodes
 from schema.inputs import provided, sent
 from schema.permissions import StaffPerm, signed_in_user
@@ -68,19 +68,14 @@ class ProductRestorePayload(Payload):
 
 @strawberry.type
 class ProductsImportPayload(Payload):
-    """What the import wrote, or with dryRun would have written. All zero when
-    the file was refused (then nothing was written)."""
+    """The job that imports the file; null when the file was refused (then
+    nothing was stored)."""
 
-    dry_run: bool = False
-    rows: int = strawberry.field(default=0, description="Rows read, the header not counted.")
-    rows_unchanged: int = strawberry.field(
-        default=0, description="Rows equal to what is stored; nothing was written for them.")
-    products_created: int = 0
-    products_updated: int = 0
-    variants_created: int = 0
-    variants_updated: int = 0
-    stock_movements: int = strawberry.field(
-        default=0, description="Stock quantities changed, each logged as an IMPORT movement.")
+    import_job: models.ImportJob | None = strawberry.field(
+        default=None, graphql_type=ImportJob | None,
+        description="Poll it through `node(id:)` or follow it through importJobUpdated; with "
+        "eager Celery (no REDIS_URL) it has ended by the time this answer is sent.",
+    )
 
 
 @strawberry.type
@@ -219,25 +214,19 @@ class CatalogMutation:
         extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Creates or updates products and variants from a CSV file (UTF-8, one row "
         "per variant, the columns of `manage.py export_products`; at most UPLOAD_MAX_SIZE "
-        "bytes and 2,000 rows), sent per the GraphQL multipart request spec. All or nothing: each problem "
-        "is an error on `rows.<row>.<column>` (the header is row 1; the column camelCased), "
-        "or on `file` when the file is not UTF-8 CSV text, and nothing is written. With "
-        "dryRun the file is checked and the changes counted, and nothing is written.",
+        "bytes, any number of rows), sent per the GraphQL multipart request spec. The file is "
+        "stored and imported by a job, all or nothing: the job ends SUCCEEDED with what it "
+        "wrote, or FAILED with an error per problem on `rows.<row>.<column>` (the header is "
+        "row 1; the column camelCased) and nothing written. A file that is not UTF-8 CSV "
+        "text is refused here, INVALID on `file`, and no job is made. With dryRun the file "
+        "is checked and the changes counted, and nothing is written.",
     )
     def products_import(
         self, info: Info, file: Upload, dry_run: bool = False
     ) -> ProductsImportPayload:
         actor = signed_in_user(info)
-        try:
-            result = csv_io.import_products_upload(actor=actor, upload=file, dry_run=dry_run)
-        except ServiceError as error:  # caught here only to echo dryRun with the errors
-            return ProductsImportPayload(dry_run=dry_run, errors=user_errors(error))
         return ProductsImportPayload(
-            dry_run=result.dry_run, rows=result.rows, rows_unchanged=result.rows_unchanged,
-            products_created=result.products_created, products_updated=result.products_updated,
-            variants_created=result.variants_created, variants_updated=result.variants_updated,
-            stock_movements=result.stock_movements,
-        )
+            import_job=services.import_job_create(actor=actor, upload=file, dry_run=dry_run))
 
     @payload_mutation(extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)])
     def product_variant_create(

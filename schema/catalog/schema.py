@@ -2,5 +2,6 @@
 
 from .mutations import CatalogMutation
 from .queries import CatalogQuery
+from .subscriptions import CatalogSubscription
 
-__all__ = ["CatalogMutation", "CatalogQuery"]
+__all__ = ["CatalogMutation", "CatalogQuery", "CatalogSubscription"]

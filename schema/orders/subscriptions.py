@@ -12,10 +12,8 @@ order no longer theirs ends the stream with that refusal, as a request
 would get it now.
 """
 
-import asyncio
-import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Annotated, Any
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated
 
 import strawberry
 from asgiref.sync import sync_to_async
@@ -25,6 +23,7 @@ from strawberry import Info
 from apps.accounts.permissions import Perm
 from apps.orders import live, models
 from schema.ids import pk_from_global_id
+from schema.live import membership_kept
 from schema.orders.types import Order
 from schema.permissions import Rule, SignedIn, StaffPerm, signed_in_user
 
@@ -52,31 +51,6 @@ def _read(rule: Rule, user_id: int, order_id: int) -> models.Order | None:
 read_order = sync_to_async(_read)
 
 
-def rejoin_every(layer: Any) -> float:
-    """Seconds between joins of a group: well within the time after which the
-    layer forgets a member (`group_expiry`, a day by default)."""
-    return float(layer.group_expiry) / 4
-
-
-@contextlib.asynccontextmanager
-async def _membership_kept(consumer: Any, group: str) -> AsyncIterator[None]:
-    """Keep the consumer in `group` for as long as the subscription lasts: the
-    channel layer forgets members that did not join again within its
-    group_expiry, and a desk's subscription may stay open for days."""
-
-    async def rejoin() -> None:
-        layer = consumer.channel_layer
-        while True:
-            await asyncio.sleep(rejoin_every(layer))
-            await layer.group_add(group, consumer.channel_name)
-
-    task = asyncio.create_task(rejoin())
-    try:
-        yield
-    finally:
-        task.cancel()
-
-
 async def _orders(
     info: Info, *, rule: Rule, group: str, message_type: str,
     current: int | None = None, missing: Callable[[], GraphQLError] | None = None,
@@ -99,7 +73,7 @@ async def _orders(
 
     consumer = info.context.request
     async with consumer.listen_to_channel(message_type, groups=[group]) as messages, (
-        _membership_kept(consumer, group)
+        membership_kept(consumer, group)
     ):
         if current is not None and (order := await visible(current)) is not None:
             yield order

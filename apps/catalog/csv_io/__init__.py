@@ -22,8 +22,11 @@ absent column leaves that field as it is (new rows get the default). A blank
 `stock` or `low_stock_threshold` cell does the same; other blank cells mean
 empty (no category, no compare-at price, no attributes...).
 
-The management commands read files by path; the API's productsImport reads an
-upload (import_products_upload), which must be UTF-8 text.
+The management commands read files by path; the API's productsImport stores
+an upload (which must be UTF-8 text: csv_upload_text) and imports it in a
+Celery job (apps.catalog.services.import_jobs), reading the rows first
+(read_products_csv, so the job knows how many there are) and importing them
+with import_rows, which reports its progress as it goes.
 """
 
 from apps.catalog.csv_io.export import export_products
@@ -32,27 +35,34 @@ from apps.catalog.csv_io.format import (
     COLUMNS,
     PRODUCT_COLUMNS,
     REQUIRED_COLUMNS,
-    UPLOAD_MAX_ROWS,
     VARIANT_COLUMNS,
     ImportResult,
     ProductImportError,
     RowError,
     row_field_errors,
 )
-from apps.catalog.csv_io.imports import import_products, import_products_upload
+from apps.catalog.csv_io.imports import (
+    CsvRows,
+    csv_upload_text,
+    import_products,
+    import_rows,
+    read_products_csv,
+)
 
 __all__ = [
     "CELL_WORDING",
     "COLUMNS",
+    "CsvRows",
     "ImportResult",
     "PRODUCT_COLUMNS",
     "ProductImportError",
     "REQUIRED_COLUMNS",
     "RowError",
-    "UPLOAD_MAX_ROWS",
     "VARIANT_COLUMNS",
+    "csv_upload_text",
     "export_products",
     "import_products",
-    "import_products_upload",
+    "import_rows",
+    "read_products_csv",
     "row_field_errors",
 ]

@@ -23,11 +23,6 @@ REQUIRED_COLUMNS = {"slug", "name", "sku", "price"}
 TRUE, FALSE = {"true", "1", "yes", "y"}, {"false", "0", "no", "n", ""}
 
 
-# An upload is imported within its request, at roughly 100 rows a second on
-# PostgreSQL; larger files go through `manage.py import_products`.
-UPLOAD_MAX_ROWS = 2000
-
-
 # The shared checks (apps.core.validation) in a spreadsheet's voice: short,
 # lower case, after "row 3: price: ".
 CELL_WORDING = {

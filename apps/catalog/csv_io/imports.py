@@ -2,14 +2,14 @@
 services, then written through the services, all or nothing."""
 
 import csv
-import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from django.db import transaction
+from django.db.models import QuerySet
 from tqdm import tqdm
 
 from apps.catalog import services
@@ -21,7 +21,6 @@ from apps.catalog.csv_io.format import (
     OPTIONS_SHAPE,
     REQUIRED_COLUMNS,
     TRUE,
-    UPLOAD_MAX_ROWS,
     ImportResult,
     ProductImportError,
     RowError,
@@ -54,15 +53,18 @@ class _Row:
     stock: int | None = None
 
 
-def import_products(
-    *, actor, file: TextIO, dry_run: bool = False, source: str = "products.csv",
-    progress: bool = False, max_rows: int | None = None,
-) -> ImportResult:
-    """Create or update products and variants from a CSV (see the module
-    docstring). Raises ProductImportError, having written nothing, when any
-    row is wrong. With dry_run everything is checked and counted, then rolled
-    back. `source` names the file in the stock movements' reference. A file
-    of more than `max_rows` rows is refused as a whole (INVALID on "file")."""
+@dataclass
+class CsvRows:
+    """A file read and its header checked, not yet judged row by row: what
+    import_rows works on."""
+
+    rows: list[_Row]
+    columns: set[str]
+
+
+def read_products_csv(file: TextIO) -> CsvRows:
+    """The file's rows (see the module docstring). Raises ProductImportError
+    for a wrong header or a file that is not readable as CSV."""
     reader = csv.DictReader(file)
     rows: list[_Row] = []
     header: Sequence[str] | None = None
@@ -71,23 +73,43 @@ def import_products(
         header_errors = _check_header(header)
         if header_errors:
             raise ProductImportError(header_errors)
-        columns = set(header)
         for number, cells in enumerate(reader, start=2):
             rows.append(_Row(number, {k: v or "" for k, v in cells.items()}))
     except csv.Error as error:  # e.g. a cell over csv.field_size_limit()
         failed = 1 if header is None else len(rows) + 2
         raise ProductImportError([RowError(failed, None, f"not readable as CSV ({error})")]
                                  ) from None
-    if max_rows is not None and len(rows) > max_rows:
-        raise ServiceError(f"The file has {len(rows)} rows; at most {max_rows} can be imported "
-                           "here (manage.py import_products takes any number).", field="file")
+    return CsvRows(rows, set(header))
+
+
+def import_products(
+    *, actor, file: TextIO, dry_run: bool = False, source: str = "products.csv",
+    progress: bool = False,
+) -> ImportResult:
+    """Create or update products and variants from a CSV (see the module
+    docstring). Raises ProductImportError, having written nothing, when any
+    row is wrong. With dry_run everything is checked and counted, then rolled
+    back. `source` names the file in the stock movements' reference."""
+    return import_rows(actor=actor, csv_rows=read_products_csv(file), dry_run=dry_run,
+                       source=source, progress=progress)
+
+
+def import_rows(
+    *, actor, csv_rows: CsvRows, dry_run: bool = False, source: str = "products.csv",
+    progress: bool = False, on_progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """import_products on rows already read. `on_progress(rows_done)` is
+    called, inside the import's transaction, each time the rows of a product
+    are written (or found unchanged); `progress` draws bars on the console."""
+    rows = csv_rows.rows
     result = ImportResult(rows=len(rows), dry_run=dry_run)
     try:
         with transaction.atomic():
-            plan = _Plan(rows, columns, progress=progress)
+            plan = _Plan(rows, csv_rows.columns, progress=progress)
             if plan.errors:
                 raise ProductImportError(plan.errors)
-            plan.write(actor=actor, result=result, source=source, progress=progress)
+            plan.write(actor=actor, result=result, source=source, progress=progress,
+                       on_progress=on_progress)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -99,13 +121,12 @@ class _DryRun(Exception):
     """Rolls the dry run's transaction back."""
 
 
-def import_products_upload(*, actor, upload, dry_run: bool = False) -> ImportResult:
-    """import_products on an uploaded file (a Django UploadedFile). The file
-    is refused with INVALID on "file" when it is larger than UPLOAD_MAX_SIZE,
-    not UTF-8 text (a spreadsheet saved as .xlsx, say), or empty; what it says
-    is judged by import_products, row by row, at most UPLOAD_MAX_ROWS of them.
-    Its content type is not trusted: browsers send text/csv,
-    application/vnd.ms-excel or nothing."""
+def csv_upload_text(upload) -> str:
+    """An uploaded file's text (a Django UploadedFile), or INVALID on "file"
+    when it is larger than UPLOAD_MAX_SIZE, not UTF-8 text (a spreadsheet
+    saved as .xlsx, say), or empty; what it says is judged by the import, row
+    by row, however many rows there are. Its content type is not trusted:
+    browsers send text/csv, application/vnd.ms-excel or nothing."""
     data = read_upload(upload, field="file", what="CSV file")
     try:
         # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
@@ -114,9 +135,7 @@ def import_products_upload(*, actor, upload, dry_run: bool = False) -> ImportRes
         text = None
     if text is None or "\0" in text:
         raise ServiceError("The file is not CSV text in UTF-8.", field="file")
-    name = getattr(upload, "name", None) or "upload.csv"
-    return import_products(actor=actor, file=io.StringIO(text, newline=""), dry_run=dry_run,
-                           source=name, max_rows=UPLOAD_MAX_ROWS)
+    return text
 
 
 def _check_header(fieldnames: Iterable[str] | None) -> list[RowError]:
@@ -137,16 +156,22 @@ class _Plan:
     def __init__(self, rows: list[_Row], columns: set[str], *, progress: bool):
         self.rows = rows
         self.errors: list[RowError] = []
-        self.categories = {c.slug: c for c in Category.objects.filter(
-            slug__in={r.cells.get("category_slug", "").strip() for r in rows})}
-        self.products = {p.slug: p for p in Product.objects.filter(
-            slug__in={r.cells["slug"].strip() for r in rows})}
-        self.variants = {v.sku: v for v in ProductVariant.objects.filter(
-            sku__in={r.cells["sku"].strip() for r in rows}).select_related("product")}
+        self.categories = {c.slug: c for c in _each_in(
+            Category.objects.all(), "slug", {r.cells.get("category_slug", "").strip()
+                                             for r in rows})}
+        self.products = {p.slug: p for p in _each_in(
+            Product.objects.all(), "slug", {r.cells["slug"].strip() for r in rows})}
+        self.variants = {v.sku: v for v in _each_in(
+            ProductVariant.objects.select_related("product"), "sku",
+            {r.cells["sku"].strip() for r in rows})}
         self.warehouse = default_warehouse()
-        # Locked until the import ends: stock is compared and changed under the lock.
-        self.stocks = {s.variant_id: s for s in Stock.objects.select_for_update().filter(
-            variant__in=self.variants.values(), warehouse=self.warehouse).order_by("pk")}
+        # Locked until the import ends: stock is compared and changed under
+        # the lock, taken variant by variant in id order as every writer of
+        # several variants' stock takes it (apps.inventory.services), batch
+        # after batch.
+        self.stocks = {s.variant_id: s for s in _each_in(
+            Stock.objects.select_for_update().filter(warehouse=self.warehouse)
+            .order_by("variant_id"), "variant_id", sorted(v.pk for v in self.variants.values()))}
         self.groups: dict[str, list[_Row]] = {}
         first_of_sku: dict[str, int] = {}
         for row in tqdm(rows, unit="row", desc="checking", disable=not progress):
@@ -254,7 +279,9 @@ class _Plan:
 
     # Writing, through the services.
 
-    def write(self, *, actor, result: ImportResult, source: str, progress: bool) -> None:
+    def write(self, *, actor, result: ImportResult, source: str, progress: bool,
+              on_progress: Callable[[int], None] | None = None) -> None:
+        rows_done = 0
         for slug, group in tqdm(self.groups.items(), unit="product", desc="importing",
                                 disable=not progress):
             with _reported_on(group[0], variant=False):
@@ -276,6 +303,9 @@ class _Plan:
                 # product changes all of them.
                 if not (product_written or variant_written):
                     result.rows_unchanged += 1
+            rows_done += len(group)
+            if on_progress is not None:
+                on_progress(rows_done)
 
     def _write_variant(self, actor, product: Product, row: _Row, result: ImportResult,
                        source: str) -> bool:
@@ -302,6 +332,20 @@ class _Plan:
             result.stock_movements += 1
             written = True
         return written
+
+
+# Rows looked up per query: a file may hold any number of rows, more than a
+# query may carry parameters (SQLite allows 32,766 in older builds).
+LOOKUP_BATCH = 1000
+
+
+def _each_in(queryset: QuerySet, field: str, values: Iterable) -> list:
+    """The queryset's rows whose `field` is one of `values`, a batch at a time."""
+    values = list(values)
+    found: list = []
+    for start in range(0, len(values), LOOKUP_BATCH):
+        found += queryset.filter(**{f"{field}__in": values[start:start + LOOKUP_BATCH]})
+    return found
 
 
 _NOT_JSON = object()

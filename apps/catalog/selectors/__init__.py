@@ -22,6 +22,7 @@ from apps.catalog.selectors.categories import (
     category_children,
     category_product_counts,
 )
+from apps.catalog.selectors.import_jobs import import_job_rows_done, import_jobs_visible_to
 from apps.catalog.selectors.listing import (
     SORT_FIELDS,
     ProductFilters,
@@ -56,6 +57,8 @@ __all__ = [
     "category_children",
     "category_product_counts",
     "first_media_expression",
+    "import_job_rows_done",
+    "import_jobs_visible_to",
     "in_stock_condition",
     "low_stock_variants",
     "max_price_expression",

@@ -12,6 +12,7 @@ from apps.catalog.services.categories import (
     category_update,
 )
 from apps.catalog.services.checks import sanitize_description
+from apps.catalog.services.import_jobs import import_job_create, import_job_run
 from apps.catalog.services.lifecycle import (
     product_delete,
     product_publish,
@@ -29,6 +30,8 @@ __all__ = [
     "category_delete",
     "category_holds_products",
     "category_update",
+    "import_job_create",
+    "import_job_run",
     "media_create",
     "media_delete",
     "media_update",
