@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from strawberry import relay
 
 from apps.accounts.permissions import Perm
@@ -227,6 +228,24 @@ def test_a_customer_deactivated_hears_no_more(protocol, commit):
     assert [e["extensions"]["code"] for e in refused["payload"]["errors"]] == [
         "UNAUTHENTICATED"]
     assert complete["type"] == "complete"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_nothing_is_sent_once_the_token_has_expired(protocol, commit, time_machine):
+    # The server closes the socket at the token's expiry; an event that comes
+    # before the timer's turn (here: the clock moved past it) is not sent on
+    # credentials that would no longer be accepted, and the socket closes.
+    ada = make_user()
+    order = an_order(user=ada)
+
+    async def run() -> dict:
+        async with following(order, ada, protocol) as ws:
+            time_machine.move_to(timezone.now() + settings.JWT_ACCESS_TOKEN_LIFETIME)
+            await sync_to_async(commit)(move(order, Move.PAY))
+            return await ws.communicator.receive_output(timeout=5)
+
+    closed = async_to_sync(run)()
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4403)
 
 
 # --- orderCreated ---------------------------------------------------------------------------------
