@@ -148,8 +148,7 @@ def pay_there(index: int, order_id: int) -> str:
     return order.number
 
 
-@pytest.mark.usefixtures("transactional_db")
-def test_an_order_paid_in_another_process_reaches_the_subscriber_here():
+def test_an_order_paid_in_another_process_reaches_the_subscriber_here(transactional_db):
     """A separate Python process (a second web process, say) pays the order
     in the same database; its announcement crosses to this one through
     Redis. Nothing here changed the order or announced anything."""

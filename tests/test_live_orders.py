@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
+from channels_redis.utils import create_pool
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -409,6 +410,19 @@ def test_an_announcement_from_another_process_reaches_the_subscriber():
             return await ws.receive_data()
 
     assert async_to_sync(run)() == seen(order, status="PROCESSING", paymentStatus="PAID")
+
+
+@pytest.mark.redis
+def test_a_quiet_subscriber_outwaits_the_layers_blocking_reads():
+    """A consumer waits for its messages in BZPOPMIN calls that Redis ends
+    after the layer's brpop_timeout (5 s, give or take its timer's 100 ms);
+    redis-py 8 gives up on a read after 5 s by default, and its TimeoutError
+    ended the WebSocket of every subscriber that heard nothing for 5 s.
+    The pool the layer makes must wait longer than the blocking call."""
+    layer = channel_layers.make_backend("default")
+    pool = create_pool(layer.hosts[0])
+    connection = pool.connection_class(**pool.connection_kwargs)  # not connected
+    assert connection.socket_timeout >= 2 * layer.brpop_timeout
 
 
 # --- Transport ------------------------------------------------------------------------------------
