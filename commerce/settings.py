@@ -136,10 +136,15 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "commerce"),
         }
     }
+    # A subscriber waits for its messages in BZPOPMIN calls that Redis ends
+    # after 5 s (channels_redis's brpop_timeout); redis-py 8 gives up on a
+    # read after 5 s by default, and that error ends the WebSocket. Reads
+    # wait longer than the blocking call, and still give up on a Redis gone.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "asgi")},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                       "prefix": env("CHANNELS_PREFIX", "asgi")},
         }
     }
 else:

@@ -1,12 +1,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from strawberry.dataloader import DataLoader
 
-from apps.accounts.jwt import InvalidAccessToken, token_from_header
+from apps.accounts.jwt import InvalidAccessToken, access_token_expiry, token_from_header
 from apps.accounts.selectors import user_from_access_token
 
 L = TypeVar("L", bound=DataLoader)
@@ -20,12 +21,15 @@ class Context:
     authenticate a GraphQL request. `auth_error` is set when a token was sent
     but is bad: the operation is then refused as UNAUTHENTICATED, even one
     that would work anonymously, so the client knows to refresh.
+    `access_expires_at` is when the token stops working: a WebSocket
+    connection, which authenticates once, is closed then.
     """
 
     request: Any
     response: Any = None
     user: Any = field(default_factory=AnonymousUser)
     auth_error: str | None = None
+    access_expires_at: datetime | None = None
     client_ip: str = ""
     connection_params: dict | None = None
     _loaders: dict = field(default_factory=dict)
@@ -50,7 +54,7 @@ class Context:
         return self._loaders[factory]
 
     async def authenticate(self, header: str | None) -> None:
-        self.user, self.auth_error = AnonymousUser(), None
+        self.user, self.auth_error, self.access_expires_at = AnonymousUser(), None, None
         if not header:
             return
         token = token_from_header(header)
@@ -58,7 +62,8 @@ class Context:
             self.auth_error = "The Authorization header must be 'Bearer <token>'."
             return
         try:
-            self.user = await sync_to_async(user_from_access_token)(token)
+            user = await sync_to_async(user_from_access_token)(token)
+            self.user, self.access_expires_at = user, access_token_expiry(token)
         except InvalidAccessToken as error:
             self.auth_error = str(error)
         # strawberry-django and Django helpers look for the user on the request.

@@ -1,7 +1,10 @@
 """The /graphql/ endpoint: HTTP (Django's async view) and WebSocket (Channels)."""
 
+import asyncio
 import hashlib
 import json
+from collections.abc import AsyncGenerator, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -11,6 +14,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import patch_vary_headers
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.channels import GraphQLWSConsumer
@@ -202,11 +206,29 @@ FORBIDDEN_CLOSE = 4403
 
 
 class WebSocketAdapter(ChannelsWebSocketAdapter):
+    """What strawberry's protocol handlers read and send: neither, once the
+    connection's access token has expired (the consumer closes it then)."""
+
+    ws_consumer: "GraphQLWebSocketConsumer"
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False
+                        ) -> AsyncGenerator[object, None]:
+        async for message in super().iter_json(ignore_parsing_errors=ignore_parsing_errors):
+            if await self.ws_consumer.closed_if_expired():
+                return
+            yield message
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        # Also what a subscription sends between the token's expiry and the
+        # timer's turn on a busy event loop.
+        if not await self.ws_consumer.closed_if_expired():
+            await super().send_json(message)
+
     async def close(self, code: int, reason: str) -> None:
         # The legacy graphql-ws handler closes a refused connection_init with
         # 1011 (after its connection_error message); API.md promises 4403 on
         # both protocols.
-        if getattr(self.ws_consumer, "refused_credentials", False):
+        if self.ws_consumer.refused_credentials:
             code, reason = FORBIDDEN_CLOSE, "Forbidden"
         await super().close(code, reason)
 
@@ -215,11 +237,18 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer[Context, None]):
     """Subscriptions over graphql-transport-ws (and the legacy graphql-ws).
 
     The token travels in the connection_init payload; a bad one closes the
-    socket with 4403.
+    socket with 4403. A good one is checked once, so the connection lives
+    as long as the token: when it expires the socket is closed with 4403
+    too (by a timer, and before any message is read or sent after it), and
+    the client connects again with a fresh token, as it refreshes one for
+    HTTP. Nothing is sent on credentials that would no longer be accepted.
     """
 
     websocket_adapter_class = WebSocketAdapter
     refused_credentials = False
+    access_expires_at: datetime | None = None
+    expired = False
+    _expiry: asyncio.Task[None] | None = None
 
     def __init__(self, **kwargs: Any):
         super().__init__(schema=schema, **kwargs)
@@ -240,4 +269,32 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer[Context, None]):
         if context.auth_error or (header is not None and not isinstance(header, str)):
             self.refused_credentials = True
             raise ConnectionRejectionError()
+        if context.access_expires_at is not None:
+            self.access_expires_at = context.access_expires_at
+            self._expiry = asyncio.create_task(self._close_at_expiry())
         return None
+
+    async def _close_at_expiry(self) -> None:
+        assert self.access_expires_at is not None
+        await asyncio.sleep(max(0.0, (self.access_expires_at - timezone.now()).total_seconds()))
+        await self.close_expired()
+
+    async def closed_if_expired(self) -> bool:
+        """Close the socket if its token has expired; whether it is closed so."""
+        if not self.expired and self.access_expires_at is not None and (
+                timezone.now() >= self.access_expires_at):
+            await self.close_expired()
+        return self.expired
+
+    async def close_expired(self) -> None:
+        if self.expired:
+            return
+        self.expired = True
+        if self._expiry is not None and self._expiry is not asyncio.current_task():
+            self._expiry.cancel()
+        await self.close(code=FORBIDDEN_CLOSE, reason="The access token has expired.")
+
+    async def disconnect(self, code: int) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        await super().disconnect(code)

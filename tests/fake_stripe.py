@@ -319,15 +319,30 @@ def use_fake_stripe(settings) -> FakeStripe:
         def stripe_api(settings):
             return use_fake_stripe(settings)
     """
+    fake = server()
+    fake.reset()
+    for name, value in settings_for(fake).items():
+        setattr(settings, name, value)
+    return fake
+
+
+def server() -> FakeStripe:
+    """The fake, started at the first call, for the session."""
     global _server
     if _server is None:
         _server = FakeStripe()
-    _server.reset()
-    settings.STRIPE_API_BASE = _server.url
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.STRIPE_TIMEOUT = 5
-    settings.PAYMENT_GATEWAYS = ["dummy", "stripe"]
     return _server
+
+
+def settings_for(fake: FakeStripe) -> dict[str, Any]:
+    """The settings that point a server at `fake` (another process takes
+    them as environment variables, tests/celery_worker.py)."""
+    return {
+        "STRIPE_API_BASE": fake.url,
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_MAX_NETWORK_RETRIES": 0,
+        "STRIPE_TIMEOUT": 5,
+        "PAYMENT_GATEWAYS": ["dummy", "stripe"],
+    }

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import channel_layers, get_channel_layer
+from channels_redis.utils import create_pool
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from strawberry import relay
 
 from apps.accounts.permissions import Perm
@@ -229,6 +231,24 @@ def test_a_customer_deactivated_hears_no_more(protocol, commit):
     assert complete["type"] == "complete"
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_nothing_is_sent_once_the_token_has_expired(protocol, commit, time_machine):
+    # The server closes the socket at the token's expiry; an event that comes
+    # before the timer's turn (here: the clock moved past it) is not sent on
+    # credentials that would no longer be accepted, and the socket closes.
+    ada = make_user()
+    order = an_order(user=ada)
+
+    async def run() -> dict:
+        async with following(order, ada, protocol) as ws:
+            time_machine.move_to(timezone.now() + settings.JWT_ACCESS_TOKEN_LIFETIME)
+            await sync_to_async(commit)(move(order, Move.PAY))
+            return await ws.communicator.receive_output(timeout=5)
+
+    closed = async_to_sync(run)()
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4403)
+
+
 # --- orderCreated ---------------------------------------------------------------------------------
 
 
@@ -390,6 +410,19 @@ def test_an_announcement_from_another_process_reaches_the_subscriber():
             return await ws.receive_data()
 
     assert async_to_sync(run)() == seen(order, status="PROCESSING", paymentStatus="PAID")
+
+
+@pytest.mark.redis
+def test_a_quiet_subscriber_outwaits_the_layers_blocking_reads():
+    """A consumer waits for its messages in BZPOPMIN calls that Redis ends
+    after the layer's brpop_timeout (5 s, give or take its timer's 100 ms);
+    redis-py 8 gives up on a read after 5 s by default, and its TimeoutError
+    ended the WebSocket of every subscriber that heard nothing for 5 s.
+    The pool the layer makes must wait longer than the blocking call."""
+    layer = channel_layers.make_backend("default")
+    pool = create_pool(layer.hosts[0])
+    connection = pool.connection_class(**pool.connection_kwargs)  # not connected
+    assert connection.socket_timeout >= 2 * layer.brpop_timeout
 
 
 # --- Transport ------------------------------------------------------------------------------------

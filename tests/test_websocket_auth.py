@@ -1,14 +1,19 @@
 """Authentication over WebSocket (graphql-transport-ws): the access token
-travels in the connection_init payload."""
+travels in the connection_init payload, and the connection lasts as long
+as the token."""
 
+import time
 from datetime import datetime, timedelta, UTC
 
+import jwt
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 
 from apps.accounts.jwt import encode_access_token
 from tests.conftest import make_user, signed_token, token_for
+from tests.websocket import PROTOCOLS, TIMEOUT, TRANSPORT_WS, socket
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -123,3 +128,63 @@ def test_signed_token_with_a_bad_subject_is_closed_with_4403(db, subject, server
     result = connect({"Authorization": f"Bearer {signed_token(subject)}"})
     assert result["answer"] == {"type": "websocket.close", "code": 4403, "reason": "Forbidden"}
     assert server_errors() == []
+
+
+# --- An access token that expires on an open connection --------------------------------------
+
+
+def decode_access_token_unverified(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def token_expiring_in(user, seconds: int) -> str:
+    """An access token of `user` whose `exp` is `seconds` (whole ones, as a
+    JWT counts) from now, give or take the fraction of the current second."""
+    expires = datetime.fromtimestamp(int(time.time()) + seconds, tz=UTC)
+    return encode_access_token(user_id=user.pk, email=user.email,
+                               now=expires - settings.JWT_ACCESS_TOKEN_LIFETIME)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_socket_closes_with_4403_when_its_token_expires(db, protocol):
+    user = make_user()
+    token = token_expiring_in(user, 2)
+
+    async def run() -> tuple[bool, float, dict]:
+        async with socket(protocol, token) as ws:
+            still_open = await ws.is_open()  # signed in until then
+            closed = await ws.communicator.receive_output(timeout=TIMEOUT)
+            return still_open, time.time(), closed
+
+    still_open, at, closed = async_to_sync(run)()
+    assert still_open
+    assert closed == {"type": "websocket.close", "code": 4403,
+                      "reason": "The access token has expired."}
+    assert at >= decode_access_token_unverified(token)["exp"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_message_after_the_token_expired_closes_the_socket(db, protocol, time_machine):
+    # Whatever the timer's turn: the clock moved past the expiry, and the
+    # next message from the client finds the token expired.
+    user = make_user()
+
+    async def run() -> tuple[dict, list]:
+        async with socket(protocol, token_for(user)) as ws:
+            time_machine.move_to(datetime.now(tz=UTC) + settings.JWT_ACCESS_TOKEN_LIFETIME)
+            await ws.subscribe("{ me { email } }")
+            closed = await ws.communicator.receive_output(timeout=TIMEOUT)
+            return closed, [await ws.communicator.receive_nothing(timeout=0.1)]
+
+    closed, after = async_to_sync(run)()
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4403)
+    assert after == [True]  # and the message was not answered
+
+
+def test_an_anonymous_connection_does_not_expire(db, time_machine):
+    async def run() -> bool:
+        async with socket(TRANSPORT_WS) as ws:
+            time_machine.move_to(datetime.now(tz=UTC) + timedelta(days=30))
+            return await ws.is_open()
+
+    assert async_to_sync(run)()

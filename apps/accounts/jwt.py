@@ -49,6 +49,12 @@ def decode_access_token(token: str) -> dict:
     return payload
 
 
+def access_token_expiry(token: str) -> datetime:
+    """When a valid token stops working: a WebSocket connection signed in
+    with it is closed then (schema.views), as a request would be refused."""
+    return datetime.fromtimestamp(decode_access_token(token)["exp"], tz=UTC)
+
+
 def user_id_of(payload: dict) -> int:
     """The user id a decoded token names. A signed token whose subject is not
     an id we issue (another service's token signed with a shared key, a
