@@ -86,6 +86,25 @@ def pytest_runtest_makereport(item, call):
 
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _default_warehouse(request, django_db_blocker):
+    """The default warehouse comes from a data migration, and a
+    transactional test ends by emptying every table: on a reused test
+    database (`--reuse-db`, the default here) the tests after it would find
+    none. Put it back before any test that uses the database."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        DATABASE_FIXTURES & set(request.fixturenames)
+    ):
+        return
+    from apps.inventory.services import default_warehouse
+
+    with django_db_blocker.unblock():
+        default_warehouse()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
