@@ -48,6 +48,7 @@ from apps.demo import images, words
 from apps.demo import orders as demo_orders
 from apps.demo.coupons import seed_coupons
 from apps.demo.shipping import seed_shipping_and_tax
+from apps.inventory.services import default_warehouse
 from apps.inventory.models import Stock, StockMovement, Warehouse
 from apps.orders.models import Order, OrderEvent, OrderLine
 
@@ -108,7 +109,7 @@ def seed_demo(
     with transaction.atomic():
         leaves = _seed_categories(result)
         customers = _seed_customers(rng, count=max(10, min(300, products // 5)), result=result)
-        warehouse = Warehouse.objects.get(is_default=True)
+        warehouse = default_warehouse()
         taken_slugs = set(models.Product.objects.values_list("slug", flat=True))
         taken_skus = set(models.ProductVariant.objects.values_list("sku", flat=True))
         specs = (
