@@ -21,7 +21,8 @@ from django.core import mail
 
 from apps.accounts.models import User
 from apps.core import tasks as core_tasks
-from apps.core.models import HandledEvent, OutboxEvent
+from apps.core.models import OutboxEvent
+from apps.notifications.models import Notification
 from apps.orders.models import Order, OrderEvent
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import Move
@@ -77,7 +78,8 @@ def test_a_task_enqueued_by_a_request_is_run_by_the_worker(worker, client):
     assert mail.outbox == []
 
     # The worker ran it: its record of the event, in the database...
-    worker.eventually(lambda: HandledEvent.objects.filter(event_id=event.pk).exists())
+    worker.eventually(
+        lambda: Notification.objects.filter(event_id=event.pk, status="SENT").exists())
     # ...and the email it sent, with a link signed as this process signs.
     message = worker.mail.wait_for(ada.email, timeout=10)
     assert message["Subject"] == "Reset your password"
@@ -96,7 +98,7 @@ def test_a_task_the_broker_missed_at_the_commit_is_sent_by_the_sweep(worker, cli
         event = request_reset(client, ada)
     assert (event.sent_at, event.attempts) == (None, 1)
     assert "OperationalError" in event.last_error
-    assert not HandledEvent.objects.filter(event_id=event.pk).exists()
+    assert not Notification.objects.filter(event_id=event.pk).exists()
 
     # Up again. Beat's sweep (enqueued here as beat enqueues it), run by
     # the worker, dispatches the event again; the task it enqueues is run
@@ -104,7 +106,8 @@ def test_a_task_the_broker_missed_at_the_commit_is_sent_by_the_sweep(worker, cli
     core_tasks.dispatch_pending_events.delay()
     worker.eventually(
         lambda: OutboxEvent.objects.filter(pk=event.pk, sent_at__isnull=False).exists())
-    worker.eventually(lambda: HandledEvent.objects.filter(event_id=event.pk).exists())
+    worker.eventually(
+        lambda: Notification.objects.filter(event_id=event.pk, status="SENT").exists())
     assert worker.mail.wait_for(ada.email, timeout=10)["Subject"] == "Reset your password"
 
 
