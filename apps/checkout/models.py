@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.models import ShippingAddressCopy
 
 
 class CartState(models.TextChoices):
@@ -26,7 +27,7 @@ class CartState(models.TextChoices):
     ABANDONED = "ABANDONED", "Abandoned"
 
 
-class Cart(models.Model):
+class Cart(ShippingAddressCopy):
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
@@ -37,18 +38,6 @@ class Cart(models.Model):
     coupon = models.ForeignKey(
         "discounts.Coupon", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-
-    # The shipping address (an AddressInput's fields); empty until given.
-    shipping_first_name = models.CharField(max_length=150, blank=True)
-    shipping_last_name = models.CharField(max_length=150, blank=True)
-    shipping_company = models.CharField(max_length=255, blank=True)
-    shipping_street_address_1 = models.CharField(max_length=255, blank=True)
-    shipping_street_address_2 = models.CharField(max_length=255, blank=True)
-    shipping_city = models.CharField(max_length=255, blank=True)
-    shipping_postal_code = models.CharField(max_length=32, blank=True)
-    shipping_country_area = models.CharField(max_length=128, blank=True)
-    shipping_country = models.CharField(max_length=2, blank=True)
-    shipping_phone = models.CharField(max_length=32, blank=True)
 
     shipping_method = models.ForeignKey(
         "shipping.ShippingMethod", null=True, blank=True, on_delete=models.SET_NULL,

@@ -1,4 +1,5 @@
-"""The transactional outbox (see apps.core.events)."""
+"""The transactional outbox (see apps.core.events), and the shipping
+address columns that carts and orders share."""
 
 import uuid
 
@@ -51,3 +52,23 @@ class HandledEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} {self.event_id}"
+
+
+class ShippingAddressCopy(models.Model):
+    """A shipping address copied onto the row (an AddressInput's fields, each
+    prefixed `shipping_`): a cart's, empty until given, and an order's
+    snapshot of it, which no later edit of the address book rewrites."""
+
+    shipping_first_name = models.CharField(max_length=150, blank=True)
+    shipping_last_name = models.CharField(max_length=150, blank=True)
+    shipping_company = models.CharField(max_length=255, blank=True)
+    shipping_street_address_1 = models.CharField(max_length=255, blank=True)
+    shipping_street_address_2 = models.CharField(max_length=255, blank=True)
+    shipping_city = models.CharField(max_length=255, blank=True)
+    shipping_postal_code = models.CharField(max_length=32, blank=True)
+    shipping_country_area = models.CharField(max_length=128, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True)
+    shipping_phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        abstract = True

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.models import ShippingAddressCopy
 from apps.core.money import Money
 
 
@@ -44,7 +45,7 @@ class PaymentStatus(models.TextChoices):
     FAILED = "FAILED", "Payment failed"
 
 
-class Order(models.Model):
+class Order(ShippingAddressCopy):
     # Human-friendly and unique: the id plus ORDER_NUMBER_OFFSET, given in
     # the same transaction that inserts the row (null only inside it).
     number = models.CharField(max_length=20, unique=True, null=True, blank=True)
@@ -71,18 +72,6 @@ class Order(models.Model):
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     total_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-
-    # The shipping address, copied (an AddressInput's fields).
-    shipping_first_name = models.CharField(max_length=150, blank=True)
-    shipping_last_name = models.CharField(max_length=150, blank=True)
-    shipping_company = models.CharField(max_length=255, blank=True)
-    shipping_street_address_1 = models.CharField(max_length=255, blank=True)
-    shipping_street_address_2 = models.CharField(max_length=255, blank=True)
-    shipping_city = models.CharField(max_length=255, blank=True)
-    shipping_postal_code = models.CharField(max_length=32, blank=True)
-    shipping_country_area = models.CharField(max_length=128, blank=True)
-    shipping_country = models.CharField(max_length=2, blank=True)
-    shipping_phone = models.CharField(max_length=32, blank=True)
 
     shipping_method = models.ForeignKey(
         "shipping.ShippingMethod", null=True, blank=True, on_delete=models.SET_NULL,
