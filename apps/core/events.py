@@ -126,6 +126,56 @@ class VariantPriceDropped(Event):
     variant_id: int
     old_price: str
     new_price: str
+# --- Catalog: what a storefront page shows ---------------------------------------------
+#
+# Published by the catalog, inventory and reviews services for every committed
+# change that can alter what a product or category page answers. Their
+# handlers: outgoing webhooks (product.created, product.updated,
+# category.changed, stock.changed) and the response cache's invalidation.
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductCreated(Event):
+    product_id: int
+    actor_id: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ProductChanged(Event):
+    """Something the product's pages show changed. `part` names what, for
+    webhooks and logs: "product" (its own fields, categories, attributes),
+    "variants" (a variant made, changed or removed, its price included),
+    "media", or "reviews" (its rating and review count)."""
+
+    product_id: int
+    part: str
+    actor_id: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoryChanged(Event):
+    """A category was made, changed, moved or deleted."""
+
+    category_id: int
+    actor_id: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class StockChanged(Event):
+    """A stock movement changed the variant's availability (summed over its
+    warehouses). Lists that filter or sort by availability change only when
+    it crosses zero, which `crossed_zero` tells."""
+
+    variant_id: int
+    product_id: int
+    available_before: int
+    available_after: int
+
+    @property
+    def crossed_zero(self) -> bool:
+        return (self.available_before > 0) != (self.available_after > 0)
+
+
 # --- Catalog: productsImport's jobs (apps.catalog.services.import_jobs) -----------------
 
 
