@@ -190,7 +190,7 @@ def parse_args() -> argparse.Namespace:
                         help="Drop and recreate the bench database first.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
-                        default=[1, 8, 32], help="Comma-separated, e.g. 1,8,32.")
+                        default=[1, 4], help="Comma-separated, e.g. 1,4,16.")
     parser.add_argument("--duration", type=float, default=10,
                         help="Seconds per measured run.")
     parser.add_argument("--max-requests", type=int, default=20000,
