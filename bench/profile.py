@@ -14,8 +14,8 @@ seeds it), with no server and no load client in the way:
   counting the instructions of the N measured requests only (the counters are
   zeroed after the warm-up and dumped after the last request, with
   callgrind_control): a figure that does not move when the machine is
-  busy, unlike any timing here. Prints instructions per request and the top
-  C functions (callgrind_annotate).
+  busy, unlike any timing here. Prints instructions per request and keeps
+  the dump in bench/results/callgrind.out.
 
 Environment: BENCH_DATABASE_URL and BENCH_REDIS_URL, as bench/run.py.
 `make profile PROFILE_ARGS="--mode callgrind -n 5"`.
@@ -46,6 +46,7 @@ import time  # noqa: E402
 
 from bench.run import (  # noqa: E402 - after the path is set
     CEILING_PATH,
+    RESULTS,
     GRAPHQL_PATH,
     ensure_database,
     operation_text,
@@ -248,8 +249,7 @@ def callgrind_control(option: str) -> None:
 
 def run_under_callgrind(args: argparse.Namespace) -> int:
     """This script again, under callgrind, with nothing collected before
-    the measured requests; then the count per request and the top C
-    functions."""
+    the measured requests; then the count per request."""
     if not shutil.which("valgrind"):
         return "valgrind is not installed (apt-get install valgrind)."  # type: ignore[return-value]
     database_url = os.environ.get(
@@ -273,15 +273,16 @@ def run_under_callgrind(args: argparse.Namespace) -> int:
         if not dumps:
             print(done.stderr[-3000:], file=sys.stderr)
             return 1
-        annotated = subprocess.run(["callgrind_annotate", "--inclusive=no", "--auto=no", str(dumps[0])], capture_output=True,
-                                   text=True, check=True).stdout
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        kept = RESULTS / "callgrind.out"
+        shutil.copyfile(dumps[0], kept)
+    annotated = subprocess.run(["callgrind_annotate", "--inclusive=no", "--auto=no", str(kept)],
+                               capture_output=True, text=True, check=True).stdout
     total = next(int(line.split()[0].replace(",", "")) for line in annotated.splitlines()
-                 if line.strip().endswith("PROGRAM TOTALS"))
+                 if "PROGRAM TOTALS" in line)
     print(f"\n{total / args.requests:,.0f} instructions per request "
-          f"({args.requests} requests, {total:,} in all)\n")
-    lines = annotated.splitlines()
-    start = next(i for i, line in enumerate(lines) if "file:function" in line)
-    print("\n".join(lines[start:start + 2 + args.top]))
+          f"({args.requests} requests, {total:,} in all); the counts by C function are in "
+          f"{kept} (callgrind_annotate, kcachegrind)")
     return 0
 
 
