@@ -47,9 +47,9 @@ from apps.payments.gateways.stripe import (
     SUCCEEDED,
     Gateway,
     PaymentIntentState,
-    from_minor_units,
 )
 from apps.payments.models import StripeEvent
+from apps.payments.stripe_amounts import from_stripe_amount
 from apps.payments.webhooks import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def refund_apply(*, refund: Mapping[str, Any]) -> str:
         record.status, record.reference = status, str(refund["id"])
         record.save(update_fields=["status", "reference"])
         if status == Refund.Status.FAILED:
-            amount = from_minor_units(int(refund["amount"]), str(refund["currency"]))
+            amount = from_stripe_amount(int(refund["amount"]), str(refund["currency"]))
             reason = refund.get("failure_reason") or "no reason given"
             logger.error("Stripe: refund %s of order %s failed (%s).", refund["id"],
                          order.number, reason)
@@ -213,7 +213,7 @@ def _dispute(obj: Mapping[str, Any]) -> str:
         logger.warning("Stripe: dispute %s of no known payment.", obj.get("id"))
         return f"no payment for dispute {obj.get('id')}"
     order, status = payment.order, str(obj.get("status") or "")
-    amount = from_minor_units(int(obj["amount"]), str(obj["currency"]))
+    amount = from_stripe_amount(int(obj["amount"]), str(obj["currency"]))
     if status in ("won", "lost", "warning_closed"):
         message = f"Stripe: the dispute of {amount} ({obj['id']}) was closed: {status}."
     else:
