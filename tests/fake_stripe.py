@@ -141,10 +141,17 @@ class FakeStripe:
         """A pending refund went through (succeeded) or did not (failed)."""
         with self.lock:
             refund = self.refunds[refund_id]
-            refund["status"] = status
-            if status == "failed":
+            if status == "failed" and refund["status"] != "failed":
+                # As Stripe does: a failed refund's amount is refundable again.
+                self._uncount(refund)
                 refund["failure_reason"] = "expired_or_canceled_card"
+            refund["status"] = status
             return dict(refund)
+
+    def _uncount(self, refund: dict[str, Any]) -> None:
+        charge = self.charges[refund["charge"]]
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
 
     def charge_of(self, intent_id: str) -> dict[str, Any]:
         with self.lock:
@@ -259,6 +266,9 @@ class FakeStripe:
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         charge["refunds"]["data"].append(refund)
+        if refund["status"] == "failed":  # failed at once (refund_status)
+            refund["failure_reason"] = "lost_or_stolen_card"
+            self._uncount(refund)
         return dict(refund)
 
 

@@ -30,6 +30,8 @@ PAYMENT_EDGES = {
     (P.FAILED, P.PENDING), (P.FAILED, P.PAID),
     (P.PAID, P.PARTIALLY_REFUNDED), (P.PAID, P.REFUNDED),
     (P.PARTIALLY_REFUNDED, P.PARTIALLY_REFUNDED), (P.PARTIALLY_REFUNDED, P.REFUNDED),
+    # A refund that failed at the gateway after it was counted.
+    (P.PARTIALLY_REFUNDED, P.PAID), (P.REFUNDED, P.PAID), (P.REFUNDED, P.PARTIALLY_REFUNDED),
 }
 
 
@@ -65,7 +67,8 @@ def test_nothing_leaves_delivered_or_cancelled_but_refunds(status):
     for payment in P:
         for move, (to, _) in moves_from(status, payment).items():
             assert to == status and move in (Move.REFUND_PART, Move.REFUND_ALL,
-                                             Move.PAYMENT_CANCEL, Move.PAY_LATE)
+                                             Move.PAYMENT_CANCEL, Move.PAY_LATE,
+                                             Move.REFUND_FAIL, Move.REFUND_FAIL_PART)
 
 
 @pytest.mark.parametrize(("status", "payment"), STATES)
@@ -90,6 +93,19 @@ def test_a_paid_order_may_be_refunded_in_any_status(status):
         assert moves_from(status, payment)[Move.REFUND_PART] == (status, P.PARTIALLY_REFUNDED)
     for payment in (P.NOT_CHARGED, P.PENDING, P.FAILED, P.REFUNDED):
         assert Move.REFUND_ALL not in moves_from(status, payment)
+
+
+@pytest.mark.parametrize("status", list(S))
+def test_a_failed_refund_gives_the_money_back_to_refund_in_any_status(status):
+    for payment in (P.PARTIALLY_REFUNDED, P.REFUNDED):
+        assert moves_from(status, payment)[Move.REFUND_FAIL] == (status, P.PAID)
+        assert moves_from(status, payment)[Move.REFUND_FAIL_PART] == (status,
+                                                                      P.PARTIALLY_REFUNDED)
+    for payment in (P.NOT_CHARGED, P.PENDING, P.FAILED, P.PAID):
+        assert Move.REFUND_FAIL not in moves_from(status, payment)
+    # Nobody is told "refunded" again, or "paid".
+    assert {TRANSITIONS[m].event for m in (Move.REFUND_FAIL, Move.REFUND_FAIL_PART)} == {
+        OrderEvent.Type.NOTE}
 
 
 def test_paying_moves_only_a_pending_order():

@@ -319,14 +319,59 @@ def test_a_refund_stripe_confirms_later_settles_by_webhook(client, staff_client,
     assert record.status == Refund.Status.SUCCEEDED
 
 
-def test_order_refund_while_stripe_is_down_changes_nothing(staff_client, stripe_api,
-                                                           paid_order):
-    order, _, _ = paid_order
-    stripe_api.down = True
+@pytest.mark.parametrize("outage", ["down", "broken"])
+def test_order_refund_while_stripe_is_out_of_reach_is_retryable_and_changes_nothing(
+        staff_client, stripe_api, paid_order, outage):
+    order, payment, _ = paid_order
+    setattr(stripe_api, outage, True)
     answer = refund(staff_client, order, "10.00")
-    assert answer["errors"] and not Refund.objects.exists()
+    assert problems(answer) == [(None, "PAYMENT_UNAVAILABLE")] and answer["order"] is None
+    assert not Refund.objects.exists()
     order.refresh_from_db()
     assert (order.payment_status, order.total_refunded) == ("PAID", 0)
+    # Stripe is back: asking again refunds, once.
+    setattr(stripe_api, outage, False)
+    again = refund(staff_client, order, "10.00")
+    assert again["errors"] == [] and again["order"]["paymentStatus"] == "PARTIALLY_REFUNDED"
+    assert again["order"]["totalRefunded"] == {"amount": "10.00", "currency": "USD"}
+    record = Refund.objects.get()
+    assert list(stripe_api.refunds) == [record.reference]
+    assert stripe_api.refunds[record.reference]["payment_intent"] == payment.reference
+
+
+@pytest.mark.parametrize("outage", ["down", "broken"])
+def test_order_cancel_of_a_paid_order_while_stripe_is_out_of_reach_is_retryable(
+        stripe_api, paid_order, variant, outage):
+    order, payment, customer = paid_order
+    setattr(stripe_api, outage, True)
+    answer = cancel(customer, order)
+    assert problems(answer) == [(None, "PAYMENT_UNAVAILABLE")]
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.total_refunded) == ("PROCESSING",
+                                                                          "PAID", 0)
+    assert allocated(variant) == 2 and not Refund.objects.exists()
+    assert not OrderEvent.objects.filter(order=order, type="CANCELLED").exists()
+    setattr(stripe_api, outage, False)
+    again = cancel(customer, order)
+    assert again["errors"] == [] and again["order"]["status"] == "CANCELLED"
+    order.refresh_from_db()
+    assert order.payment_status == "REFUNDED" and allocated(variant) == 0
+    [made] = stripe_api.refunds.values()
+    assert (made["payment_intent"], made["amount"]) == (payment.reference, 4950)
+
+
+def test_order_cancel_of_an_unpaid_order_while_stripe_is_down_is_retryable(
+        client, stripe_api, cart, variant):
+    customer = checked_out_by_a_customer(cart)
+    order, payment = Order.objects.get(), Payment.objects.get()
+    stripe_api.down = True
+    assert problems(cancel(customer, order)) == [(None, "PAYMENT_UNAVAILABLE")]
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("PENDING", "PENDING")
+    assert allocated(variant) == 2
+    stripe_api.down = False
+    assert cancel(customer, order)["errors"] == []
+    assert stripe_api.intents[payment.reference]["status"] == "canceled"
 
 
 def test_order_cancel_of_a_paid_order_refunds_it_in_full_through_stripe(stripe_api, paid_order,

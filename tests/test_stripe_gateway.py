@@ -50,7 +50,9 @@ def refund(intent_id: str, amount: str, key: str):
 
 
 @pytest.mark.parametrize(("amount", "currency", "minor"), [
-    ("12.50", "USD", 1250), ("500", "JPY", 500), ("1.234", "BHD", 1234), ("0.5", "EUR", 50),
+    ("12.50", "USD", 1250), ("500", "JPY", 500), ("1.230", "BHD", 1230), ("0.5", "EUR", 50),
+    ("1990", "ISK", 199000), ("5000", "UGX", 500000), ("1000", "HUF", 100000),
+    ("9990", "CLP", 9990),
 ])
 def test_a_charge_creates_a_payment_intent_in_the_minor_unit(stripe_api, amount, currency,
                                                              minor):
@@ -104,6 +106,14 @@ def test_an_amount_stripe_does_not_take_is_declined(stripe_api):
     result = charge("0.30")
     assert result.status == ChargeStatus.DECLINED
     assert "at least" in result.message and stripe_api.intents == {}
+
+
+@pytest.mark.parametrize(("amount", "currency"), [("999.50", "HUF"), ("1.234", "BHD")])
+def test_an_amount_stripes_units_cannot_say_is_declined_without_asking(stripe_api, amount,
+                                                                      currency):
+    result = charge(amount, currency)
+    assert result.status == ChargeStatus.DECLINED and currency in result.message
+    assert stripe_api.requests == []
 
 
 @pytest.mark.parametrize("outage", ["down", "broken", "wrong key"])
@@ -165,6 +175,18 @@ def test_a_refund_of_more_than_is_left_fails_with_stripes_reason(stripe_api):
     assert refund(intent_id, "12.50", "refund-a").status == RefundStatus.SUCCEEDED
     result = refund(intent_id, "1.00", "refund-b")
     assert result.status == RefundStatus.FAILED and "already been refunded" in result.message
+
+
+def test_a_refund_of_an_amount_stripes_units_cannot_say_fails_without_asking(stripe_api):
+    intent_id = charge("1000", "HUF", key="paid:huf").reference
+    stripe_api.succeed(intent_id)
+    result = Gateway().refund(charge_reference=intent_id, amount=Money.of("10.50", "HUF"),
+                              idempotency_key="refund-huf")
+    assert result.status == RefundStatus.FAILED and "HUF only in whole units" in result.message
+    assert stripe_api.refunds == {}
+    made = Gateway().refund(charge_reference=intent_id, amount=Money.of("10", "HUF"),
+                            idempotency_key="refund-huf-2")
+    assert stripe_api.refunds[made.reference]["amount"] == 1000
 
 
 def test_a_refund_while_stripe_is_down_is_unavailable(stripe_api):

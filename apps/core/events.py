@@ -237,6 +237,30 @@ class OrderDisputed(Event):
     status: str
 
 
+@dataclasses.dataclass(frozen=True)
+class RefundFailed(Event):
+    """A refund did not go through at the gateway: refused when it was asked
+    for, or reported failed afterwards (a Stripe refund updated to `failed`,
+    given back to what may be refunded); for the order desk's alert, with
+    the gateway's reason in words."""
+
+    order_id: int
+    refund_id: int
+    reason: str
+
+
+# --- Notifications ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationResendRequested(Event):
+    """Staff asked for a FAILED notification to be sent again
+    (apps.notifications.services.notification_resend)."""
+
+    notification_id: int
+    actor_id: int | None
+
+
 # --- Webhooks ------------------------------------------------------------------------
 
 

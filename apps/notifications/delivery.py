@@ -46,8 +46,12 @@ class Letter:
     product_id: int | None = None
 
 
-def send(event_id: str, letters: Iterable[Letter], *, once_per: timedelta | None = None) -> int:
+def send(event_id: str, letters: Iterable[Letter], *, once_per: timedelta | None = None,
+         only: str = "") -> int:
     """Send each letter not sent yet for this event; returns how many went now.
+
+    `only`: the one recipient to send to (a re-send of one notification,
+    apps.notifications.services.notification_resend); the others are left.
 
     `once_per`: a letter whose kind already went to its customer about its
     product within that time (for another event) is not sent. A failing
@@ -57,6 +61,8 @@ def send(event_id: str, letters: Iterable[Letter], *, once_per: timedelta | None
     sent = 0
     failure: Exception | None = None
     for letter in letters:
+        if only and letter.to != only:
+            continue
         notification = _claim(event_id, letter, once_per=once_per)
         if notification is None:
             continue

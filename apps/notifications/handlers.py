@@ -49,6 +49,18 @@ def alert_order_desk(event_id: uuid.UUID, event: events.OrderDisputed) -> None:
                                    event.status)
 
 
+@events.handler(events.RefundFailed)
+def alert_order_desk_of_refund(event_id: uuid.UUID, event: events.RefundFailed) -> None:
+    tasks.send_refund_failed_alert.delay(str(event_id), event.order_id, event.refund_id,
+                                         event.reason)
+
+
+@events.handler(events.NotificationResendRequested)
+def send_notification_again(event_id: uuid.UUID,
+                            event: events.NotificationResendRequested) -> None:
+    tasks.notification_queue_again(notification_id=event.notification_id)
+
+
 @events.handler(events.StockFellLow)
 def alert_catalog_managers(event_id: uuid.UUID, event: events.StockFellLow) -> None:
     tasks.send_low_stock_alert.delay(str(event_id), event.variant_id)

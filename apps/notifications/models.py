@@ -43,6 +43,7 @@ class Kind(models.TextChoices):
     ORDER_CANCELLED = "ORDER_CANCELLED", "Order cancelled"
     ORDER_REFUNDED = "ORDER_REFUNDED", "Order refunded"
     ORDER_DISPUTED = "ORDER_DISPUTED", "Order disputed (staff)"
+    REFUND_FAILED = "REFUND_FAILED", "Refund failed (staff)"
     LOW_STOCK = "LOW_STOCK", "Low stock (staff)"
     BACK_IN_STOCK = "BACK_IN_STOCK", "Back in stock"
     PRICE_DROP = "PRICE_DROP", "Price drop"
@@ -58,6 +59,7 @@ TOPIC_OF = {
     Kind.ORDER_CANCELLED: Topic.ORDER,
     Kind.ORDER_REFUNDED: Topic.ORDER,
     Kind.ORDER_DISPUTED: Topic.STAFF,
+    Kind.REFUND_FAILED: Topic.STAFF,
     Kind.LOW_STOCK: Topic.STAFF,
     Kind.BACK_IN_STOCK: Topic.BACK_IN_STOCK,
     Kind.PRICE_DROP: Topic.PRICE_DROP,

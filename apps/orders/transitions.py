@@ -44,6 +44,12 @@ class Move(StrEnum):
     # can be refunded; the goods stay where they are. A note, not PAID, so
     # that nothing reacting to a paid order starts on a cancelled one.
     PAY_LATE = "pay_late"
+    # A refund counted as given back failed afterwards at the gateway (Stripe:
+    # the card was closed): its amount is to refund again. Back to PAID when
+    # no other refund stands (REFUND_FAIL), PARTIALLY_REFUNDED while one
+    # does (REFUND_FAIL_PART). A note, so that no customer is told "refunded".
+    REFUND_FAIL = "refund_fail"
+    REFUND_FAIL_PART = "refund_fail_part"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class Rule:
 
 UNPAID = frozenset({PaymentStatus.NOT_CHARGED, PaymentStatus.PENDING, PaymentStatus.FAILED})
 REFUNDABLE = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+REFUNDED_SOME = frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED})
 OPEN = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING})
 
 TRANSITIONS: Mapping[Move, Rule] = {
@@ -103,6 +110,13 @@ TRANSITIONS: Mapping[Move, Rule] = {
         OrderEvent.Type.NOTE,
         status_from=frozenset({OrderStatus.CANCELLED}),
         payment_from=UNPAID, payment_to=PaymentStatus.PAID,
+    ),
+    Move.REFUND_FAIL: Rule(
+        OrderEvent.Type.NOTE, payment_from=REFUNDED_SOME, payment_to=PaymentStatus.PAID,
+    ),
+    Move.REFUND_FAIL_PART: Rule(
+        OrderEvent.Type.NOTE, payment_from=REFUNDED_SOME,
+        payment_to=PaymentStatus.PARTIALLY_REFUNDED,
     ),
 }
 

@@ -8,7 +8,9 @@ use given back, a charge still waiting for the customer is given up, and
 what was paid is refunded in full through the gateway (REFUNDED). All in one
 transaction with the order's row locked, so a second cancellation waits,
 then finds the order cancelled (INVALID_TRANSITION), and nothing is given
-back twice.
+back twice. A gateway out of reach is PAYMENT_UNAVAILABLE and changes
+nothing; a refund the gateway refuses refuses the cancellation, and the
+refusal is kept (refund_refused_record).
 """
 
 from typing import Any
@@ -20,7 +22,12 @@ from apps.discounts.services import coupon_use_release
 from apps.orders.models import Order, OrderEvent
 from apps.orders.services.charges import payments_give_up
 from apps.orders.services.locks import order_locked, stock_release
-from apps.orders.services.refunds import left_to_refund, refund_locked
+from apps.orders.services.refunds import (
+    RefundRefused,
+    left_to_refund,
+    refund_locked,
+    refund_refused_record,
+)
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import REFUNDABLE, Move
 
@@ -44,8 +51,16 @@ def order_expire(*, order: Order, message: str) -> Order:
     return _cancel(order=order, actor=None, message=message)
 
 
-@transaction.atomic
 def _cancel(*, order: Order, actor: Any, message: str) -> Order:
+    try:
+        return _cancel_locked(order=order, actor=actor, message=message)
+    except RefundRefused as refused:
+        refund_refused_record(refused=refused)
+        raise
+
+
+@transaction.atomic
+def _cancel_locked(*, order: Order, actor: Any, message: str) -> Order:
     order = order_locked(order=order, move=Move.CANCEL)
     stock_release(order=order, actor=actor, shipped=False)
     coupon_use_release(order_id=order.pk)

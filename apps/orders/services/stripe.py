@@ -39,6 +39,7 @@ from apps.core.money import Money
 from apps.orders.models import Order, OrderStatus, Payment, Refund
 from apps.orders.services.late_payments import late_payment_refund
 from apps.orders.services.locks import order_locked
+from apps.orders.services.refunds import refund_failed
 from apps.orders.services.transitions import order_note, order_transition
 from apps.orders.transitions import Move, allowed
 from apps.payments.gateways import GatewayUnavailable
@@ -47,9 +48,9 @@ from apps.payments.gateways.stripe import (
     SUCCEEDED,
     Gateway,
     PaymentIntentState,
-    from_minor_units,
 )
 from apps.payments.models import StripeEvent
+from apps.payments.stripe_amounts import from_stripe_amount
 from apps.payments.webhooks import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
@@ -164,9 +165,12 @@ _REFUND_STATUSES = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Statu
 
 def refund_apply(*, refund: Mapping[str, Any]) -> str:
     """A Stripe Refund's news for its record, found by its id or, before
-    the record knows the id, by the idempotency key in its metadata. Only a
-    PENDING record moves; a failed refund is noted on the order for the
-    staff, who must give the money back another way."""
+    the record knows the id, by the idempotency key in its metadata. A
+    PENDING record succeeds; a PENDING or SUCCEEDED one that Stripe reports
+    failed (or canceled) no longer counts as refunded: refund_failed gives
+    its amount back to refund, notes it and tells the order desk. FAILED is
+    where a refund ends, so a late "pending" or "succeeded", or the failure
+    told twice (refund.failed, then refund.updated), changes nothing."""
     key = (refund.get("metadata") or {}).get("idempotency_key")
     match = Q(reference=refund["id"])
     if key:
@@ -179,18 +183,18 @@ def refund_apply(*, refund: Mapping[str, Any]) -> str:
     status = _REFUND_STATUSES.get(str(refund.get("status")))
     with transaction.atomic():
         order = order_locked(order=record.payment.order)
-        record = Refund.objects.select_for_update().get(pk=record.pk)
+        record = Refund.objects.select_for_update().select_related("payment").get(pk=record.pk)
+        if status == Refund.Status.FAILED and record.status != Refund.Status.FAILED:
+            record.reference = str(refund["id"])
+            record.save(update_fields=["reference"])
+            reason = str(refund.get("failure_reason") or "no reason given")
+            order = refund_failed(order=order, refund=record, reason=reason)
+            return (f"refund {record.pk} failed ({reason}): order {order.number} "
+                    f"{order.payment_status.lower()}, {order.total_refunded} refunded")
         if status is None or record.status != Refund.Status.PENDING:
             return f"refund {record.pk} left {record.status.lower()} ({refund.get('status')})"
         record.status, record.reference = status, str(refund["id"])
         record.save(update_fields=["status", "reference"])
-        if status == Refund.Status.FAILED:
-            amount = from_minor_units(int(refund["amount"]), str(refund["currency"]))
-            reason = refund.get("failure_reason") or "no reason given"
-            logger.error("Stripe: refund %s of order %s failed (%s).", refund["id"],
-                         order.number, reason)
-            order_note(order=order, message=f"The refund of {amount} through Stripe failed "
-                                            f"({reason}): give the money back another way.")
     return f"refund {record.pk} {status.lower()}"
 
 
@@ -213,7 +217,7 @@ def _dispute(obj: Mapping[str, Any]) -> str:
         logger.warning("Stripe: dispute %s of no known payment.", obj.get("id"))
         return f"no payment for dispute {obj.get('id')}"
     order, status = payment.order, str(obj.get("status") or "")
-    amount = from_minor_units(int(obj["amount"]), str(obj["currency"]))
+    amount = from_stripe_amount(int(obj["amount"]), str(obj["currency"]))
     if status in ("won", "lost", "warning_closed"):
         message = f"Stripe: the dispute of {amount} ({obj['id']}) was closed: {status}."
     else:

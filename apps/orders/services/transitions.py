@@ -21,6 +21,8 @@ MOVE_NAMES = {
     Move.REFUND_ALL: "be refunded",
     Move.PAYMENT_CANCEL: "have its payment cancelled",
     Move.PAY_LATE: "record a payment taken after its cancellation",
+    Move.REFUND_FAIL: "have a refund fail",
+    Move.REFUND_FAIL_PART: "have a refund fail",
 }
 
 

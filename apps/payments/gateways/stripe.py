@@ -17,9 +17,10 @@ retried it STRIPE_MAX_NETWORK_RETRIES times with the same idempotency key,
 and the caller may call again with it (Stripe keeps keys for 24 hours, so a
 key is for retrying now, never for replaying a call days later).
 
-Amounts cross in the currency's minor unit as apps.core.money counts its
-places (CLDR: USD 2, JPY 0, BHD 3), which is how Stripe counts them for the
-currencies it takes but a few it rounds further (HUF and TWD payouts, ISK).
+Amounts cross as Stripe counts them (apps.payments.stripe_amounts: its
+zero-decimal currencies, three-decimal ones in tens, ISK, UGX, HUF and TWD
+in whole units written in hundredths); an amount Stripe cannot take is a
+declined charge or a failed refund, never rounded into another amount.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import stripe
 from django.conf import settings
 
 from apps.core.errors import ErrorCode, ServiceError
-from apps.core.money import Money, currency_places
+from apps.core.money import Money
+from apps.payments.stripe_amounts import NotTakenByStripe, from_stripe_amount, to_stripe_amount
 
 from . import ChargeResult, ConfigLine, GatewayUnavailable, RefundResult, RefundStatus
 
@@ -65,16 +66,6 @@ _REFUND_STATUSES = {
 }
 
 
-def minor_units(amount: Money) -> int:
-    """`amount` as Stripe counts it: 12.50 USD is 1250, 500 JPY is 500."""
-    return int(amount.rounded().amount.scaleb(amount.places))
-
-
-def from_minor_units(value: int, currency: str) -> Money:
-    currency = currency.upper()
-    return Money.of(Decimal(value).scaleb(-currency_places(currency)), currency)
-
-
 @dataclass(frozen=True, slots=True)
 class PaymentIntentState:
     """What the shop reads of a PaymentIntent, from a webhook's event or from
@@ -95,8 +86,8 @@ class PaymentIntentState:
         error = intent.get("last_payment_error") or {}
         return cls(
             id=str(intent["id"]), status=str(intent["status"]),
-            amount=from_minor_units(int(intent["amount"]), currency),
-            amount_received=from_minor_units(int(intent.get("amount_received") or 0), currency),
+            amount=from_stripe_amount(int(intent["amount"]), currency),
+            amount_received=from_stripe_amount(int(intent.get("amount_received") or 0), currency),
             failure=str(error.get("message") or ""),
         )
 
@@ -149,8 +140,12 @@ class Gateway:
         """A PaymentIntent for `amount`, waiting for the customer. `token`,
         when given, is the PaymentMethod (pm_...) the storefront's Stripe form
         made, attached for the confirmation in the browser."""
+        try:
+            stripe_amount = to_stripe_amount(amount)
+        except NotTakenByStripe as refused:
+            return ChargeResult.declined(message=str(refused))
         params: dict[str, Any] = {
-            "amount": minor_units(amount), "currency": amount.currency.lower(),
+            "amount": stripe_amount, "currency": amount.currency.lower(),
             "metadata": {"order_number": reference},
             "automatic_payment_methods": {"enabled": True},
         }
@@ -182,8 +177,12 @@ class Gateway:
         that a webhook about a refund can be matched to its record before the
         record knows the refund's id."""
         try:
+            stripe_amount = to_stripe_amount(amount)
+        except NotTakenByStripe as refused:
+            return RefundResult(RefundStatus.FAILED, message=str(refused))
+        try:
             refund = client().v1.refunds.create(
-                params={"payment_intent": charge_reference, "amount": minor_units(amount),
+                params={"payment_intent": charge_reference, "amount": stripe_amount,
                         "metadata": {"idempotency_key": idempotency_key}},
                 options={"idempotency_key": idempotency_key},
             )
