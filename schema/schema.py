@@ -24,6 +24,7 @@ from schema.orders.report import SalesReportQuery
 from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
+from schema.response_cache import ResponseCacheStore, install
 from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
@@ -62,9 +63,11 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[*schema_extensions(), DjangoOptimizerExtension],
+    extensions=[*schema_extensions(), ResponseCacheStore, DjangoOptimizerExtension],
     execution_context_class=Executor,
     config=StrawberryConfig(
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),
 )
+# The catalog's types note what each answer shows, for the response cache.
+install(schema)
