@@ -155,7 +155,10 @@ def test_a_product_created_published_has_its_publish_recorded(db):
     assert made.published_at is not None and draft.published_at is None
     assert list(ProductEvent.objects.values_list("product", "kind", "actor")) == [
         (made.pk, "published", actor.pk)]
-    assert OutboxEvent.objects.get().payload == {"product_id": made.pk, "actor_id": actor.pk}
+    assert OutboxEvent.objects.get(type="ProductPublished").payload == {
+        "product_id": made.pk, "actor_id": actor.pk}
+    assert sorted(OutboxEvent.objects.filter(type="ProductCreated")
+                  .values_list("payload__product_id", flat=True)) == [made.pk, draft.pk]
 
 
 # --- The Django admin goes through the same moves ----------------------------------------

@@ -7,7 +7,9 @@ from decimal import Decimal
 import pytest
 from strawberry.relay import to_base64
 
+from apps.catalog import services as catalog
 from apps.core import events
+from apps.inventory import services as inventory
 from apps.webhooks import services, signing
 from apps.webhooks.models import WebhookDelivery
 from tests import webhook_receiver
@@ -68,6 +70,50 @@ def test_the_product_and_stock_events(receiver, django_capture_on_commit_callbac
             django_capture_on_commit_callbacks)  # not asked for
     assert WebhookDelivery.objects.count() == 2
     assert [r.json["type"] for r in receiver.requests] == ["product.published", "stock.low"]
+
+
+def test_the_catalog_change_events_from_the_writes_that_make_them(
+        receiver, django_capture_on_commit_callbacks):
+    """product.created, product.updated, category.changed and stock.changed,
+    each made by a real write and received, signed, by the endpoint."""
+    listening(receiver, event_types=("product.created", "product.updated", "category.changed",
+                                     "stock.changed"))
+    with django_capture_on_commit_callbacks(execute=True):
+        oils = catalog.category_create(actor=None, name="Oils")
+    with django_capture_on_commit_callbacks(execute=True):
+        rose = catalog.category_create(actor=None, name="Rose", parent=oils)
+        product = catalog.product_create(actor=None, name="Rose oil", category=rose,
+                                         variants=[{"sku": "RO-1", "price": Decimal("24.5"),
+                                                    "stock": 3}])
+    variant = product.variants.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.variant_update(actor=None, variant=variant, price=Decimal("20"))
+    with django_capture_on_commit_callbacks(execute=True):
+        inventory.stock_adjust(actor=None, variant=variant, delta=-3, reason="broken")
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog.product_update(actor=None, product=product, category=None)
+        catalog.category_delete(actor=None, category=rose)
+
+    assert all(r.signed for r in receiver.requests)
+    bodies = [r.json for r in receiver.requests]
+    assert [body["type"] for body in bodies] == [
+        "category.changed", "category.changed", "product.created", "product.updated",
+        "stock.changed", "product.updated", "category.changed"]
+    top, child, created, repriced, stock, moved, deleted = (body["data"] for body in bodies)
+    assert top == {"id": to_base64("Category", oils.pk), "name": "Oils", "slug": "oils",
+                   "isDeleted": False, "parent": None, "updatedAt": top["updatedAt"]}
+    assert child["parent"] == {"id": to_base64("Category", oils.pk), "slug": "oils"}
+    assert (created["id"], created["category"]) == (to_base64("Product", product.pk), "rose")
+    assert created["variants"][0]["price"] == {"amount": "24.50", "currency": "USD"}
+    assert (repriced["changed"], repriced["variants"][0]["price"]["amount"]) == (
+        "variants", "20.00")
+    assert stock == {
+        "variant": {"id": to_base64("ProductVariant", variant.pk), "sku": "RO-1", "name": ""},
+        "product": {"id": to_base64("Product", product.pk), "name": "Rose oil"},
+        "availableBefore": 3, "availableAfter": 0}
+    assert (moved["changed"], moved["category"]) == ("product", None)
+    assert deleted == {"id": to_base64("Category", rose.pk), "isDeleted": True}
+    assert WebhookDelivery.objects.filter(event_type="stock.changed").count() == 1
 
 
 def test_a_repeated_dispatch_makes_one_delivery_per_endpoint(receiver):

@@ -225,6 +225,12 @@ class ProductAdmin(ServiceAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # Soft delete only: the "Delete selected" action below.
 
+    def save_related(self, request, form, formsets, change):
+        """The variant and image rows tell of each part of the product once
+        (the forms' dry runs are over by now: services.changes_told_once)."""
+        with services.changes_told_once():
+            super().save_related(request, form, formsets, change)
+
     def save_formset(self, request, form, formset, change):
         """Variant and image rows through their services (first publishing is
         stamped by product_update, as through the API). What was written is

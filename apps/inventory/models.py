@@ -10,6 +10,7 @@ class StockedVariant(Protocol):
     catalog.ProductVariant), without importing the catalog."""
 
     pk: int
+    product_id: int
     sku: str
     low_stock_threshold: int
 

@@ -67,9 +67,13 @@ def _record(
     *, stock: Stock, kind: str, quantity_delta: int = 0, allocated_delta: int = 0,
     actor=None, reason: str = "", reference: str = "",
 ) -> None:
-    """Apply a change to a locked stock row, log it, and publish StockFellLow
-    when it takes the variant's availability down to its threshold, and
-    VariantBackInStock when it takes it from none to some."""
+    """Apply a change to a locked stock row, log it, and publish StockChanged
+    when it changes the variant's availability (not for a new variant's first
+    stock: its ProductCreated or ProductChanged tells of it), StockFellLow
+    when it takes it down to its threshold, and VariantBackInStock when it
+    takes it from none to some.
+
+    It runs under checkout's lock, so the events are one INSERT."""
     variant = stock.variant
     if stock.quantity_on_hand + quantity_delta < stock.quantity_allocated + allocated_delta:
         raise ServiceError(
@@ -97,10 +101,15 @@ def _record(
     )
     after = before + quantity_delta - allocated_delta
     threshold = variant.low_stock_threshold
+    told: list[events.Event] = []
+    if before != after and kind != StockMovement.Kind.INITIAL:
+        told.append(events.StockChanged(variant_id=variant.pk, product_id=variant.product_id,
+                                        available_before=before, available_after=after))
     if before > threshold >= after:
-        events.publish(events.StockFellLow(variant_id=variant.pk))
+        told.append(events.StockFellLow(variant_id=variant.pk))
     if before <= 0 < after and kind != StockMovement.Kind.INITIAL:
-        events.publish(events.VariantBackInStock(variant_id=variant.pk))
+        told.append(events.VariantBackInStock(variant_id=variant.pk))
+    events.publish(*told)
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """Review writes: a customer writes one review of a product, and staff hide
 or show it again. What a customer wrote is never edited for them; the
 product's rating is computed from the shown reviews whenever it is read
-(apps.catalog.selectors.cards), so it follows every write at once."""
+(apps.catalog.selectors.cards), so it follows every write at once; each
+write that changes it publishes ProductChanged(part="reviews")."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db import IntegrityError, transaction
 from apps.accounts.models import User
 from apps.catalog.models import Review
 from apps.catalog.selectors import products_visible_to
+from apps.catalog.services.changes import Part, product_changed
 from apps.core.errors import ErrorCode, NotFound, ServiceError
 from apps.core.validation import Problems, clean_text, max_length
 
@@ -47,6 +49,7 @@ def review_create(*, user: User, product_id: int | None, rating: Any, title: str
         # lets one in.
         with transaction.atomic():
             review.save()
+            product_changed(actor=user, product_id=product.pk, part=Part.REVIEWS)
     except IntegrityError:
         raise ServiceError(ALREADY_REVIEWED, code=ErrorCode.UNIQUE, field="product_id") from None
     return review
@@ -54,8 +57,13 @@ def review_create(*, user: User, product_id: int | None, rating: Any, title: str
 
 def review_set_hidden(*, actor: Any, review: Review, is_hidden: bool) -> Review:
     """Hide a review from the storefront and from its product's rating, or
-    show it again. Repeating either is harmless."""
-    if not Review.objects.filter(pk=review.pk).update(is_hidden=is_hidden):
-        raise NotFound("No review with this ID.", field="id")
+    show it again. Repeating either is harmless, and tells of nothing."""
+    with transaction.atomic():
+        changed = (Review.objects.filter(pk=review.pk).exclude(is_hidden=is_hidden)
+                   .update(is_hidden=is_hidden))
+        if changed:
+            product_changed(actor=actor, product_id=review.product_id, part=Part.REVIEWS)
+        elif not Review.objects.filter(pk=review.pk).exists():
+            raise NotFound("No review with this ID.", field="id")
     review.is_hidden = is_hidden
     return review

@@ -17,10 +17,15 @@ class WebhookEventType(models.TextChoices):
     ORDER_DELIVERED = "order.delivered", "An order was delivered"
     ORDER_CANCELLED = "order.cancelled", "An order was cancelled"
     ORDER_REFUNDED = "order.refunded", "An order was refunded, in part or in full"
+    PRODUCT_CREATED = "product.created", "A product was created"
+    PRODUCT_UPDATED = "product.updated", (
+        "What a product's pages show changed: its fields, variants, images or reviews")
     PRODUCT_PUBLISHED = "product.published", "A product was published"
     PRODUCT_UNPUBLISHED = "product.unpublished", "A product was unpublished"
     PRODUCT_DELETED = "product.deleted", "A product was deleted"
     PRODUCT_RESTORED = "product.restored", "A deleted product was restored"
+    CATEGORY_CHANGED = "category.changed", "A category was created, changed, moved or deleted"
+    STOCK_CHANGED = "stock.changed", "A variant's available stock changed"
     STOCK_LOW = "stock.low", "A variant's available stock fell to its threshold"
 
 
@@ -34,10 +39,14 @@ WEBHOOK_EVENTS: dict[tuple[type[events.Event], str | None], WebhookEventType] = 
     (events.OrderChanged, "DELIVERED"): WebhookEventType.ORDER_DELIVERED,
     (events.OrderChanged, "CANCELLED"): WebhookEventType.ORDER_CANCELLED,
     (events.OrderChanged, "REFUNDED"): WebhookEventType.ORDER_REFUNDED,
+    (events.ProductCreated, None): WebhookEventType.PRODUCT_CREATED,
+    (events.ProductChanged, None): WebhookEventType.PRODUCT_UPDATED,
     (events.ProductPublished, None): WebhookEventType.PRODUCT_PUBLISHED,
     (events.ProductUnpublished, None): WebhookEventType.PRODUCT_UNPUBLISHED,
     (events.ProductDeleted, None): WebhookEventType.PRODUCT_DELETED,
     (events.ProductRestored, None): WebhookEventType.PRODUCT_RESTORED,
+    (events.CategoryChanged, None): WebhookEventType.CATEGORY_CHANGED,
+    (events.StockChanged, None): WebhookEventType.STOCK_CHANGED,
     (events.StockFellLow, None): WebhookEventType.STOCK_LOW,
 }
 

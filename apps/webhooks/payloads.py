@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from apps.catalog.models import Product, ProductVariant
+from apps.catalog.models import Category, Product, ProductVariant
 from apps.core import events
 from apps.core.money import Money, shop_currency
 from apps.inventory.selectors import variant_quantity_available
@@ -111,6 +111,39 @@ def product_data(product_id: int) -> JSON:
     }
 
 
+def category_data(category_id: int) -> JSON:
+    """A category as it is now; one gone was deleted (categories are deleted
+    for good, products only softly)."""
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        return {"id": global_id("Category", category_id), "isDeleted": True}
+    parent = Category.objects.get_parent(category, update=True)
+    return {
+        "id": global_id("Category", category.pk),
+        "name": category.name,
+        "slug": category.slug,
+        "isDeleted": False,
+        "parent": None if parent is None else {"id": global_id("Category", parent.pk),
+                                               "slug": parent.slug},
+        "updatedAt": moment(category.updated_at),
+    }
+
+
+def stock_change_data(event: events.StockChanged) -> JSON:
+    """The change itself, as it was (availability before and after, over the
+    variant's warehouses), and the variant as it is now."""
+    variant = ProductVariant.objects.select_related("product").filter(pk=event.variant_id).first()
+    return {
+        "variant": {"id": global_id("ProductVariant", event.variant_id),
+                    "sku": None if variant is None else variant.sku,
+                    "name": None if variant is None else variant.name},
+        "product": {"id": global_id("Product", event.product_id),
+                    "name": None if variant is None else variant.product.name},
+        "availableBefore": event.available_before,
+        "availableAfter": event.available_after,
+    }
+
+
 def stock_data(variant_id: int) -> JSON:
     variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None:
@@ -129,8 +162,15 @@ def event_data(event: events.Event) -> JSON:
     """What the event is about, as it is now."""
     if isinstance(event, events.OrderPlaced | events.OrderChanged):
         return order_data(event.order_id)
-    if isinstance(event, events.ProductMoved):
+    if isinstance(event, events.ProductMoved | events.ProductCreated):
         return product_data(event.product_id)
+    if isinstance(event, events.ProductChanged):
+        # What changed: "product", "variants", "media" or "reviews".
+        return {**product_data(event.product_id), "changed": event.part}
+    if isinstance(event, events.CategoryChanged):
+        return category_data(event.category_id)
+    if isinstance(event, events.StockChanged):
+        return stock_change_data(event)
     if isinstance(event, events.StockFellLow):
         return stock_data(event.variant_id)
     raise TypeError(f"No webhook data for {type(event).__name__}.")

@@ -108,8 +108,11 @@ def import_rows(
             plan = _Plan(rows, csv_rows.columns, progress=progress)
             if plan.errors:
                 raise ProductImportError(plan.errors)
-            plan.write(actor=actor, result=result, source=source, progress=progress,
-                       on_progress=on_progress)
+            # One ProductCreated or ProductChanged per product and part, not
+            # one per row.
+            with services.changes_told_once():
+                plan.write(actor=actor, result=result, source=source, progress=progress,
+                           on_progress=on_progress)
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -11,6 +11,7 @@ from apps.catalog.services.categories import (
     category_holds_products,
     category_update,
 )
+from apps.catalog.services.changes import changes_told_once
 from apps.catalog.services.checks import sanitize_description
 from apps.catalog.services.import_jobs import import_job_create, import_job_run
 from apps.catalog.services.lifecycle import (
@@ -30,6 +31,7 @@ __all__ = [
     "category_delete",
     "category_holds_products",
     "category_update",
+    "changes_told_once",
     "import_job_create",
     "import_job_run",
     "media_create",

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from apps.catalog.models import Category, Product
+from apps.catalog.services.changes import categories_changed
 from apps.catalog.services.checks import sanitize_description
 from apps.core.errors import ErrorCode, NotFound, ServiceError
 from apps.core.validation import (
@@ -109,14 +110,18 @@ def category_create(*, actor, name: str, slug: str | None = None, description: s
         category = Category.objects.add_root(instance=category)
     else:
         category = Category.objects.add_child(parent, instance=category)
-    return category if position is None else _place(category, position)
+    if position is not None:
+        category = _place(category, position)
+    categories_changed(actor=actor, category_ids=[category.pk])
+    return category
 
 
 @transaction.atomic
 def category_update(*, actor, category: Category, **fields: Any) -> Category:
     """Rename, re-describe or move a category (with its subtree). `parent`
     given as None moves it to the top level; `position` places it among its
-    (new) siblings."""
+    (new) siblings. Publishes CategoryChanged for it (its subtree moves with
+    it; the lists that show them are invalidated by that one event)."""
     reject_unknown(fields, CATEGORY_FIELDS)
     _lock_tree()
     _reread(category, field="id")
@@ -145,6 +150,7 @@ def category_update(*, actor, category: Category, **fields: Any) -> Category:
         category.refresh_from_db()
     if position is not None:
         category = _place(category, position)
+    categories_changed(actor=actor, category_ids=[category.pk])
     return category
 
 
@@ -153,7 +159,8 @@ def category_delete(*, actor, category: Category) -> None:
     """Delete a category and its whole subtree, but only while none of them
     holds a live product: a category still selling something is IN_USE, and
     its products must move or be deleted first. Soft-deleted products keep no
-    category (they are no longer shown anywhere)."""
+    category (they are no longer shown anywhere). Each category deleted
+    publishes CategoryChanged."""
     _lock_tree()
     _reread(category, field="id")
     if category_holds_products(category=category):
@@ -162,8 +169,10 @@ def category_delete(*, actor, category: Category) -> None:
             code=ErrorCode.IN_USE,
         )
     subtree = Category.objects.filter(path__startswith=category.path)
+    deleted = list(subtree.order_by("path").values_list("pk", flat=True))
     Product.objects.filter(category__in=subtree).update(category=None)
     category.delete()
+    categories_changed(actor=actor, category_ids=deleted)
 
 
 def category_holds_products(*, category: Category) -> bool:

@@ -10,6 +10,7 @@ from django.db.models import Max
 
 from apps.catalog import images
 from apps.catalog.models import Product, ProductMedia
+from apps.catalog.services.changes import Part, product_changed
 from apps.catalog.services.checks import ensure_not_deleted
 from apps.core.validation import Problems, clean_text, max_length, reject_unknown
 
@@ -31,6 +32,7 @@ def media_create(*, actor, product: Product, image: File, alt: str = "") -> Prod
             last = product.media.aggregate(last=Max("sort_order"))["last"]
             media.sort_order = 0 if last is None else last + 1
             media.save()
+            product_changed(actor=actor, product_id=product.pk, part=Part.MEDIA)
     except Exception:
         media.image.delete(save=False)
         media.thumbnail.delete(save=False)
@@ -56,6 +58,7 @@ def media_update(*, actor, media: ProductMedia, **fields: Any) -> ProductMedia:
     if position is not None:
         others = _others_locked(media)
         _renumber(others[:position] + [media] + others[position:])
+    product_changed(actor=actor, product_id=media.product_id, part=Part.MEDIA)
     return media
 
 
@@ -81,8 +84,10 @@ def media_delete(*, actor, media: ProductMedia) -> None:
     ensure_not_deleted(media.product)
     storage_names = [(f.storage, f.name) for f in (media.image, media.thumbnail) if f.name]
     others = _others_locked(media)
+    product_id = media.product_id
     media.delete()
     _renumber(others)
+    product_changed(actor=actor, product_id=product_id, part=Part.MEDIA)
 
     def delete_files() -> None:
         for storage, name in storage_names:

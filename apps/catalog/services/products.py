@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Category, Product
 from apps.catalog.search import refresh_search_vector
+from apps.catalog.services.changes import Part, product_changed, product_created
 from apps.catalog.services.checks import (
     catalog_write,
     ensure_not_deleted,
@@ -77,6 +78,7 @@ def product_create(
         for sort_order, clean in enumerate(cleaned_variants):
             variant_insert(actor=actor, product=product, clean=clean, sort_order=sort_order)
         refresh_search_vector(product_ids=[product.pk])
+        product_created(actor=actor, product_id=product.pk)
     return product
 
 
@@ -95,7 +97,8 @@ def _publish_or_unpublish(*, actor, product: Product, publish: bool) -> None:
 def product_update(*, actor, product: Product, **fields: Any) -> Product:
     """Change any of a product's own fields (not its variants). A change of
     is_published is the move product_publish or product_unpublish makes; the
-    state columns are written by those moves only."""
+    state columns are written by those moves only, and tell of themselves
+    (ProductPublished...); the other fields publish ProductChanged."""
     reject_unknown(fields, PRODUCT_FIELDS)
     ensure_not_deleted(product)
     problems = Problems()
@@ -121,4 +124,6 @@ def product_update(*, actor, product: Product, **fields: Any) -> Product:
         if publish is not None:
             _publish_or_unpublish(actor=actor, product=product, publish=bool(publish))
         refresh_search_vector(product_ids=[product.pk])
+        if fields:
+            product_changed(actor=actor, product_id=product.pk, part=Part.PRODUCT)
     return product

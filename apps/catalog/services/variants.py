@@ -9,6 +9,7 @@ from django.db.models import Max
 
 from apps.catalog.models import Product, ProductVariant
 from apps.catalog.search import refresh_search_vector
+from apps.catalog.services.changes import Part, product_changed
 from apps.catalog.services.checks import catalog_write, ensure_not_deleted
 from apps.core import events
 from apps.core.errors import ErrorCode
@@ -102,6 +103,7 @@ def variant_create(
         variant = variant_insert(actor=actor, product=product, clean=clean,
                                   sort_order=0 if last is None else last + 1)
         refresh_search_vector(product_ids=[product.pk])
+        product_changed(actor=actor, product_id=product.pk, part=Part.VARIANTS)
     return variant
 
 
@@ -126,4 +128,5 @@ def variant_update(*, actor, variant: ProductVariant, **fields: Any) -> ProductV
         if old_price is not None and variant.price < old_price:
             events.publish(events.VariantPriceDropped(
                 variant_id=variant.pk, old_price=str(old_price), new_price=str(variant.price)))
+        product_changed(actor=actor, product_id=variant.product_id, part=Part.VARIANTS)
     return variant
