@@ -190,8 +190,12 @@ def _note_category(shown: Shown, category: Any) -> None:
 
 
 def _note_review(shown: Shown, review: Any) -> None:
-    # The author's name is shown; reviews change with their product.
-    shown.tags.add(tags.reviewer_tag(review.user_id))
+    # Reviews change with their product. The author's name is shown only
+    # with the author loaded (authorName selects it); a deferred column
+    # must not be read, which would query the database here.
+    user_id = vars(review).get("user_id")
+    if user_id is not None:
+        shown.tags.add(tags.reviewer_tag(user_id))
 
 
 NOTERS: dict[str, Callable[[Shown, Any], None]] = {
@@ -217,7 +221,7 @@ def _noting(is_type_of: Callable, note: Callable[[Shown, Any], None],
         if shown is not None:
             try:
                 note(shown, obj)
-            except AttributeError:
+            except Exception:  # noqa: BLE001 - noting must never break an answer
                 shown.unknown = True
         return is_type_of(obj, info)
 

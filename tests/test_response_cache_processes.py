@@ -4,11 +4,12 @@ Celery worker) shows in this one's next read at once, and a checkout storm
 there leaves this process's other entries in place."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.catalog import services as catalog
 from apps.catalog.models import Product, ProductVariant
-from apps.core import events
+from apps.inventory import services as inventory
 from tests import contract
 from tests.concurrency import in_processes
 from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
@@ -30,26 +31,17 @@ def read(operation: str, variables: dict) -> tuple[dict, int]:
 
 
 def rename_there(index: int, product_id: int, name: str) -> str:
-    """In another process: rename the product, as the catalog's services do."""
-    with transaction.atomic():
-        Product.objects.filter(pk=product_id).update(name=name)
-        events.publish(events.ProductChanged(product_id=product_id, part="product",
-                                             actor_id=None))
+    """In another process: rename the product through the catalog's service."""
+    catalog.product_update(actor=None, product=Product.objects.get(pk=product_id), name=name)
     return name
 
 
 def sell_there(index: int, variant_id: int, times: int) -> int:
-    """In another process: `times` checkouts of one each, none the last."""
+    """In another process: `times` checkouts of one each (allocations, as
+    checkoutComplete makes), none the last."""
     variant = ProductVariant.objects.get(pk=variant_id)
     for _ in range(times):
-        with transaction.atomic():
-            stock = variant.stocks.select_for_update().get()
-            stock.quantity_on_hand -= 1
-            stock.save(update_fields=["quantity_on_hand"])
-            events.publish(events.StockChanged(
-                variant_id=variant.pk, product_id=variant.product_id,
-                available_before=stock.quantity_on_hand + 1,
-                available_after=stock.quantity_on_hand))
+        inventory.stock_allocate(variant=variant, quantity=1, reference="storm")
     return times
 
 
