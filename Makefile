@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz lint install migrate demo schema schema-check bench bench-checkout bench-shapes clean
+.PHONY: run test fuzz lint install migrate demo schema schema-check bench profile bench-checkout bench-shapes clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ schema-check: install
 
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# ProductList(first: 100) in-process against the bench database: timings and
+# cProfile's top entries, or instructions per request under callgrind
+# (PROFILE_ARGS="--mode callgrind").
+profile: install
+	$(PY) bench/profile.py $(PROFILE_ARGS)
 
 # Completed checkouts per second with 1, 4 and 16 buyers on PostgreSQL, with
 # the oversold units and deadlocks (both must be 0).

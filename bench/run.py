@@ -74,11 +74,19 @@ class Load:
     seconds: float
     p50_ms: float
     p95_ms: float
+    p99_ms: float
     failures: int
+    cpu_seconds: float = 0.0  # the server's workers', user + system, over the run
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU time per request: what the app costs, whatever
+        else the machine is doing (wall-clock figures are not)."""
+        return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
 
 def main() -> None:
@@ -101,25 +109,77 @@ def main() -> None:
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with running_server(port, args.workers, env):
+    with running_server(port, args.workers, env) as server:
         for case in cases:
             check_over_http(base_url, case)
         rows = []
-        for case in cases:
+        ceilings: dict[tuple[str, int], Load] = {}
+        # The ceiling of each size first, so that every GraphQL figure is
+        # printed with its ratio to the ceiling's of the same run.
+        for case in sorted(cases, key=lambda c: not c.is_ceiling):
             for concurrency in args.concurrency:
                 run_load(client, base_url, case, concurrency, seconds=1, max_requests=200)
+                cpu_before = server_cpu_seconds(server.pid)
                 load = run_load(client, base_url, case, concurrency,
                                 seconds=args.duration, max_requests=args.max_requests)
-                print(f"  {case.label:<28} c={concurrency:<3} {load.rps:8.1f} req/s  "
-                      f"p50 {load.p50_ms:7.1f} ms  p95 {load.p95_ms:7.1f} ms"
-                      + (f"  {load.failures} failed" if load.failures else ""), flush=True)
+                load.cpu_seconds = server_cpu_seconds(server.pid) - cpu_before
+                if case.is_ceiling:
+                    ceilings[(case_size(case), concurrency)] = load
+                print(progress_line(case, concurrency, load,
+                                    ceilings.get((case_size(case), concurrency))), flush=True)
                 rows.append((case, concurrency, load))
+        rows.sort(key=lambda row: cases.index(row[0]))
     report = render(rows, args=args, client=client, seed_seconds=seed_seconds)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(report)
+    (RESULTS / "latest.json").write_text(json.dumps(figures(rows), indent=1) + "\n")
     print()
     print(report)
-    print(f"Written to {RESULTS / 'latest.md'}")
+    print(f"Written to {RESULTS / 'latest.md'} and latest.json")
+
+
+def case_size(case: Case) -> str:
+    """What pairs a ProductList case with its ceiling: the page size."""
+    return case.label.split()[-1]
+
+
+def progress_line(case: Case, concurrency: int, load: Load, ceiling: Load | None) -> str:
+    def ratio(value: float, of: float | None) -> str:
+        return f" ({value / of:.0%})" if ceiling is not None and of else ""
+
+    line = (f"  {case.label:<28} c={concurrency:<3} {load.rps:8.1f} req/s"
+            f"{ratio(load.rps, ceiling and ceiling.rps)}  "
+            f"cpu {load.cpu_ms:6.1f} ms/req{ratio(load.cpu_ms, ceiling and ceiling.cpu_ms)}  "
+            f"p50 {load.p50_ms:7.1f}  p95 {load.p95_ms:7.1f}  p99 {load.p99_ms:7.1f} ms "
+            f"(p99/p50 {load.p99_ms / load.p50_ms if load.p50_ms else 0:.2f})")
+    if case.is_ceiling or ceiling is None:
+        line = line.replace(" ()", "")
+    return line + (f"  {load.failures} failed" if load.failures else "")
+
+
+def figures(rows) -> list[dict]:
+    """Every measured figure, for comparing runs by machine."""
+    return [{"case": case.label, "concurrency": concurrency, "req_s": round(load.rps, 1),
+             "cpu_ms_per_request": round(load.cpu_ms, 2), "p50_ms": load.p50_ms,
+             "p95_ms": load.p95_ms, "p99_ms": load.p99_ms, "requests": load.requests,
+             "failures": load.failures, "sql_per_request": case.queries}
+            for case, concurrency, load in rows]
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds so far of the server's processes (the
+    gunicorn master and its workers), from /proc (Linux; 0 elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master_pid in (pid, ppid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def parse_args() -> argparse.Namespace:
@@ -130,7 +190,7 @@ def parse_args() -> argparse.Namespace:
                         help="Drop and recreate the bench database first.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=lambda s: [int(c) for c in s.split(",")],
-                        default=[1, 8, 32], help="Comma-separated, e.g. 1,8,32.")
+                        default=[1, 4], help="Comma-separated, e.g. 1,4,16.")
     parser.add_argument("--duration", type=float, default=10,
                         help="Seconds per measured run.")
     parser.add_argument("--max-requests", type=int, default=20000,
@@ -170,6 +230,9 @@ def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
         # The load comes from one address: a per-client budget would throttle
         # it. The cost itself is still worked out and checked (GRAPHQL_MAX_COST).
         "GRAPHQL_COST_BUCKET_SIZE": "0",
+        # This benchmark measures execution: the response cache (where there
+        # is one) stays off.
+        "GRAPHQL_RESPONSE_CACHE": "0",
         "PYTHONPATH": str(ROOT),
     }
 
@@ -414,8 +477,9 @@ end
 function done(summary, latency, requests)
   io.write(string.format(
     "BENCH {\\"requests\\": %%d, \\"micros\\": %%d, \\"p50\\": %%d, \\"p95\\": %%d, " ..
-    "\\"status\\": %%d, \\"errors\\": %%d}\\n",
+    "\\"p99\\": %%d, \\"status\\": %%d, \\"errors\\": %%d}\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99),
     summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
@@ -441,7 +505,7 @@ def wrk_load(base_url: str, case: Case, concurrency: int, seconds: float,
     data = json.loads(line[len("BENCH "):])
     return Load(requests=data["requests"], seconds=data["micros"] / 1e6,
                 p50_ms=data["p50"] / 1000, p95_ms=data["p95"] / 1000,
-                failures=data["status"] + data["errors"])
+                p99_ms=data["p99"] / 1000, failures=data["status"] + data["errors"])
 
 
 async def python_load(base_url: str, case: Case, concurrency: int, seconds: float,
@@ -476,8 +540,12 @@ async def python_load(base_url: str, case: Case, concurrency: int, seconds: floa
     ordered = sorted(latencies) or [0.0]
     return Load(requests=len(latencies), seconds=elapsed,
                 p50_ms=statistics.median(ordered) * 1000,
-                p95_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000,
-                failures=failures)
+                p95_ms=percentile(ordered, 0.95) * 1000,
+                p99_ms=percentile(ordered, 0.99) * 1000, failures=failures)
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 # --- Report -------------------------------------------------------------------------------------
@@ -488,9 +556,7 @@ def render(rows, *, args, client: str, seed_seconds: float | None) -> str:
 
     from apps.catalog.models import Product, ProductVariant
 
-    ceilings = {(case.label.split()[-1], c): load for case, c, load in rows if case.is_ceiling}
-    ceiling_queries = {case.label.split()[-1]: case.queries for case, _, _ in rows
-                       if case.is_ceiling}
+    ceilings = {(case_size(case), c): load for case, c, load in rows if case.is_ceiling}
     lines = [
         "# Storefront benchmark",
         "",
@@ -502,31 +568,30 @@ def render(rows, *, args, client: str, seed_seconds: float | None) -> str:
         f"- Data: {Product.objects.count()} products, {ProductVariant.objects.count()} variants"
         + (f" (seeded in {seed_seconds:.1f} s)" if seed_seconds is not None else ""),
         f"- Server: gunicorn + uvicorn_worker.UvicornWorker, {args.workers} workers, DEBUG off, "
-        "Redis cache; anonymous requests",
+        "Redis cache, response cache off (GRAPHQL_RESPONSE_CACHE=0); anonymous requests",
         f"- Client: {client_description(client)}; each run {args.duration:g} s or "
         f"{args.max_requests} requests at most, after a 1 s warm-up",
-        "- SQL/req: queries of one request, counted in-process (CaptureQueriesContext)",
+        "- CPU ms/req: the server processes' user + system time over the run (/proc), per "
+        "request; SQL/req: queries of one request, counted in-process (CaptureQueriesContext)",
         "- Ceiling: bench/ceiling.py, a hand-written view answering ProductList's JSON "
-        "(checked equal) with one query",
+        "(checked equal) with one query; ÷ ceiling compares with the ceiling of the same page "
+        "size and concurrency in this run",
         "",
-        "| document | conc. | req/s | p50 ms | p95 ms | SQL/req | ceiling req/s | ceiling p50 ms "
-        "| ceiling p95 ms | ceiling SQL/req | GraphQL/ceiling |",
+        "| document | conc. | req/s | req/s ÷ ceiling | CPU ms/req | CPU ÷ ceiling | p50 ms "
+        "| p95 ms | p99 ms | p99 ÷ p50 | SQL/req |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case, concurrency, load in rows:
-        if case.is_ceiling:
-            continue
-        size = case.label.split()[-1]
-        ceiling = ceilings.get((size, concurrency))
+        ceiling = None if case.is_ceiling else ceilings.get((case_size(case), concurrency))
         failed = f" ({load.failures} failed)" if load.failures else ""
-        cells = [case.label, str(concurrency), f"{load.rps:.1f}{failed}", f"{load.p50_ms:.1f}",
-                 f"{load.p95_ms:.1f}", str(case.queries)]
-        if ceiling:
-            cells += [f"{ceiling.rps:.1f}", f"{ceiling.p50_ms:.1f}", f"{ceiling.p95_ms:.1f}",
-                      str(ceiling_queries[size]),
-                      f"{load.rps / ceiling.rps:.0%}" if ceiling.rps else "—"]
-        else:
-            cells += ["—"] * 5
+        cells = [
+            case.label, str(concurrency), f"{load.rps:.1f}{failed}",
+            f"{load.rps / ceiling.rps:.0%}" if ceiling and ceiling.rps else "—",
+            f"{load.cpu_ms:.1f}",
+            f"{load.cpu_ms / ceiling.cpu_ms:.2f}×" if ceiling and ceiling.cpu_ms else "—",
+            f"{load.p50_ms:.1f}", f"{load.p95_ms:.1f}", f"{load.p99_ms:.1f}",
+            f"{load.p99_ms / load.p50_ms:.2f}" if load.p50_ms else "—", str(case.queries),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django (so middleware applies), WebSocket
 to Strawberry's Channels consumer on the same /graphql/ path."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -28,3 +29,10 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything loaded so far (Django, the schema, the app's modules) lives as
+# long as the process: moved out of the collector's sight, so that its full
+# collections, which otherwise walk it all in the middle of a request, see
+# only what requests allocate. gunicorn imports this in each worker.
+gc.collect()
+gc.freeze()

@@ -9,7 +9,6 @@ import strawberry_django
 from django.conf import settings
 from strawberry import Info, relay
 from strawberry.schema.config import StrawberryConfig
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery, CatalogSubscription
@@ -18,6 +17,7 @@ from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
 from schema.executor import Executor
 from schema.ids import resolve_node
+from schema.optimizer import OptimizerExtension, optimize_returned_querysets
 from schema.inventory.schema import InventoryMutation, InventoryQuery
 from schema.notifications.schema import NotificationMutation
 from schema.orders.report import SalesReportQuery
@@ -63,11 +63,12 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[*schema_extensions(), ResponseCacheStore, DjangoOptimizerExtension],
+    extensions=[*schema_extensions(), ResponseCacheStore, OptimizerExtension],
     execution_context_class=Executor,
     config=StrawberryConfig(
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),
 )
+optimize_returned_querysets(schema._schema)
 # The catalog's types note what each answer shows, for the response cache.
 install(schema)
