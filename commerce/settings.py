@@ -305,6 +305,18 @@ GRAPHQL_COST_RESTORE_RATE = env_float("GRAPHQL_COST_RESTORE_RATE", 500.0)
 GRAPHQL_TRUSTED_PROXIES = env_list("GRAPHQL_TRUSTED_PROXIES")
 # Automatic Persisted Queries live in the cache this long.
 GRAPHQL_APQ_TIMEOUT = env_int("GRAPHQL_APQ_TIMEOUT", 7 * 24 * 3600)
+# The response cache of catalog reads (schema/response_cache.py, README
+# "Response cache"): on unless 0. Its entries are made stale by the changes
+# they show, never by time; the timeout only frees memory from entries
+# nobody asks for. It needs a cache every process shares (REDIS_URL) as soon
+# as more than one process serves or writes.
+GRAPHQL_RESPONSE_CACHE = env_bool("GRAPHQL_RESPONSE_CACHE", True)
+GRAPHQL_RESPONSE_CACHE_TIMEOUT = env_int("GRAPHQL_RESPONSE_CACHE_TIMEOUT", 24 * 3600)
+# GET answers from the cache tell CDNs to revalidate every time; with a
+# shared max age (seconds, 0 = off) a CDN may serve them that long without
+# asking, and then while it revalidates: answers up to that stale.
+GRAPHQL_HTTP_SHARED_MAX_AGE = env_int("GRAPHQL_HTTP_SHARED_MAX_AGE", 0)
+GRAPHQL_HTTP_STALE_WHILE_REVALIDATE = env_int("GRAPHQL_HTTP_STALE_WHILE_REVALIDATE", 0)
 
 STRAWBERRY_DJANGO = {
     "MAP_AUTO_ID_AS_GLOBAL_ID": True,

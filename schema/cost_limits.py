@@ -13,11 +13,13 @@ anonymous answers, which CDNs cache, stay the same bytes for everyone.
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from apps.core import budget
 from schema.cost import CompiledCosts, evaluate
@@ -41,12 +43,7 @@ class QueryCostLimits(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.query:
-            expr = compiled_costs.get(
-                schema=context.schema._schema, query=context.query,
-                document=context.graphql_document, operation_name=context.operation_name,
-                max_page_size=settings.GRAPHQL_MAX_PAGE_SIZE,
-            )
-            self.cost = evaluate(expr, context.variables)
+            self.cost = operation_cost(context)
             self._check(self.cost)
         yield
 
@@ -58,19 +55,8 @@ class QueryCostLimits(SchemaExtension):
                 "Ask for smaller pages (first/last) or fewer nested lists.",
                 extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maximumCost": maximum},
             )
-        size = settings.GRAPHQL_COST_BUCKET_SIZE
-        key = self._client_key()
-        if size <= 0 or key is None:
-            return
-        try:
-            self.spend = budget.spend(key=key, cost=cost, size=size,
-                                      rate=settings.GRAPHQL_COST_RESTORE_RATE)
-        except budget.BudgetUnavailable as error:
-            # Better to serve without a budget than to fail every request
-            # while the cache is down (/healthz reports it).
-            logger.warning("Query cost budget unavailable: %s", error)
-            return
-        if self.spend.spent:
+        self.spend = charge(self.execution_context.context, cost)
+        if self.spend is None or self.spend.spent:
             return
         retry_after = self.spend.retry_after
         response = getattr(self.execution_context.context, "response", None)
@@ -83,33 +69,69 @@ class QueryCostLimits(SchemaExtension):
             extensions={"code": "THROTTLED", "retryAfter": retry_after},
         )
 
-    def _client_key(self) -> str | None:
-        context = self.execution_context.context
-        user = getattr(context, "user", None)
-        if user is not None and user.is_authenticated:
-            return f"user:{user.pk}"
-        address = getattr(context, "client_ip", None)
-        return f"address:{address}" if address is not None else None
-
-    def _shows_cost(self) -> bool:
-        """Over HTTP only: over a WebSocket the cost is paid once, when a
-        subscription starts, and repeating it in every event would mislead."""
-        context = self.execution_context.context
-        request = getattr(context, "request", None)
-        if not isinstance(request, HttpRequest):
-            return False
-        user = getattr(context, "user", None)
-        return bool((user is not None and user.is_authenticated)
-                    or request.headers.get(COST_HEADER))
-
     def get_results(self) -> dict:
-        if self.cost is None or not self._shows_cost():
+        if self.cost is None or not shows_cost(self.execution_context.context):
             return {}
-        cost: dict = {"requestedQueryCost": self.cost}
-        if self.spend is not None:
-            cost["throttleStatus"] = {
-                "maximumAvailable": float(settings.GRAPHQL_COST_BUCKET_SIZE),
-                "currentlyAvailable": round(self.spend.available, 2),
-                "restoreRate": float(settings.GRAPHQL_COST_RESTORE_RATE),
-            }
-        return {"cost": cost}
+        return cost_extensions(self.cost, self.spend)
+
+
+def operation_cost(context: ExecutionContext) -> int:
+    """The cost of the operation with its variables (the document's cost
+    expression is compiled once)."""
+    assert context.graphql_document is not None and context.query
+    expr = compiled_costs.get(
+        schema=context.schema._schema, query=context.query,
+        document=context.graphql_document, operation_name=context.operation_name,
+        max_page_size=settings.GRAPHQL_MAX_PAGE_SIZE,
+    )
+    return evaluate(expr, context.variables)
+
+
+def charge(context: Any, cost: int) -> budget.Spend | None:
+    """Take `cost` from the caller's budget (their user, else their address);
+    None when there is no budget to take it from. The response cache charges
+    a hit as this extension charges an execution."""
+    size = settings.GRAPHQL_COST_BUCKET_SIZE
+    key = _client_key(context)
+    if size <= 0 or key is None:
+        return None
+    try:
+        return budget.spend(key=key, cost=cost, size=size,
+                            rate=settings.GRAPHQL_COST_RESTORE_RATE)
+    except budget.BudgetUnavailable as error:
+        # Better to serve without a budget than to fail every request
+        # while the cache is down (/healthz reports it).
+        logger.warning("Query cost budget unavailable: %s", error)
+        return None
+
+
+def _client_key(context: Any) -> str | None:
+    user = getattr(context, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    address = getattr(context, "client_ip", None)
+    return f"address:{address}" if address is not None else None
+
+
+def shows_cost(context: Any) -> bool:
+    """Whether the answer tells its cost. Over HTTP only: over a WebSocket the
+    cost is paid once, when a subscription starts, and repeating it in every
+    event would mislead."""
+    request = getattr(context, "request", None)
+    if not isinstance(request, HttpRequest):
+        return False
+    user = getattr(context, "user", None)
+    return bool((user is not None and user.is_authenticated)
+                or request.headers.get(COST_HEADER))
+
+
+def cost_extensions(cost: int, spend: budget.Spend | None) -> dict:
+    """`extensions.cost` in the shape of Shopify's Admin API."""
+    report: dict = {"requestedQueryCost": cost}
+    if spend is not None:
+        report["throttleStatus"] = {
+            "maximumAvailable": float(settings.GRAPHQL_COST_BUCKET_SIZE),
+            "currentlyAvailable": round(spend.available, 2),
+            "restoreRate": float(settings.GRAPHQL_COST_RESTORE_RATE),
+        }
+    return {"cost": report}

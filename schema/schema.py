@@ -24,6 +24,7 @@ from schema.orders.report import SalesReportQuery
 from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
+from schema.response_cache import ResponseCacheStore, install
 from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
 from schema.taxes.schema import TaxMutation, TaxQuery
@@ -62,10 +63,12 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    extensions=[*schema_extensions(), OptimizerExtension],
+    extensions=[*schema_extensions(), ResponseCacheStore, OptimizerExtension],
     execution_context_class=Executor,
     config=StrawberryConfig(
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),
 )
 optimize_returned_querysets(schema._schema)
+# The catalog's types note what each answer shows, for the response cache.
+install(schema)

@@ -29,6 +29,7 @@ from schema.context import Context
 from schema.cost_limits import COST_HEADER
 from schema.csrf import MESSAGE as CSRF_MESSAGE
 from schema.csrf import may_be_cross_site
+from schema import response_cache
 from schema.extensions import apq_key
 from schema.schema import schema
 
@@ -111,6 +112,8 @@ class GraphQLView(AsyncGraphQLView[Context, None]):
             return error_response(400, CSRF_MESSAGE)
         try:
             response = await self.run(request=request)
+        except response_cache.Answered as answered:
+            response = answered.response
         except HTTPException as error:
             if request.method == "GET" and "not allowed when using GET" in error.reason:
                 # GraphQL over HTTP: a mutation over GET is 405, POST allowed.
@@ -123,7 +126,14 @@ class GraphQLView(AsyncGraphQLView[Context, None]):
         # caches (browsers, CDNs on GET queries) must key on both.
         # (and on whether the cost was asked for).
         patch_vary_headers(response, ("Accept", "Authorization", COST_HEADER))
-        return self._negotiate(request, response)
+        return response_cache.finish(request, self._negotiate(request, response))
+
+    async def execute_operation(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        # A catalog read the response cache holds is answered from it
+        # (response_cache.Answered, caught in dispatch), nothing executed.
+        await response_cache.lookup(request=kwargs["request"], data=kwargs["request_data"],
+                                    context=kwargs["context"])
+        return await super().execute_operation(**kwargs)
 
     async def process_result(self, request: HttpRequest, result) -> GraphQLHTTPResponse:
         """GraphQL over HTTP: a request that failed before execution (its

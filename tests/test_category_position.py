@@ -12,8 +12,17 @@ class TestCategoryPosition:
       categoryUpdate(id: $id, input: $input) { category { slug } errors { field code } } }"""
     TREE = "{ categories(first: 100) { edges { node { slug parent { id } } } } }"
 
+    @pytest.fixture(autouse=True)
+    def _committing(self, django_capture_on_commit_callbacks):
+        self.committing = lambda: django_capture_on_commit_callbacks(execute=True)
+
+    def write(self, staff_client, document, variables):
+        """A write committed, as a request's is: the response cache hears of it."""
+        with self.committing():
+            return staff_client.execute(document, variables)
+
     def create(self, staff_client, name, **extra):
-        data = staff_client.execute(self.CREATE, {"input": {"name": name, **extra}})
+        data = self.write(staff_client, self.CREATE, {"input": {"name": name, **extra}})
         assert data["categoryCreate"]["errors"] == []
         return data["categoryCreate"]["category"]["id"]
 
@@ -26,11 +35,11 @@ class TestCategoryPosition:
         self.create(staff_client, "B")
         c = self.create(staff_client, "C")
         assert self.roots(staff_client) == ["a", "b", "c"]
-        staff_client.execute(self.UPDATE, {"id": c, "input": {"position": 0}})
+        self.write(staff_client, self.UPDATE, {"id": c, "input": {"position": 0}})
         assert self.roots(staff_client) == ["c", "a", "b"]
         self.create(staff_client, "D", position=1)
         assert self.roots(staff_client) == ["c", "d", "a", "b"]
-        staff_client.execute(self.UPDATE, {"id": a, "input": {"position": 99}})
+        self.write(staff_client, self.UPDATE, {"id": a, "input": {"position": 99}})
         assert self.roots(staff_client) == ["c", "d", "b", "a"]
 
     def test_moving_under_a_parent_at_a_position(self, staff_client):
@@ -38,7 +47,8 @@ class TestCategoryPosition:
         self.create(staff_client, "Perfume", parentId=parent)
         self.create(staff_client, "Candles", parentId=parent)
         soap = self.create(staff_client, "Soap")
-        staff_client.execute(self.UPDATE, {"id": soap, "input": {"parentId": parent, "position": 1}})
+        self.write(staff_client, self.UPDATE,
+                   {"id": soap, "input": {"parentId": parent, "position": 1}})
         edges = staff_client.execute(self.TREE)["categories"]["edges"]
         assert [e["node"]["slug"] for e in edges] == ["fragrance", "perfume", "soap", "candles"]
 

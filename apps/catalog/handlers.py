@@ -18,3 +18,7 @@ def announce_import_job_changed(event_id: uuid.UUID, event: events.ImportJobChan
     # The subscriber of importJobUpdated reads the job again; a repeated or
     # late announcement only makes it read once more.
     live.announce_import_job(job_id=event.job_id)
+
+
+# The response cache's invalidation (its handlers register on import).
+from . import cache  # noqa: E402, F401
