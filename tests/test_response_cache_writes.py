@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.core.models import OutboxEvent
 from tests import contract
 from tests.conftest import Client, client_for, make_user
 from tests.factories import make_category, make_product, make_variant
@@ -131,3 +132,71 @@ def test_a_review_and_its_moderation(shop, write, django_capture_on_commit_callb
     assert cards()[1]["rating"] == {"average": 4.0, "count": 1}
     write(SET_HIDDEN, {"id": review["review"]["id"], "isHidden": True})
     assert cards()[1]["rating"] == {"average": None, "count": 0}
+
+
+# --- A reviewer's name: accounts, not the catalog, change it -------------------------------
+
+
+ACCOUNT_UPDATE = contract.operations("storefront/account.graphql", "AccountUpdate")
+
+
+def signature() -> str:
+    page = read("ProductDetail", {"slug": "green"})[0]["product"]
+    return page["reviews"]["edges"][0]["node"]["authorName"]
+
+
+@pytest.fixture
+def reviewer(shop, django_capture_on_commit_callbacks):
+    """Ada, whose review is on the cached page of Green."""
+    ada = make_user(first_name="Ada", last_name="Lovelace")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert review_create(client_for(ada), shop["green"], rating=4)["errors"] == []
+    assert signature() == "Ada L."
+    cached("ProductDetail", {"slug": "green"})
+    return ada
+
+
+def name_changes(user) -> int:
+    return OutboxEvent.objects.filter(type="AccountNameChanged",
+                                      payload={"user_id": user.pk}).count()
+
+
+def test_a_reviewer_renamed_by_account_update(reviewer, write):
+    write(ACCOUNT_UPDATE, {"input": {"lastName": "Byron"}}, client=client_for(reviewer))
+    assert signature() == "Ada B."
+    assert name_changes(reviewer) == 1
+
+
+def test_an_account_update_that_changes_no_name_tells_nobody(reviewer, write):
+    write(ACCOUNT_UPDATE, {"input": {"firstName": " Ada ", "lastName": "Lovelace"}},
+          client=client_for(reviewer))
+    assert name_changes(reviewer) == 0
+    assert read("ProductDetail", {"slug": "green"})[1] == 0  # the entry stands
+
+
+def admin_change(browser, user, **changes) -> None:
+    """The user's page of the Django admin, saved with `changes`."""
+    data = {
+        "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
+        "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0", **changes,
+    }
+    response = browser.post(f"/admin/accounts/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.content[:3000]
+
+
+def test_a_reviewer_renamed_in_the_django_admin(reviewer, django_capture_on_commit_callbacks):
+    from django.test import Client as Browser
+
+    browser = Browser()
+    browser.force_login(make_user(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_change(browser, reviewer, first_name="Augusta")
+    assert signature() == "Augusta L."
+    assert name_changes(reviewer) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_change(browser, reviewer, first_name="Augusta", is_email_verified="on")
+    reviewer.refresh_from_db()
+    assert (reviewer.first_name, reviewer.is_email_verified) == ("Augusta", True)
+    assert name_changes(reviewer) == 1  # the name as it was: nothing told
+    assert read("ProductDetail", {"slug": "green"})[1] == 0

@@ -84,6 +84,18 @@ class UserAdmin(DjangoUserAdmin):
     raw_id_fields = ("default_shipping_address", "default_billing_address")
     inlines = [AddressInline]
 
+    def save_model(self, request, obj, form, change) -> None:
+        """A changed name is written by the profile service, as accountUpdate
+        writes it, which tells whoever shows it; the rest as Django's admin
+        saves it."""
+        names = {name: getattr(obj, name) for name in services.NAME_FIELDS
+                 if change and name in form.changed_data}
+        for name in names:
+            setattr(obj, name, form.initial[name])
+        super().save_model(request, obj, form, change)
+        if names:
+            services.account_update(user=obj, **names)
+
 
 class AddressForm(ServiceForm):
     class Meta:

@@ -20,11 +20,6 @@ that committed (or the outbox's sweep): quick, and harmless to repeat.
 
 import uuid
 
-from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
-
-from apps.accounts.models import User
 from apps.core import cache_tags, events
 
 from .models import ProductVariant
@@ -97,12 +92,7 @@ def stock_changed(event_id: uuid.UUID, event: events.StockChanged) -> None:
     cache_tags.bump(tags)
 
 
-@receiver(post_save, sender=User, dispatch_uid="catalog.cache.reviewer_renamed")
-def reviewer_renamed(sender, instance: User, created: bool = False, update_fields=None,
-                     **kwargs) -> None:
-    """A review shows its author's name ("Ada L."), which account_update and
-    the Django admin change without any catalog event."""
-    if created or update_fields is not None and not {"first_name", "last_name"} & set(update_fields):
-        return
-    tag = reviewer_tag(instance.pk)
-    transaction.on_commit(lambda: cache_tags.bump([tag]), robust=True)
+@events.handler(events.AccountNameChanged)
+def reviewer_renamed(event_id: uuid.UUID, event: events.AccountNameChanged) -> None:
+    """A review shows its author's name ("Ada L.")."""
+    cache_tags.bump([reviewer_tag(event.user_id)])

@@ -66,6 +66,13 @@ class PasswordResetRequested(Event):
     user_id: int
 
 
+@dataclasses.dataclass(frozen=True)
+class AccountNameChanged(Event):
+    """The user's first or last name changed: what signs their reviews."""
+
+    user_id: int
+
+
 # --- Inventory ---------------------------------------------------------------------
 
 

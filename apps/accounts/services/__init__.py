@@ -7,6 +7,7 @@ from .customers import customer_set_active
 from .passwords import password_change, password_reset, password_reset_request
 from .profile import (
     ADDRESS_FIELDS,
+    NAME_FIELDS,
     address_checked,
     address_create,
     address_delete,
@@ -26,6 +27,7 @@ from .signup import account_confirm, account_register
 __all__ = [
     "ADDRESS_FIELDS",
     "IssuedTokens",
+    "NAME_FIELDS",
     "account_confirm",
     "account_register",
     "account_update",

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.core import events
 from apps.core.errors import NotFound, ServiceError
 
 from ..models import Address, User
@@ -23,14 +24,20 @@ ADDRESS_FIELDS = (
 )
 
 
+NAME_FIELDS = ("first_name", "last_name")
+
+
+@transaction.atomic
 def account_update(
     *, user: User, first_name: str | None = None, last_name: str | None = None
 ) -> User:
-    """None leaves a field as it is."""
+    """None leaves a field as it is. A name that changed is told
+    (AccountNameChanged): reviews are signed with it, and the response cache
+    keeps signed pages."""
     changes = {
         name: value.strip()
-        for name, value in (("first_name", first_name), ("last_name", last_name))
-        if value is not None
+        for name, value in zip(NAME_FIELDS, (first_name, last_name), strict=True)
+        if value is not None and value.strip() != getattr(user, name)
     }
     if not changes:
         return user
@@ -43,6 +50,7 @@ def account_update(
         user.refresh_from_db(fields=list(changes))
         raise ServiceError.from_validation_error(error) from None
     user.save(update_fields=[*changes, "updated_at"])
+    events.publish(events.AccountNameChanged(user_id=user.pk))
     return user
 
 
