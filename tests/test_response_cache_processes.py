@@ -3,18 +3,25 @@ production: a change committed by another process (another web process, a
 Celery worker) shows in this one's next read at once, and a checkout storm
 there leaves this process's other entries in place."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.catalog import services as catalog
 from apps.catalog.models import Product, ProductVariant
+from apps.core.models import OutboxEvent
 from apps.inventory import services as inventory
+from apps.orders import tasks as order_tasks
+from apps.orders.models import Order
 from tests import contract
+from tests.celery_worker import _running_worker, _worker  # noqa: F401 - fixtures
 from tests.concurrency import in_processes
 from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import Client
-from tests.factories import make_category, make_product, make_variant
+from tests.factories import make_category, make_order, make_product, make_variant
 
 pytestmark = [
     pytest.mark.postgresql,
@@ -70,3 +77,28 @@ def test_a_storm_in_another_process_leaves_the_other_entries(transactional_db):
     assert read("ProductList", {"first": 10})[1] == 0
     detail, ran = read("ProductDetail", {"slug": "green"})
     assert ran > 0 and detail["product"]["variants"][0]["quantityAvailable"] == 30
+
+
+def test_a_change_made_by_a_task_in_the_celery_worker_shows_here_at_once(worker):
+    """Beat's expiry of unpaid orders, run by a real worker (tests/celery_worker.py):
+    it gives an order's stock back in the worker's own transaction, and the
+    worker's handlers make this process's entry of the page stale. Once the
+    worker has told its change, the next read here is exact, with no timeout
+    to wait out; the list, whose cards the change does not alter, stays."""
+    green = make_product(name="Green", slug="green")
+    variant = make_variant(product=green, stock=10)
+    order = make_order(lines=[(variant, 4)], payment_status="PENDING", paid_with=None,
+                       created_at=timezone.now() - timedelta(hours=1))
+    read("ProductList", {"first": 10})
+    page, _ = read("ProductDetail", {"slug": "green"})
+    assert page["product"]["variants"][0]["quantityAvailable"] == 6
+    assert read("ProductDetail", {"slug": "green"}) == (page, 0)
+
+    order_tasks.expire_unpaid_orders.delay()
+    worker.eventually(lambda: OutboxEvent.objects.filter(
+        type="StockChanged", payload__variant_id=variant.pk, payload__available_after=10,
+        sent_at__isnull=False).exists())
+    assert Order.objects.get(pk=order.pk).status == "CANCELLED"
+    page, ran = read("ProductDetail", {"slug": "green"})
+    assert ran > 0 and page["product"]["variants"][0]["quantityAvailable"] == 10
+    assert read("ProductList", {"first": 10})[1] == 0
