@@ -129,7 +129,10 @@ def main() -> None:
                                     ceilings.get((case_size(case), concurrency))), flush=True)
                 rows.append((case, concurrency, load))
         rows.sort(key=lambda row: cases.index(row[0]))
-    report = render(rows, args=args, client=client, seed_seconds=seed_seconds)
+    from bench import cached
+
+    rows += cached.measure(args=args, env=env, client=client, ceilings=ceilings)
+    report = render(rows, args=args, client=client, seed_seconds=seed_seconds) + cached.note()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(report)
     (RESULTS / "latest.json").write_text(json.dumps(figures(rows), indent=1) + "\n")
@@ -491,12 +494,17 @@ def wrk_load(base_url: str, case: Case, concurrency: int, seconds: float,
     threads = max(1, min(concurrency, os.cpu_count() or 1, 4))
     bodies = ", ".join(f"[==[{b.decode()}]==]" for b in case.bodies)
     script = WRK_SCRIPT % {"bodies": bodies, "limit": max(1, max_requests // threads)}
+    return run_wrk(base_url + case.path, script, threads, concurrency, seconds)
+
+
+def run_wrk(url: str, script: str, threads: int, concurrency: int, seconds: float) -> Load:
+    """wrk against `url` with the Lua `script`, whose done() prints a BENCH line."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     try:
         out = subprocess.run(
             ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds:g}s", "--timeout", "30s",
-             "-s", f.name, base_url + case.path],
+             "-s", f.name, url],
             capture_output=True, text=True, check=True,
         ).stdout
     finally:
