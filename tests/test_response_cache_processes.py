@@ -102,3 +102,28 @@ def test_a_change_made_by_a_task_in_the_celery_worker_shows_here_at_once(worker)
     page, ran = read("ProductDetail", {"slug": "green"})
     assert ran > 0 and page["product"]["variants"][0]["quantityAvailable"] == 10
     assert read("ProductList", {"first": 10})[1] == 0
+
+
+@pytest.mark.django_db
+def test_requests_share_the_processs_redis_connections():
+    """Django keeps a cache object per context (each ASGI request is one);
+    their connections come from one pool for the process, so a request
+    opens no connection of its own (apps.core.redis_cache)."""
+    import threading
+
+    from django.core.cache import caches
+
+    seen: list[tuple[object, object]] = []
+
+    def in_a_context() -> None:
+        cache = caches["default"]
+        seen.append((cache, cache._cache._get_connection_pool(False)))
+
+    for _ in range(2):
+        thread = threading.Thread(target=in_a_context)
+        thread.start()
+        thread.join()
+    (first_cache, first_pool), (second_cache, second_pool) = seen
+    assert first_cache is not second_cache
+    assert first_pool is second_pool
+    assert caches["default"].get_many(["nothing-here"]) == {}
