@@ -1,7 +1,9 @@
 """Review writes: a customer writes one review of a product, and staff hide
 or show it again. What a customer wrote is never edited for them; the
 product's rating is computed from the shown reviews whenever it is read
-(apps.catalog.selectors.cards), so it follows every write at once."""
+(apps.catalog.selectors.cards), so it follows every write at once; only the
+average the listing sorts by is kept on the product's row, refreshed here in
+the write's own transaction (apps.catalog.sort_keys)."""
 
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.db import IntegrityError, transaction
 from apps.accounts.models import User
 from apps.catalog.models import Review
 from apps.catalog.selectors import products_visible_to
+from apps.catalog.services import refresh_sort_keys
 from apps.core.errors import ErrorCode, NotFound, ServiceError
 from apps.core.validation import Problems, clean_text, max_length
 
@@ -47,6 +50,7 @@ def review_create(*, user: User, product_id: int | None, rating: Any, title: str
         # lets one in.
         with transaction.atomic():
             review.save()
+            refresh_sort_keys(product_ids=[product.pk])
     except IntegrityError:
         raise ServiceError(ALREADY_REVIEWED, code=ErrorCode.UNIQUE, field="product_id") from None
     return review
@@ -55,7 +59,9 @@ def review_create(*, user: User, product_id: int | None, rating: Any, title: str
 def review_set_hidden(*, actor: Any, review: Review, is_hidden: bool) -> Review:
     """Hide a review from the storefront and from its product's rating, or
     show it again. Repeating either is harmless."""
-    if not Review.objects.filter(pk=review.pk).update(is_hidden=is_hidden):
-        raise NotFound("No review with this ID.", field="id")
+    with transaction.atomic():
+        if not Review.objects.filter(pk=review.pk).update(is_hidden=is_hidden):
+            raise NotFound("No review with this ID.", field="id")
+        refresh_sort_keys(product_ids=[review.product_id])
     review.is_hidden = is_hidden
     return review

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Category, Product
 from apps.catalog.search import refresh_search_vector
+from apps.catalog.services.sort_keys import refresh_sort_keys
 from apps.catalog.services.checks import (
     catalog_write,
     ensure_not_deleted,
@@ -77,6 +78,7 @@ def product_create(
         for sort_order, clean in enumerate(cleaned_variants):
             variant_insert(actor=actor, product=product, clean=clean, sort_order=sort_order)
         refresh_search_vector(product_ids=[product.pk])
+        refresh_sort_keys(product_ids=[product.pk])
     return product
 
 
