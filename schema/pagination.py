@@ -117,7 +117,7 @@ class RowCompare(Expression):
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.lhs, self.rhs = list(exprs[: len(self.lhs)]), list(exprs[len(self.lhs):])
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         groups, params = [], []
         for group in (self.lhs, self.rhs):
             parts = []
@@ -126,7 +126,7 @@ class RowCompare(Expression):
                 parts.append(sql)
                 params.extend(part_params)
             groups.append(f"({', '.join(parts)})")
-        return f"{groups[0]} {self.op} {groups[1]}", params
+        return f"{groups[0]} {self.op} {groups[1]}", tuple(params)
 
 
 def sort_keys(queryset: QuerySet) -> list[OrderBy] | None:
@@ -151,7 +151,7 @@ def sort_keys(queryset: QuerySet) -> list[OrderBy] | None:
 def _is_id(expression: Any) -> bool:
     if isinstance(expression, CombinedExpression):  # -id, written as id * -1
         expression = expression.lhs
-    return isinstance(expression, F) and expression.name in ("id", "pk")
+    return isinstance(expression, F) and getattr(expression, "name", None) in ("id", "pk")
 
 
 def _key_name(index: int) -> str:
@@ -209,7 +209,7 @@ class KeysetConnection(CountableConnection[relay.NodeType]):
     @strawberry.field(description="How many items the list holds, exactly when "
                       "`totalCountIsExact`; otherwise the count stopped at this number, and "
                       "the list holds at least as many.")
-    def total_count(self) -> int | None:  # type: ignore[override]
+    def total_count(self) -> int | None:
         return self._capped_count(lambda count: count)
 
     @strawberry.field(description="Whether `totalCount` is the exact number of items: "
@@ -227,12 +227,13 @@ class KeysetConnection(CountableConnection[relay.NodeType]):
                     self.count = len(self.nodes) if isinstance(self.nodes, Sized) else 0
         if self.count is not None:
             return answer(self.count)
+        nodes = self.nodes
+        assert isinstance(nodes, QuerySet)
         if not in_async_context():
-            self.count = _count_up_to_cap(self.nodes)
+            self.count = _count_up_to_cap(nodes)
             return answer(self.count)
         if self.count_task is None:
-            self.count_task = asyncio.ensure_future(
-                sync_to_async(_count_up_to_cap)(self.nodes))
+            self.count_task = asyncio.ensure_future(sync_to_async(_count_up_to_cap)(nodes))
 
         async def later() -> Any:
             return answer(await self.count_task)
@@ -240,7 +241,7 @@ class KeysetConnection(CountableConnection[relay.NodeType]):
         return later()
 
     @classmethod
-    def resolve_connection(  # type: ignore[override]
+    def resolve_connection(
         cls,
         nodes: Any,
         *,

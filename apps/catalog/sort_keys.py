@@ -14,11 +14,9 @@ indexes in Product.Meta are on these same expressions.
 
 from decimal import Decimal
 
-from django.db.models import F, FloatField, Value
-from django.db.models.expressions import Combinable
+from django.db.models import DecimalField, F, FloatField, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
-
-from django.db.models import DecimalField
 
 # Beyond any price (12 digits, 2 of them decimals) and any rating (1 to 5).
 _PRICE_HIGH = Decimal("10000000000")
@@ -39,7 +37,7 @@ def rating_key(*, descending: bool) -> Coalesce:
     return Coalesce(F("average_rating"), last, output_field=FloatField())
 
 
-def tie_break(*, descending: bool) -> Combinable:
+def tie_break(*, descending: bool) -> F | CombinedExpression:
     """Ties are broken by id ascending. After a descending key it is written
     as `-id` descending (the same order), so that every key of the ordering
     runs one way and a row comparison on them can use an index."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
 from operator import and_, or_
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -176,6 +177,7 @@ def _ordered(
     order_by = []
     last_descending = False
     for name, descending in ordering:
+        key: Any
         if name not in SORT_FIELDS:
             raise ServiceError(f"Cannot order products by {name!r}.", field="ordering")
         if name == "relevance" and not searched:
