@@ -23,7 +23,7 @@ from schema.catalog import dataloaders
 from schema.cost import list_size
 from schema.inventory.types import VariantStock
 from schema.money import Money
-from schema.pagination import CountableConnection
+from schema.pagination import CountableConnection, KeysetConnection
 from schema.permissions import StaffPerm, current_user, visible_through
 from schema.resolvers import async_safe
 
@@ -137,7 +137,7 @@ class Category(relay.Node):
         return await info.context.loader(dataloaders.category_product_count).load(root.path)
 
     @strawberry_django.connection(
-        CountableConnection["Product"],
+        KeysetConnection["Product"],
         only=["path"],
         description="Visible products of this category and the ones below it.",
     )
