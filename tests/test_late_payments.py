@@ -97,7 +97,8 @@ def test_stripe_out_of_reach_leaves_the_refund_to_the_next_rounds(
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(client, event).status_code == 200
     assert states(order) == ("CANCELLED", "PAID")  # recorded: the money is owed back
-    assert not Refund.objects.exists()
+    attempt = Refund.objects.get()  # kept with its key, counted nowhere
+    assert (attempt.status, attempt.amount) == (Refund.Status.REQUESTED, Decimal("12.50"))
     note = order.events.order_by("-pk").first()
     assert note.type == "NOTE" and "it is tried again" in note.message
     assert StripeEvent.objects.get().outcome.endswith(": paid")
@@ -109,7 +110,11 @@ def test_stripe_out_of_reach_leaves_the_refund_to_the_next_rounds(
     stripe_api.down = False
     assert tasks.expire_unpaid_orders.delay().get() == {"expired": 0, "late_refunds": 1}
     assert states(order) == ("CANCELLED", "REFUNDED")
-    assert Refund.objects.get().status == Refund.Status.SUCCEEDED
+    settled = Refund.objects.get()
+    assert (settled.pk, settled.status) == (attempt.pk, Refund.Status.SUCCEEDED)
+    # Every try sent the attempt's one key.
+    assert {r[3] for r in stripe_api.requests if r[1] == "/v1/refunds"} == {
+        attempt.idempotency_key}
     assert late_payments_refund() == 0
 
 
