@@ -231,6 +231,9 @@ class Refund(models.Model):
     # When the key was first sent: a gateway keeps keys for a while (Stripe
     # 24 hours), after which a retry must look the refund up instead.
     key_made_at = models.DateTimeField(default=timezone.now)
+    # REQUESTED, and the gateway was asked without an answer coming back
+    # (not an attempt still on its way): the next ask settles it.
+    unanswered = models.BooleanField(default=False)
     reason = models.CharField(max_length=1000, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -36,6 +36,7 @@ from apps.orders.services.refund_attempts import (
     RefundUnavailable,
     attempt_apply,
     attempt_ask,
+    attempt_unanswered,
     attempts_settle,
     left_to_refund,
     reserved,
@@ -76,7 +77,9 @@ def _cancel(*, order: Order, actor: Any, message: str) -> Order:
                           attempt=Refund.objects.select_for_update().get(pk=refused.attempt.pk))
         raise
     except RefundUnavailable:
-        raise  # the attempt stays, to be settled
+        if attempt is not None:  # kept, to be settled: marked after the rollback
+            attempt_unanswered(attempt=attempt)
+        raise
     except ServiceError:
         if attempt is not None:  # refused before the gateway was asked: withdrawn
             Refund.objects.filter(pk=attempt.pk, status=Refund.Status.REQUESTED).delete()

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.core import events
@@ -140,7 +140,14 @@ def attempt_ask(*, attempt: Refund) -> RefundResult:
     except GatewayUnavailable:
         logger.warning("Refund %s (key %s) has no answer yet; it stays requested.", attempt.pk,
                        attempt.idempotency_key)
+        attempt_unanswered(attempt=attempt)
         raise RefundUnavailable(UNAVAILABLE) from None
+
+
+def attempt_unanswered(*, attempt: Refund) -> None:
+    """Mark the attempt as asked without an answer (a caller whose transaction
+    rolled back marks it again after)."""
+    Refund.objects.filter(pk=attempt.pk, status=Refund.Status.REQUESTED).update(unanswered=True)
 
 
 def _key_renew(attempt: Refund) -> None:
@@ -205,11 +212,16 @@ def attempt_settle(*, attempt_id: int, actor: Any = None,
 
 
 def attempts_settle(*, order: Order) -> list[RefundResult]:
-    """Settle the order's attempts still REQUESTED, oldest first (before it is
-    refunded or cancelled again); their answers. RefundUnavailable when one
-    still has none."""
-    pending = Refund.objects.filter(payment__order=order, status=Refund.Status.REQUESTED) \
-        .order_by("pk").values_list("pk", flat=True)
+    """Settle the order's attempts left without an answer, oldest first
+    (before it is refunded or cancelled again); their answers.
+    RefundUnavailable when one still has none. An attempt still on its way
+    (another request is waiting for its answer) is left to that request;
+    one older than STRIPE_RECONCILE_AFTER has been given up (its request
+    died) and is settled too."""
+    pending = Refund.objects.filter(
+        Q(unanswered=True) | Q(created_at__lte=timezone.now() - settings.STRIPE_RECONCILE_AFTER),
+        payment__order=order, status=Refund.Status.REQUESTED,
+    ).order_by("pk").values_list("pk", flat=True)
     answers = []
     for pk in list(pending):
         _, result = attempt_settle(attempt_id=pk, message=_settled_message(pk))
