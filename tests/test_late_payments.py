@@ -118,6 +118,25 @@ def test_stripe_out_of_reach_leaves_the_refund_to_the_next_rounds(
     assert late_payments_refund() == 0
 
 
+def test_a_late_refund_stripe_made_before_a_rollback_is_found_not_made_again(
+        expired, stripe_api, client, django_capture_on_commit_callbacks):
+    """The news's handling rolled back after Stripe made the refund (a
+    deadlock, retried): its attempt went with it, but the late refund's key
+    is the payment's own, so the retry's call, another record's id in its
+    metadata, is answered with the refund Stripe made."""
+    order, payment = expired
+    stripe_api.succeed(payment.reference)
+    made = stripe_gateway.Gateway().refund(
+        charge_reference=payment.reference, amount=order.money(order.total),
+        idempotency_key=f"refund-late-{payment.pk}", refund_id="999")
+    event = stripe_api.event("payment_intent.succeeded", stripe_api.intents[payment.reference])
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, event)
+    assert states(order) == ("CANCELLED", "REFUNDED")
+    assert list(stripe_api.refunds) == [made.reference]
+    assert Refund.objects.get().reference == made.reference
+
+
 def test_a_refund_refused_for_good_is_recorded_for_the_staff_and_not_tried_again(
         expired, stripe_api, client, django_capture_on_commit_callbacks):
     order, payment = expired

@@ -112,7 +112,12 @@ def _refund(order: Order, *, first: bool) -> _Outcome:
     on the first try (the attempt kept, to be settled), and for good when the
     gateway refused."""
     try:
-        attempt = refund_attempt_for(order=order, actor=None, reason=REASON)
+        # One key per payment: should the news's transaction roll back after
+        # the gateway made the refund (its handling is retried), the retry
+        # asks with the same key and finds that refund.
+        payment = _late_payment(order)
+        attempt = refund_attempt_for(order=order, actor=None, reason=REASON,
+                                     key=f"refund-late-{payment.pk}" if payment else None)
         result = attempt_ask(attempt=attempt)
     except RefundUnavailable as error:
         logger.warning("The late refund of order %s is to be tried again: %s", order.number,

@@ -107,14 +107,16 @@ def new_key() -> str:
     return f"refund-{uuid.uuid4().hex}"
 
 
-def attempt_open(*, payment: Payment, amount: Decimal, reason: str, actor: Any) -> Refund:
+def attempt_open(*, payment: Payment, amount: Decimal, reason: str, actor: Any,
+                 key: str | None = None) -> Refund:
     """The attempt, REQUESTED, for the caller to commit before asking (the
     gateway must be enabled: an attempt no one can ask would hold its
-    amount back for ever)."""
+    amount back for ever). A new key unless the caller's refund has one of
+    its own (a late payment's, which its retried handling asks again)."""
     gateway_of(payment)
     return Refund.objects.create(
         payment=payment, amount=amount, status=Refund.Status.REQUESTED,
-        idempotency_key=new_key(), reason=reason,
+        idempotency_key=key or new_key(), reason=reason,
         actor=actor if getattr(actor, "pk", None) else None,
     )
 

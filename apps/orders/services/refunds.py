@@ -80,7 +80,8 @@ def refuse_if_failed(results: list[RefundResult]) -> None:
 
 
 def refund_attempt_for(
-    *, order: Order, actor: Any, amount: Decimal | None = None, reason: str = ""
+    *, order: Order, actor: Any, amount: Decimal | None = None, reason: str = "",
+    key: str | None = None
 ) -> Refund:
     """The attempt at refunding `amount` (all that is left when None) of an
     order read under its lock, checked against what may be refunded; the
@@ -108,7 +109,7 @@ def refund_attempt_for(
     payment = order.payments.filter(status=Payment.Status.SUCCEEDED).order_by("-pk").first()
     if payment is None:
         raise ServiceError("The order has no payment to refund.")
-    return attempt_open(payment=payment, amount=amount, reason=reason, actor=actor)
+    return attempt_open(payment=payment, amount=amount, reason=reason, actor=actor, key=key)
 
 
 def refund_failed(*, order: Order, refund: Refund, reason: str) -> Order:

@@ -199,6 +199,15 @@ class Gateway:
                         "metadata": metadata},
                 options={"idempotency_key": idempotency_key},
             )
+        except stripe.IdempotencyError as error:
+            # The key was used with other parameters (another record's id: a
+            # request rolled back after Stripe made its refund, then asked
+            # again): the refund made under it is the answer.
+            found = self.find_refund(charge_reference=charge_reference,
+                                     idempotency_key=idempotency_key, refund_id="")
+            if found is None:
+                raise _unavailable("creating a Refund", error) from error
+            return found
         except stripe.InvalidRequestError as error:
             if error.code not in _REFUND_REFUSALS:
                 raise _unavailable("creating a Refund", error) from error
