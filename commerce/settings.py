@@ -384,6 +384,12 @@ CELERY_BEAT_SCHEDULE["reconcile-stripe-payments"] = {
     "task": "apps.orders.tasks.reconcile_stripe_payments",
     "schedule": STRIPE_RECONCILE_EVERY,
 }
+# A refund attempt whose answer was lost (REQUESTED STRIPE_RECONCILE_AFTER
+# after it was asked) is settled on the same beat (README, "Stripe").
+CELERY_BEAT_SCHEDULE["settle-refund-attempts"] = {
+    "task": "apps.orders.tasks.settle_refund_attempts",
+    "schedule": STRIPE_RECONCILE_EVERY,
+}
 
 # An order still unpaid ORDER_UNPAID_EXPIRY seconds after it was placed is
 # cancelled (its stock and coupon use given back, its PaymentIntent
