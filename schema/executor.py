@@ -5,7 +5,7 @@ BAD_USER_INPUT."""
 from collections.abc import Iterable
 from typing import Any
 
-from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, Undefined
+from graphql import GraphQLSchema, Undefined
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -116,29 +116,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
         return _gathered(results, awaitable_fields)
-
-    def complete_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any,
-                       result: Any, position_context: Any) -> Any:
-        """graphql-core's complete_value, with the commonest case taken
-        straight to its sub-selection: an object (not null, not an error)
-        for a field of an object type, which the type's `is_type_of`, if it
-        has one, accepts synchronously. Anything else, including a value
-        is_type_of refuses, is completed the ordinary way."""
-        object_type = return_type.of_type if type(return_type) is GraphQLNonNull else return_type
-        if (type(object_type) is GraphQLObjectType and result is not None
-                and result is not Undefined and not isinstance(result, Exception)):
-            is_type_of = object_type.is_type_of
-            if is_type_of is None or is_type_of(result, info) is True:
-                grouped_field_set, new_defer_usages, _ = self.collect_subfields(
-                    object_type, field_details_list)
-                if not new_defer_usages and position_context is None:
-                    return self.execute_fields(object_type, result, path, grouped_field_set,
-                                               None)
-                return self.execute_collected_subfields(object_type, result, path,
-                                                        grouped_field_set, new_defer_usages,
-                                                        position_context)
-        return super().complete_value(return_type, field_details_list, info, path, result,
-                                      position_context)
 
     def _plan(self, parent_type: Any, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
         fields = self.plain.get(parent_type.name) or {}
