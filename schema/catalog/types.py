@@ -242,8 +242,9 @@ def with_card(root: models.Product, info: Info, build, *names: str):
     """`build` the field from the product's card values: the annotations when
     the product came from a listing, else (a mutation's answer, a cart
     line's product) one batched load for all such products."""
-    if all(hasattr(root, name) for name in names):
-        return build({name: getattr(root, name) for name in names})
+    loaded = root.__dict__  # the annotations are instance attributes, not descriptors
+    if all(name in loaded for name in names):
+        return build({name: loaded[name] for name in names})
 
     async def load():
         return build(await info.context.loader(dataloaders.product_listing).load(root.pk))
