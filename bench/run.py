@@ -17,6 +17,9 @@
    httpx client), each run bounded in time and in requests.
 5. Prints a table and writes it to bench/results/latest.md.
 
+`--scale` runs bench/scale.py instead: the storefront's reads at 2,000,
+20,000 and 200,000 products.
+
 Environment: BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/commerce_bench), BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/4). `python bench/run.py --help` lists the knobs.
@@ -618,4 +621,9 @@ def git_commit() -> str:
 
 
 if __name__ == "__main__":
-    main()
+    if "--scale" in sys.argv[1:]:  # cost as the catalog grows: bench/scale.py
+        from bench import scale
+
+        scale.main([arg for arg in sys.argv[1:] if arg != "--scale"])
+    else:
+        main()

@@ -290,6 +290,9 @@ GRAPHQL_MAX_SELECTIONS = env_int("GRAPHQL_MAX_SELECTIONS", 5000)
 # about 2 microseconds each), so a document of repeated fields is refused fast.
 GRAPHQL_MAX_FIELD_COMPARISONS = env_int("GRAPHQL_MAX_FIELD_COMPARISONS", 10_000)
 GRAPHQL_MAX_PAGE_SIZE = 100
+# totalCount of the catalog's lists is exact up to this many and answers this + 1
+# beyond it (with totalCountIsExact false): an exact count visits every match.
+GRAPHQL_TOTAL_COUNT_CAP = env_int("GRAPHQL_TOTAL_COUNT_CAP", 10_000)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHQL_FIELD_SUGGESTIONS = env_bool("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 GRAPHQL_IDE = env_bool("GRAPHQL_IDE", True)
@@ -379,6 +382,12 @@ STRIPE_RECONCILE_AFTER = timedelta(seconds=env_int("STRIPE_RECONCILE_AFTER", 5 *
 STRIPE_RECONCILE_EVERY = timedelta(seconds=env_int("STRIPE_RECONCILE_EVERY", 5 * 60))
 CELERY_BEAT_SCHEDULE["reconcile-stripe-payments"] = {
     "task": "apps.orders.tasks.reconcile_stripe_payments",
+    "schedule": STRIPE_RECONCILE_EVERY,
+}
+# A refund attempt whose answer was lost (REQUESTED STRIPE_RECONCILE_AFTER
+# after it was asked) is settled on the same beat (README, "Stripe").
+CELERY_BEAT_SCHEDULE["settle-refund-attempts"] = {
+    "task": "apps.orders.tasks.settle_refund_attempts",
     "schedule": STRIPE_RECONCILE_EVERY,
 }
 

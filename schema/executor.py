@@ -5,7 +5,8 @@ BAD_USER_INPUT."""
 from collections.abc import Iterable
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import GraphQLSchema, Undefined
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.errors import BAD_USER_INPUT, with_code
@@ -50,6 +51,16 @@ def variables_error(values: Any, *, max_depth: int = MAX_INPUT_DEPTH) -> str | N
     return None
 
 
+async def _gathered(results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
+    """The results, with the awaitables of these fields awaited (together)."""
+    if len(awaitable_fields) == 1:
+        results[awaitable_fields[0]] = await results[awaitable_fields[0]]
+    else:
+        awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+        results.update(zip(awaitable_fields, awaited, strict=True))
+    return results
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, with the request errors graphql-core finds
     before execution (variables that do not coerce, an unknown operation)
@@ -57,24 +68,60 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     A plain field (schema/plain_fields.py: a scalar read off its object, with
     no resolver, argument or rule of its own) is answered by reading it,
-    without the resolver chain; anything unexpected takes the ordinary path.
+    without the resolver chain or a Path; anything unexpected takes the
+    ordinary path.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plain = _plain_fields_of(self.schema)
+        # Per grouped field set (graphql-core makes one per selection and
+        # type, and reuses it for every row): its fields with their plain
+        # reading, found once per operation. The set is kept with its plan,
+        # so its id cannot be reused while the operation runs.
+        self._plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any]]]] = {}
 
-    def execute_field(self, parent_type: Any, source: Any, field_details_list: Any,
-                      path: Any, position_context: Any) -> Any:
-        fields = self.plain.get(parent_type.name)
-        if fields is not None:
-            plain = fields.get(field_details_list[0].node.name.value)
-            if plain is not None:
-                value = plain.read(source)
-                if value is not MISSING:
-                    return value
-        return super().execute_field(parent_type, source, field_details_list, path,
-                                     position_context)
+    def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
+                       grouped_field_set: Any, position_context: Any) -> Any:
+        """graphql-core's execute_fields, with each plain field answered by
+        reading it (before a Path is made for it); anything else, and a
+        plain field whose reading is MISSING, is executed the ordinary way."""
+        key = (parent_type.name, id(grouped_field_set))
+        known = self._plans.get(key)
+        if known is None:
+            known = self._plans[key] = (grouped_field_set,
+                                        self._plan(parent_type, grouped_field_set))
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, plain in known[1]:
+                if plain is not None:
+                    value = plain.read(source_value)
+                    if value is not MISSING:
+                        results[response_name] = value
+                        continue
+                result = self.execute_field(parent_type, source_value, field_details_list,
+                                            Path(path, response_name, parent_type.name),
+                                            position_context)
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                # Settle the other fields' awaitables, which may fail too.
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gathered(results, awaitable_fields)
+
+    def _plan(self, parent_type: Any, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
+        fields = self.plain.get(parent_type.name) or {}
+        return [(response_name, field_details_list,
+                 fields.get(field_details_list[0].node.name.value))
+                for response_name, field_details_list in grouped_field_set.items()]
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:

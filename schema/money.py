@@ -31,7 +31,8 @@ class Money:
         when left out; None stays None."""
         if amount is None:
             return None
-        return cls.from_money(money.Money.of(amount, currency))
+        rounded = money.Money.of(amount, currency)  # rounded already: not twice
+        return cls(amount=rounded.amount, currency=rounded.currency)
 
     @classmethod
     def from_money(cls, value: money.Money) -> "Money":

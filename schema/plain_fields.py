@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, Undefined
+from graphql import GraphQLNonNull, GraphQLScalarType, GraphQLSchema, Undefined
 from strawberry import relay
 from strawberry.relay.utils import to_base64
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
-from strawberry.types.private import is_private
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.relay.utils import resolve_model_id
+
+from schema.direct_fields import published_fields
 
 MISSING: Any = object()
 
@@ -87,35 +88,11 @@ PlainFields = dict[str, dict[str, PlainField]]
 
 def plain_fields(schema: GraphQLSchema) -> PlainFields:
     """The plain fields of every object type, by type name and field name."""
-    strawberry_schema = schema._strawberry_schema  # type: ignore[attr-defined]
-    roots = {t.name for t in (schema.query_type, schema.mutation_type,
-                              schema.subscription_type) if t is not None}
     found: PlainFields = {}
-    for name, graphql_type in schema.type_map.items():
-        if name.startswith("__") or name in roots or not isinstance(
-            graphql_type, GraphQLObjectType
-        ):
-            continue
-        definition = strawberry_schema.get_type_by_name(name)
-        if not isinstance(definition, StrawberryObjectDefinition):
-            continue
-        fields = {}
-        # The fields the schema publishes, as strawberry's converter picks
-        # them (a Django Node's NodeID attribute is not one: relay's `id` is).
-        published = {}
-        for strawberry_field in strawberry_schema.get_fields(definition):
-            if not is_private(strawberry_field.type):
-                published[strawberry_schema.config.name_converter.get_graphql_name(
-                    strawberry_field)] = strawberry_field
-        for graphql_name, strawberry_field in published.items():
-            graphql_field = graphql_type.fields.get(graphql_name)
-            if graphql_field is None:
-                continue
-            plain = _plain(definition, strawberry_field, graphql_field.type, name)
-            if plain is not None:
-                fields[graphql_name] = plain
-        if fields:
-            found[name] = fields
+    for name, definition, graphql_type, graphql_name, strawberry_field in published_fields(schema):
+        plain = _plain(definition, strawberry_field, graphql_type.fields[graphql_name].type, name)
+        if plain is not None:
+            found.setdefault(name, {})[graphql_name] = plain
     return found
 
 

@@ -120,7 +120,7 @@ def _generation() -> str:
         SCHEMA_DIGEST, settings.GRAPHQL_MAX_COST, settings.GRAPHQL_MAX_DEPTH,
         settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_SELECTIONS,
         settings.GRAPHQL_MAX_TOKENS, settings.GRAPHQL_INTROSPECTION,
-        settings.GRAPHQL_MAX_PAGE_SIZE,
+        settings.GRAPHQL_MAX_PAGE_SIZE, settings.GRAPHQL_TOTAL_COUNT_CAP,
     ))
 
 

@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.accounts.schema import AccountMutation, AccountQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery, CatalogSubscription
 from schema.checkout.schema import CheckoutMutation, CheckoutQuery
+from schema.direct_fields import use_direct_resolvers
 from schema.discounts.schema import DiscountsMutation, DiscountsQuery
 from schema.extensions import schema_extensions
 from schema.executor import Executor
@@ -69,6 +70,7 @@ schema = strawberry.Schema(
         relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,
     ),
 )
+use_direct_resolvers(schema._schema)
 optimize_returned_querysets(schema._schema)
 # The catalog's types note what each answer shows, for the response cache.
 install(schema)

@@ -12,6 +12,7 @@ from PIL import Image
 from apps.accounts.models import User
 from apps.catalog.models import Category, Product, ProductMedia, ProductVariant, Review
 from apps.catalog.search import refresh_search_vector
+from apps.catalog.services import refresh_sort_keys
 from apps.inventory.models import Stock, Warehouse
 
 _seq = itertools.count(1)
@@ -67,6 +68,7 @@ def make_variant(*, product: Product, sku: str | None = None, name: str = "",
     if stock is not None:
         make_stock(variant=variant, quantity_on_hand=stock, allocated=allocated)
     refresh_search_vector(product_ids=[product.pk])
+    refresh_sort_keys(product_ids=[product.pk])
     return variant
 
 
@@ -92,10 +94,12 @@ def make_reviewer(*, first_name: str = "Ada", last_name: str = "Lovelace") -> Us
 def make_review(*, product: Product, user: User | None = None, rating: int = 5,
                 title: str = "", body: str = "", verified_purchase: bool = False,
                 is_hidden: bool = False) -> Review:
-    return Review.objects.create(
+    review = Review.objects.create(
         product=product, user=user or make_reviewer(), rating=rating, title=title, body=body,
         verified_purchase=verified_purchase, is_hidden=is_hidden,
     )
+    refresh_sort_keys(product_ids=[product.pk])
+    return review
 
 
 def png_bytes(size: tuple[int, int] = (4, 4), color: str = "red") -> bytes:

@@ -22,7 +22,7 @@ class FakeGateway:
                                     client_secret=f"fake_{idempotency_key}_secret")
 
     def refund(self, *, charge_reference: str, amount: Money,
-               idempotency_key: str) -> RefundResult:
+               idempotency_key: str, refund_id: str = "") -> RefundResult:
         return RefundResult(RefundStatus.PENDING, reference=f"fake_re_{idempotency_key}")
 
     def cancel(self, *, charge_reference: str) -> None:

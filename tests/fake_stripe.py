@@ -11,7 +11,11 @@ way. What the customer does in the browser, the test does by hand:
 `succeed`, `fail` and `process` a PaymentIntent, `settle` a refund. And
 `down = True` makes it unreachable (a connection closed without an
 answer), `broken = True` answer 500, `mute = True` do the work and lose the
-answer.
+answer; `lose = "drop" | "timeout" | "500"` does the work of each POST to a
+path in `lose_on` (all of them by default) and then loses its answer: the
+connection dropped, held until the client gives up waiting (released by
+`reset`), or a 500 in place of the answer. Refunds are listed
+(`GET /v1/refunds?payment_intent=`), newest first, as Stripe lists them.
 
 `use_fake_stripe(settings)` hands it to a test: one server for the
 session, emptied for each test, with the settings pointing at it and the
@@ -100,6 +104,12 @@ class FakeStripe:
             self.on_request: Callable[[str, str], None] | None = None
             # What a new refund answers (Stripe: pending for some methods).
             self.refund_status = "succeeded"
+            self.lose: str | None = None
+            self.lose_on: set[str] | None = None
+            released = getattr(self, "released", None)
+            if released is not None:
+                released.set()  # a held answer of the test before lets go
+            self.released = threading.Event()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -196,6 +206,10 @@ class FakeStripe:
             return self.create_intent(params)
         if (method, path) == ("POST", "/v1/refunds"):
             return self.create_refund(params)
+        if (method, path) == ("GET", "/v1/refunds"):
+            listed = [dict(r) for r in reversed(self.refunds.values())
+                      if r["payment_intent"] == params.get("payment_intent", r["payment_intent"])]
+            return {"object": "list", "url": "/v1/refunds", "has_more": False, "data": listed}
         found = re.fullmatch(r"/v1/payment_intents/([^/]+)(/cancel)?", path)
         if found:
             intent = self.intents.get(found[1])
@@ -298,6 +312,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.mute:
             self.close_connection = True
             return
+        if fake.lose and self.command == "POST" and (fake.lose_on is None
+                                                     or url.path in fake.lose_on):
+            if fake.lose == "timeout":  # answered only after the client gave up
+                fake.released.wait(30)
+            if fake.lose in ("drop", "timeout"):
+                self.close_connection = True
+                return
+            status, answer = 500, ApiError(500, "api_error", "An unknown error occurred").body
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -33,13 +33,13 @@ def admin() -> str:
 
 
 # Measured; the point is that they do not grow with the page.
-# The page with its total (a window) and every card field as an annotation.
-PRODUCT_LIST_QUERIES = 1
+# The page with every card field as an annotation, and its capped count.
+PRODUCT_LIST_QUERIES = 2  # the page, its count (capped: schema/pagination.py)
 PRODUCT_DETAIL_QUERIES = 7
 CATEGORY_TREE_QUERIES = 4  # page, parents+children (2), product counts
-CATEGORY_PAGE_QUERIES = 2  # category + the product list's 1
+CATEGORY_PAGE_QUERIES = 3  # category + the product list's 2
 # Staff: + the token's user, + its permissions and group permissions.
-ADMIN_PRODUCTS_QUERIES = 6  # user, permissions (2), page, variants, stock
+ADMIN_PRODUCTS_QUERIES = 7  # user, permissions (2), page, count, variants, stock
 
 
 def gid(type_name: str, pk: int) -> str:

@@ -97,7 +97,8 @@ def test_stripe_out_of_reach_leaves_the_refund_to_the_next_rounds(
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(client, event).status_code == 200
     assert states(order) == ("CANCELLED", "PAID")  # recorded: the money is owed back
-    assert not Refund.objects.exists()
+    attempt = Refund.objects.get()  # kept with its key, counted nowhere
+    assert (attempt.status, attempt.amount) == (Refund.Status.REQUESTED, Decimal("12.50"))
     note = order.events.order_by("-pk").first()
     assert note.type == "NOTE" and "it is tried again" in note.message
     assert StripeEvent.objects.get().outcome.endswith(": paid")
@@ -109,8 +110,31 @@ def test_stripe_out_of_reach_leaves_the_refund_to_the_next_rounds(
     stripe_api.down = False
     assert tasks.expire_unpaid_orders.delay().get() == {"expired": 0, "late_refunds": 1}
     assert states(order) == ("CANCELLED", "REFUNDED")
-    assert Refund.objects.get().status == Refund.Status.SUCCEEDED
+    settled = Refund.objects.get()
+    assert (settled.pk, settled.status) == (attempt.pk, Refund.Status.SUCCEEDED)
+    # Every try sent the attempt's one key.
+    assert {r[3] for r in stripe_api.requests if r[1] == "/v1/refunds"} == {
+        attempt.idempotency_key}
     assert late_payments_refund() == 0
+
+
+def test_a_late_refund_stripe_made_before_a_rollback_is_found_not_made_again(
+        expired, stripe_api, client, django_capture_on_commit_callbacks):
+    """The news's handling rolled back after Stripe made the refund (a
+    deadlock, retried): its attempt went with it, but the late refund's key
+    is the payment's own, so the retry's call, another record's id in its
+    metadata, is answered with the refund Stripe made."""
+    order, payment = expired
+    stripe_api.succeed(payment.reference)
+    made = stripe_gateway.Gateway().refund(
+        charge_reference=payment.reference, amount=order.money(order.total),
+        idempotency_key=f"refund-late-{payment.pk}", refund_id="999")
+    event = stripe_api.event("payment_intent.succeeded", stripe_api.intents[payment.reference])
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, event)
+    assert states(order) == ("CANCELLED", "REFUNDED")
+    assert list(stripe_api.refunds) == [made.reference]
+    assert Refund.objects.get().reference == made.reference
 
 
 def test_a_refund_refused_for_good_is_recorded_for_the_staff_and_not_tried_again(

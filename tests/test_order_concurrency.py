@@ -56,7 +56,12 @@ def test_refunds_at_once_never_give_back_more_than_was_paid(transactional_db):
 def test_full_refunds_at_once_refund_once(transactional_db):
     order = paid_order(make_variant(product=make_product(), stock=10))
     results = in_threads(3, lambda i: refunds.order_refund(order=order, actor=None))
-    assert codes(results) == ["applied", *[ErrorCode.INVALID_TRANSITION] * 2], results
+    # The others find the order REFUNDED (INVALID_TRANSITION), or, while the
+    # first's refund is on its way, all of it held back by its attempt
+    # (INVALID, "Nothing is left to refund").
+    found = codes(results)
+    assert found[0] == "applied", results
+    assert set(found[1:]) <= {ErrorCode.INVALID_TRANSITION, ErrorCode.INVALID}, results
     assert Refund.objects.get().amount == Decimal("25.00")
 
 

@@ -247,7 +247,14 @@ def test_a_gateway_out_of_reach_cancels_nothing(monkeypatch):
     assert "Try again" in answer["errors"][0]["message"]
     order.refresh_from_db()
     assert (order.status, order.payment_status) == ("PROCESSING", "PAID")
-    assert stock_of(rose) == (10, 2) and not Refund.objects.exists()
+    # Only the attempt, kept with its key and counted nowhere, for the retry.
+    assert stock_of(rose) == (10, 2)
+    assert list(Refund.objects.values_list("status", flat=True)) == ["REQUESTED"]
+    monkeypatch.undo()
+    assert send(desk(), "OrderAdminCancel", id=gid(order))["errors"] == []
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("CANCELLED", "REFUNDED")
+    assert list(Refund.objects.values_list("status", flat=True)) == ["SUCCEEDED"]
 
 
 # --- orderRefund --------------------------------------------------------------------------------

@@ -349,3 +349,25 @@ def test_no_orders_without_the_dummy_gateway(settings):
     assert (result.orders, result.orders_skipped) == (
         0, 'the "dummy" payment gateway is not enabled (PAYMENT_GATEWAYS)')
     assert not Order.objects.exists()
+
+
+def test_bulk_rows_are_those_the_services_would_write():
+    from django.db import connection
+
+    from apps.catalog.services import refresh_sort_keys
+
+    seed(products=40)
+    keys = list(Product.objects.order_by("pk").values_list("pk", "min_price", "average_rating"))
+    assert all(price is not None for _, price, _ in keys)
+    assert any(rating is not None for _, _, rating in keys)
+    refresh_sort_keys(product_ids=[pk for pk, _, _ in keys])
+    assert list(Product.objects.order_by("pk").values_list(
+        "pk", "min_price", "average_rating")) == keys
+    if connection.vendor == "postgresql":
+        assert not Product.objects.filter(search_vector__isnull=True).exists()
+    # Every variant stocked once, every stock row with its INITIAL movement.
+    assert Stock.objects.count() == ProductVariant.objects.count()
+    assert StockMovement.objects.filter(kind=StockMovement.Kind.INITIAL).count() == Stock.objects.count()
+    # Images are shared: fewer files than images.
+    media = ProductMedia.objects.count()
+    assert len(set(ProductMedia.objects.values_list("image", flat=True))) < media

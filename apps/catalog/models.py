@@ -8,7 +8,16 @@ from django.db.models import Q
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
+from apps.catalog.sort_keys import price_key, rating_key, tie_break
 from apps.core.money import Money
+
+# What customers see: the condition of the storefront's partial indexes.
+_VISIBLE = Q(is_published=True, deleted_at__isnull=True)
+
+
+def _listing_index(name: str, *expressions) -> models.Index:
+    """An index of the storefront's list in one of its orders."""
+    return models.Index(*expressions, condition=_VISIBLE, name=name)
 
 
 class Category(MP_Node):
@@ -65,6 +74,12 @@ class Product(models.Model):
     # PostgreSQL full-text document (name A, SKUs A, attributes B,
     # description C), kept current by apps.catalog.services.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The listing's sort keys (apps.catalog.sort_keys), kept by
+    # apps.catalog.services.refresh_sort_keys: the lowest variant price and
+    # the mean stars of the visible reviews, null without either.
+    min_price = models.DecimalField(max_digits=12, decimal_places=2, null=True,
+                                    editable=False)
+    average_rating = models.FloatField(null=True, editable=False)
 
     objects = ProductQuerySet.as_manager()
 
@@ -79,6 +94,19 @@ class Product(models.Model):
                 condition=Q(is_published=True, deleted_at__isnull=True),
                 name="product_listing_by_name",
             ),
+            # The other orders of the list, on the expressions it orders by
+            # (a descending one is walked backwards).
+            _listing_index("product_listing_by_price", price_key(descending=False),
+                           tie_break(descending=False)),
+            _listing_index("product_listing_by_price_d", price_key(descending=True),
+                           tie_break(descending=True)),
+            _listing_index("product_listing_by_rating", rating_key(descending=False),
+                           tie_break(descending=False)),
+            _listing_index("product_listing_by_rating_d", rating_key(descending=True),
+                           tie_break(descending=True)),
+            _listing_index("product_listing_by_created", "created_at", "id"),
+            _listing_index("product_listing_by_created_d", "created_at",
+                           tie_break(descending=True)),
         ]
 
     def __str__(self) -> str:

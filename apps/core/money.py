@@ -45,10 +45,15 @@ def shop_currency() -> str:
     return str(settings.DEFAULT_CURRENCY).upper()
 
 
+@functools.cache
+def _smallest_unit(currency: str) -> Decimal:
+    """1 in the currency's last decimal place (0.01 for USD), once per currency."""
+    return Decimal(1).scaleb(-currency_places(currency))
+
+
 def quantize(amount: Amount, currency: str) -> Decimal:
     """`amount` rounded to the currency's places by the one rounding rule."""
-    exponent = Decimal(1).scaleb(-currency_places(currency))
-    return Decimal(amount).quantize(exponent, rounding=ROUNDING)
+    return Decimal(amount).quantize(_smallest_unit(currency), rounding=ROUNDING)
 
 
 @dataclass(frozen=True, slots=True)

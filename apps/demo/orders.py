@@ -159,11 +159,21 @@ class Shelf:
 
     variants: dict[int, list[int]]  # product id -> variant ids
     available: dict[int, int]
+    # The products with a variant in stock, made again only when a variant
+    # sells out (a large catalog has hundreds of thousands).
+    in_stock: list[int] | None = None
 
     @property
     def products(self) -> list[int]:
-        return [product for product, variants in self.variants.items()
-                if any(self.available[v] > 0 for v in variants)]
+        if self.in_stock is None:
+            self.in_stock = [product for product, variants in self.variants.items()
+                             if any(self.available[v] > 0 for v in variants)]
+        return self.in_stock
+
+    def take(self, variant: int, quantity: int) -> None:
+        self.available[variant] -= quantity
+        if self.available[variant] <= 0:
+            self.in_stock = None
 
     def pick(self, rng: random.Random, product: int) -> int | None:
         in_stock = [v for v in self.variants.get(product, []) if self.available[v] > 0]
@@ -175,10 +185,12 @@ def default_order_count(customers: int) -> int:
 
 
 def seed_orders(rng: random.Random, *, customers: Sequence[User], product_ids: Sequence[int],
-                count: int) -> tuple[int, str]:
+                count: int, wishes: Mapping[int, Sequence[int]] | None = None) -> tuple[int, str]:
     """Place `count` demo orders of these products for these customers; how
-    many were placed, and why none were when none were. Call it inside the
-    seeding transaction: an order that fails takes the others with it."""
+    many were placed, and why none were when none were. `wishes` are the
+    products each customer (by id) means to buy first, in order (the seed
+    drew them with the reviews). Call it inside the seeding transaction: an
+    order that fails takes the others with it."""
     if count <= 0 or not customers:
         return 0, "no orders were asked for"
     if Order.objects.filter(user__in=customers).exists():
@@ -189,7 +201,8 @@ def seed_orders(rng: random.Random, *, customers: Sequence[User], product_ids: S
     if not shelf.products:
         return 0, "nothing is in stock"
     now = timezone.now()
-    plans = _plans(rng, customers=customers, shelf=shelf, count=count, now=now)
+    plans = _plans(rng, customers=customers, shelf=shelf, count=count, now=now,
+                   wishes=wishes or {})
     placed = [(_follow(_place(plan), plan), plan) for plan in plans]
     backdate([(order, plan.moments) for order, plan in placed])
     return len(placed), ""
@@ -201,9 +214,14 @@ def reviews_verify(*, product_ids: Sequence[int]) -> int:
     demo data: reviewCreate decides it once, when a review is written).
     How many are verified."""
     reviews = Review.objects.filter(product_id__in=product_ids)
-    reviews.update(verified_purchase=Exists(
-        bought_lines().filter(product_id=OuterRef("product_id"), order__user_id=OuterRef("user_id"))
-    ))
+    bought = Exists(bought_lines().filter(product_id=OuterRef("product_id"),
+                                          order__user_id=OuterRef("user_id")))
+    # Only the rows that change: a large catalog has hundreds of thousands
+    # of reviews and a hundred orders.
+    reviews.filter(verified_purchase=True).exclude(bought).update(verified_purchase=False)
+    buyers = bought_lines().filter(product_id__in=product_ids).values("order__user_id")
+    reviews.filter(verified_purchase=False, user_id__in=buyers).filter(bought).update(
+        verified_purchase=True)
     return reviews.filter(verified_purchase=True).count()
 
 
@@ -221,12 +239,13 @@ def _shelf(product_ids: Sequence[int]) -> Shelf:
 
 
 def _plans(rng: random.Random, *, customers: Sequence[User], shelf: Shelf, count: int,
-           now: datetime) -> list[Plan]:
+           now: datetime, wishes: Mapping[int, Sequence[int]]) -> list[Plan]:
     """Every order drawn, oldest first, so that numbers follow time. Each
     buyer orders first what they reviewed as bought (apps.demo.seed drew
     that flag), so most of those reviews stay verified."""
     buyers = list(customers[:max(1, math.ceil(count / PER_CUSTOMER))])
-    wanted = _reviewed(buyers, list(shelf.variants))
+    wanted = {buyer.pk: [p for p in wishes.get(buyer.pk, ()) if p in shelf.variants]
+              for buyer in buyers}
     coupons = list(Coupon.objects.filter(is_active=True)
                    .exclude(valid_until__lte=now).exclude(valid_from__gt=now)
                    .order_by("code").values_list("code", flat=True))
@@ -257,18 +276,6 @@ def _plans(rng: random.Random, *, customers: Sequence[User], shelf: Shelf, count
     return sorted(plans, key=lambda plan: plan.placed_at)
 
 
-def _reviewed(buyers: list[User], products: list[int]) -> dict[int, list[int]]:
-    """The products each buyer reviewed as a verified purchase, in review
-    order: what their orders hold first."""
-    wanted: dict[int, list[int]] = {}
-    rows = (Review.objects.filter(user__in=buyers, product_id__in=products,
-                                  verified_purchase=True)
-            .order_by("pk").values_list("user_id", "product_id"))
-    for user, product in rows:
-        wanted.setdefault(user, []).append(product)
-    return wanted
-
-
 def _lines(rng: random.Random, wanted: list[int], shelf: Shelf) -> list[tuple[int, int]]:
     """One to three lines: the products the buyer still wants first, then
     any others; each taken off the shelf."""
@@ -285,7 +292,7 @@ def _lines(rng: random.Random, wanted: list[int], shelf: Shelf) -> list[tuple[in
         if variant is None or variant in lines:
             continue
         quantity = min(rng.choices((1, 2), weights=(85, 15))[0], shelf.available[variant])
-        shelf.available[variant] -= quantity
+        shelf.take(variant, quantity)
         lines[variant] = quantity
     return list(lines.items())
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from apps.core.models import ShippingAddressCopy
 from apps.core.money import Money
@@ -209,9 +210,15 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back on a payment; each call of orderRefund is its own."""
+    """Money given back on a payment; each call of orderRefund is its own.
+
+    REQUESTED is an attempt written (and committed) before the gateway is
+    asked, so that its idempotency key survives an answer that never came:
+    it counts as reserved against what may be refunded, not as refunded,
+    until the gateway's answer settles it (apps.orders.services.refund_attempts)."""
 
     class Status(models.TextChoices):
+        REQUESTED = "REQUESTED", "Requested (the gateway's answer is not known yet)"
         PENDING = "PENDING", "Pending"
         SUCCEEDED = "SUCCEEDED", "Succeeded"
         FAILED = "FAILED", "Failed"
@@ -221,6 +228,12 @@ class Refund(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     reference = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # When the key was first sent: a gateway keeps keys for a while (Stripe
+    # 24 hours), after which a retry must look the refund up instead.
+    key_made_at = models.DateTimeField(default=timezone.now)
+    # REQUESTED, and the gateway was asked without an answer coming back
+    # (not an attempt still on its way): the next ask settles it.
+    unanswered = models.BooleanField(default=False)
     reason = models.CharField(max_length=1000, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -1,13 +1,13 @@
 """The orders domain's work in Celery: what Stripe's events do (started by
 apps.orders.handlers, once per event), and, run by beat
-(settings.CELERY_BEAT_SCHEDULE), the reconciliation with Stripe and the
-expiry of unpaid orders."""
+(settings.CELERY_BEAT_SCHEDULE), the reconciliation with Stripe, the
+settling of refunds whose answer was lost and the expiry of unpaid orders."""
 
 from celery import shared_task
 from django.db import OperationalError
 
 from apps.core.events import once_per_event
-from apps.orders.services import expiry, late_payments, stripe
+from apps.orders.services import expiry, late_payments, refund_attempts, stripe
 
 
 # A deadlock or lock timeout against a checkout or a cancellation of the same
@@ -22,6 +22,12 @@ def handle_stripe_event(event_id: str, stripe_event_id: str) -> str:
 @shared_task  # type: ignore[untyped-decorator]  # celery is untyped
 def reconcile_stripe_payments() -> int:
     return stripe.stripe_payments_reconcile()
+
+
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
+def settle_refund_attempts() -> int:
+    """Refunds asked of the gateway whose answer was lost, settled."""
+    return refund_attempts.refund_attempts_settle()
 
 
 @shared_task  # type: ignore[untyped-decorator]  # celery is untyped

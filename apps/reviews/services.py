@@ -1,8 +1,10 @@
 """Review writes: a customer writes one review of a product, and staff hide
 or show it again. What a customer wrote is never edited for them; the
 product's rating is computed from the shown reviews whenever it is read
-(apps.catalog.selectors.cards), so it follows every write at once; each
-write that changes it publishes ProductChanged(part="reviews")."""
+(apps.catalog.selectors.cards), so it follows every write at once; only the
+average the listing sorts by is kept on the product's row, refreshed here in
+the write's own transaction (apps.catalog.sort_keys). Each write that changes
+the rating publishes ProductChanged(part="reviews")."""
 
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.db import IntegrityError, transaction
 from apps.accounts.models import User
 from apps.catalog.models import Review
 from apps.catalog.selectors import products_visible_to
+from apps.catalog.services import refresh_sort_keys
 from apps.catalog.services.changes import Part, product_changed
 from apps.core.errors import ErrorCode, NotFound, ServiceError
 from apps.core.validation import Problems, clean_text, max_length
@@ -49,6 +52,7 @@ def review_create(*, user: User, product_id: int | None, rating: Any, title: str
         # lets one in.
         with transaction.atomic():
             review.save()
+            refresh_sort_keys(product_ids=[product.pk])
             product_changed(actor=user, product_id=product.pk, part=Part.REVIEWS)
     except IntegrityError:
         raise ServiceError(ALREADY_REVIEWED, code=ErrorCode.UNIQUE, field="product_id") from None
@@ -62,6 +66,7 @@ def review_set_hidden(*, actor: Any, review: Review, is_hidden: bool) -> Review:
         changed = (Review.objects.filter(pk=review.pk).exclude(is_hidden=is_hidden)
                    .update(is_hidden=is_hidden))
         if changed:
+            refresh_sort_keys(product_ids=[review.product_id])
             product_changed(actor=actor, product_id=review.product_id, part=Part.REVIEWS)
         elif not Review.objects.filter(pk=review.pk).exists():
             raise NotFound("No review with this ID.", field="id")

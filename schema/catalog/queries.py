@@ -14,14 +14,14 @@ from apps.core.errors import ServiceError
 from schema.catalog.filters import ProductFilter, ProductOrder, product_filters, product_ordering
 from schema.catalog.types import Category, Product
 from schema.errors import bad_user_input
-from schema.pagination import CountableConnection
+from schema.pagination import CountableConnection, KeysetConnection
 from schema.permissions import Public, current_user, refusal
 
 
 @strawberry.type
 class CatalogQuery:
     @strawberry_django.connection(
-        CountableConnection[Product],
+        KeysetConnection[Product],
         extensions=[Public()],
         description="Published products; catalog managers also see unpublished ones.",
     )

@@ -61,7 +61,8 @@ class OrderMutation:
         description="The customer cancels their own order while it is PENDING or "
         "PROCESSING: its stock is released, a paid order refunded in full (REFUNDED). "
         "Someone else's order is NOT_FOUND; staff cancel with orderAdminCancel. The payment "
-        "gateway out of reach is PAYMENT_UNAVAILABLE: nothing changed, ask again.",
+        "gateway out of reach is PAYMENT_UNAVAILABLE: nothing cancelled, ask again (a refund "
+        "made whose answer was lost is not made twice).",
     )
     def order_cancel(self, info: Info, id: strawberry.ID) -> OrderCancelPayload:
         user = signed_in_user(info)
@@ -103,7 +104,8 @@ class OrderMutation:
         description="Give back `amount` of what was paid (shipping and tax included), or "
         "all that is left when it is left out; more than is left is INVALID. "
         "PARTIALLY_REFUNDED while something is left, then REFUNDED. The payment gateway out "
-        "of reach is PAYMENT_UNAVAILABLE (nothing recorded, ask again); a refund it refuses "
+        "of reach is PAYMENT_UNAVAILABLE (nothing counted; asking again settles that refund, "
+        "never making it twice, and makes no other); a refund it refuses "
         "is INVALID, kept as a FAILED refund in the order's history.",
     )
     def order_refund(self, info: Info, id: strawberry.ID,

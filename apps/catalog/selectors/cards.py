@@ -15,7 +15,7 @@ from django.db.models import (
 )
 
 from apps.catalog.models import Product, ProductMedia, ProductVariant, Review
-from apps.catalog.selectors.stock import in_stock_condition
+from apps.catalog.selectors.stock import available_variant_expression
 
 
 def _per_product(queryset: QuerySet, aggregate) -> Subquery:
@@ -72,7 +72,7 @@ LISTING_ANNOTATIONS = {
     "cover_alt": lambda: first_media_expression("alt"),
     "lowest_price": min_price_expression,
     "highest_price": max_price_expression,
-    "in_stock": in_stock_condition,
+    "in_stock": available_variant_expression,
     "review_count": review_count_expression,
     "review_stars": review_stars_expression,
 }

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
 from operator import and_, or_
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -18,11 +19,11 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.lookups import Exact, GreaterThanOrEqual, IContains
+from django.db.models.lookups import Exact, IContains
 
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.catalog.search import relevance_expression, search_condition
-from apps.catalog.selectors.cards import average_rating_expression, min_price_expression
+from apps.catalog.sort_keys import price_key, rating_key, tie_break
 from apps.catalog.selectors.categories import outermost_paths
 from apps.catalog.selectors.stock import in_stock_condition
 from apps.catalog.selectors.visibility import may_see_unpublished, products_visible_to
@@ -101,7 +102,7 @@ def _condition(filters: ProductFilters) -> Q | None:
         if not 0 <= filters.min_rating <= 5:
             raise ServiceError("minRating must be between 0 and 5.", field="min_rating")
         if filters.min_rating > 0:
-            parts.append(Q(GreaterThanOrEqual(average_rating_expression(), filters.min_rating)))
+            parts.append(Q(average_rating__gte=filters.min_rating))
     parts.extend(_has_attribute(name, values) for name, values in filters.attributes)
     for nested in filters.all_of:
         if (condition := _condition(nested)) is not None:
@@ -168,25 +169,29 @@ def _has_attribute(name: str, values: Sequence[str]) -> Q:
 def _ordered(
     queryset: QuerySet[Product], ordering: Sequence[tuple[str, bool]], *, searched: bool
 ) -> QuerySet[Product]:
+    """Ordered by keys that are never null (apps.catalog.sort_keys), the
+    expressions the listing's indexes are on, so a page is read from an
+    index and the next one starts where it stopped (keyset pagination)."""
     if not ordering:
         ordering = [("relevance", True)] if searched else [("name", False)]
     order_by = []
+    last_descending = False
     for name, descending in ordering:
+        key: Any
         if name not in SORT_FIELDS:
             raise ServiceError(f"Cannot order products by {name!r}.", field="ordering")
         if name == "relevance" and not searched:
             continue  # Nothing to rank without a search: the tie-break decides.
         if name == "price":
-            queryset = queryset.alias(min_price=min_price_expression())
-            name = "min_price"
+            key = price_key(descending=descending)
         elif name == "rating":
-            queryset = queryset.alias(average_rating=average_rating_expression())
-            name = "average_rating"
-        expression = F(name)
-        order_by.append(
-            expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-        )
-    return queryset.order_by(*order_by, "id")
+            key = rating_key(descending=descending)
+        else:
+            key = F(name)
+        order_by.append(key.desc() if descending else key.asc())
+        last_descending = descending
+    tie = tie_break(descending=last_descending)
+    return queryset.order_by(*order_by, tie.desc() if last_descending else tie.asc())
 
 
 def products_in_category(*, user, category: Category) -> QuerySet[Product]:

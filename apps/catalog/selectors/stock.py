@@ -5,7 +5,7 @@ inventory itself keeps stock per variant and knows nothing of products."""
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from apps.catalog.models import ProductVariant
 from apps.inventory.models import Stock
@@ -19,6 +19,21 @@ def in_stock_condition(*, product_ref: str = "pk") -> Exists:
         Stock.objects.filter(
             variant__product_id=OuterRef(product_ref), quantity_on_hand__gt=F("quantity_allocated")
         )
+    )
+
+
+def available_variant_expression(*, product_ref: str = "pk") -> Subquery:
+    """A variant of the product with a unit available, or null: what a
+    product card shows as availability. A scalar subquery, not the EXISTS of
+    in_stock_condition, because PostgreSQL may plan an EXISTS in the select
+    list as a hashed subplan built over every in-stock variant of the
+    catalog (it plans for the whole table, not for the page the LIMIT
+    keeps): 1.3 s a page at 200,000 products, where a look-up per row of
+    the page takes microseconds."""
+    return Subquery(
+        Stock.objects.filter(
+            variant__product_id=OuterRef(product_ref), quantity_on_hand__gt=F("quantity_allocated")
+        ).values("variant_id")[:1]
     )
 
 

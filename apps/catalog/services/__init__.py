@@ -24,6 +24,7 @@ from apps.catalog.services.lifecycle import (
 )
 from apps.catalog.services.media import media_create, media_delete, media_update
 from apps.catalog.services.products import product_create, product_update
+from apps.catalog.services.sort_keys import refresh_sort_keys
 from apps.catalog.services.variants import variant_create, variant_update
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "product_restore",
     "product_transition",
     "product_unpublish",
+    "refresh_sort_keys",
     "product_update",
     "products_bulk_delete",
     "sanitize_description",

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Product, ProductEvent
 from apps.catalog.search import refresh_search_vector
+from apps.catalog.services.sort_keys import refresh_sort_keys
 from apps.catalog.services.checks import ensure_not_deleted
 from apps.catalog.transitions import DELETED, TRANSITIONS, Move, State, state_of
 from apps.core import events
@@ -164,4 +165,5 @@ def product_restore(*, actor: AbstractBaseUser | None, product: Product) -> Prod
     with transaction.atomic():
         product_transition(actor=actor, product=product, move=Move.RESTORE)
         refresh_search_vector(product_ids=[product.pk])
+        refresh_sort_keys(product_ids=[product.pk])
     return product

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.catalog.models import Category, Product
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.services.changes import Part, product_changed, product_created
+from apps.catalog.services.sort_keys import refresh_sort_keys
 from apps.catalog.services.checks import (
     catalog_write,
     ensure_not_deleted,
@@ -79,6 +80,7 @@ def product_create(
             variant_insert(actor=actor, product=product, clean=clean, sort_order=sort_order)
         refresh_search_vector(product_ids=[product.pk])
         product_created(actor=actor, product_id=product.pk)
+        refresh_sort_keys(product_ids=[product.pk])
     return product
 
 

@@ -10,6 +10,7 @@ from django.db.models import Max
 from apps.catalog.models import Product, ProductVariant
 from apps.catalog.search import refresh_search_vector
 from apps.catalog.services.changes import Part, product_changed
+from apps.catalog.services.sort_keys import refresh_sort_keys
 from apps.catalog.services.checks import catalog_write, ensure_not_deleted
 from apps.core import events
 from apps.core.errors import ErrorCode
@@ -104,6 +105,7 @@ def variant_create(
                                   sort_order=0 if last is None else last + 1)
         refresh_search_vector(product_ids=[product.pk])
         product_changed(actor=actor, product_id=product.pk, part=Part.VARIANTS)
+        refresh_sort_keys(product_ids=[product.pk])
     return variant
 
 
@@ -125,6 +127,8 @@ def variant_update(*, actor, variant: ProductVariant, **fields: Any) -> ProductV
                      .values_list("price", flat=True).first()) if "price" in clean else None
         variant.save()
         refresh_search_vector(product_ids=[variant.product_id])
+        if "price" in clean:
+            refresh_sort_keys(product_ids=[variant.product_id])
         if old_price is not None and variant.price < old_price:
             events.publish(events.VariantPriceDropped(
                 variant_id=variant.pk, old_price=str(old_price), new_price=str(variant.price)))

@@ -8,9 +8,16 @@ use given back, a charge still waiting for the customer is given up, and
 what was paid is refunded in full through the gateway (REFUNDED). All in one
 transaction with the order's row locked, so a second cancellation waits,
 then finds the order cancelled (INVALID_TRANSITION), and nothing is given
-back twice. A gateway out of reach is PAYMENT_UNAVAILABLE and changes
-nothing; a refund the gateway refuses refuses the cancellation, and the
-refusal is kept (refund_refused_record).
+back twice.
+
+The refund is an attempt committed first (apps.orders.services.
+refund_attempts), under the order's lock, then asked inside the
+cancellation's transaction. A gateway out of reach is PAYMENT_UNAVAILABLE
+and cancels nothing, but the attempt stays, REQUESTED with its key: the
+next cancellation (or beat, or the webhook) settles it before anything
+else, so a refund made whose answer was lost is never made again. A refund
+the gateway refuses refuses the cancellation, and the attempt is kept
+FAILED.
 """
 
 from typing import Any
@@ -19,16 +26,24 @@ from django.db import transaction
 
 from apps.core.validation import Problems, clean_text, max_length
 from apps.discounts.services import coupon_use_release
-from apps.orders.models import Order, OrderEvent
+from apps.core.errors import ServiceError
+from apps.orders.models import Order, OrderEvent, Refund
 from apps.orders.services.charges import payments_give_up
 from apps.orders.services.locks import order_locked, stock_release
-from apps.orders.services.refunds import (
+from apps.orders.services.refund_attempts import (
     RefundRefused,
+    UNAVAILABLE,
+    RefundUnavailable,
+    attempt_apply,
+    attempt_ask,
+    attempt_unanswered,
+    attempts_settle,
     left_to_refund,
-    refund_locked,
-    refund_refused_record,
+    reserved,
 )
+from apps.orders.services.refunds import refund_attempt_for, refuse_if_failed
 from apps.orders.services.transitions import order_transition
+from apps.payments.gateways import RefundStatus
 from apps.orders.transitions import REFUNDABLE, Move
 
 
@@ -52,22 +67,50 @@ def order_expire(*, order: Order, message: str) -> Order:
 
 
 def _cancel(*, order: Order, actor: Any, message: str) -> Order:
+    refuse_if_failed(attempts_settle(order=order))  # an earlier one's lost answer first
+    attempt = _refund_attempt(order=order, actor=actor, message=message)
     try:
-        return _cancel_locked(order=order, actor=actor, message=message)
+        return _cancel_locked(order=order, actor=actor, message=message, attempt=attempt)
     except RefundRefused as refused:
-        refund_refused_record(refused=refused)
+        with transaction.atomic():
+            attempt_apply(order=order_locked(order=order), result=refused.result,
+                          attempt=Refund.objects.select_for_update().get(pk=refused.attempt.pk))
+        raise
+    except RefundUnavailable:
+        if attempt is not None:  # kept, to be settled: marked after the rollback
+            attempt_unanswered(attempt=attempt)
+        raise
+    except ServiceError:
+        if attempt is not None:  # refused before the gateway was asked: withdrawn
+            Refund.objects.filter(pk=attempt.pk, status=Refund.Status.REQUESTED).delete()
         raise
 
 
 @transaction.atomic
-def _cancel_locked(*, order: Order, actor: Any, message: str) -> Order:
+def _refund_attempt(*, order: Order, actor: Any, message: str) -> Refund | None:
+    """The refund of all that is left of a paid order, committed before the
+    gateway is asked; None when there is nothing to refund."""
+    order = order_locked(order=order, move=Move.CANCEL)
+    if order.payment_status in REFUNDABLE and left_to_refund(order) > 0:
+        return refund_attempt_for(order=order, actor=actor, reason=message)
+    return None
+
+
+@transaction.atomic
+def _cancel_locked(*, order: Order, actor: Any, message: str, attempt: Refund | None) -> Order:
     order = order_locked(order=order, move=Move.CANCEL)
     stock_release(order=order, actor=actor, shipped=False)
     coupon_use_release(order_id=order.pk)
     order = order_transition(order=order, move=Move.CANCEL, actor=actor, message=message)
+    if attempt is not None:
+        result = attempt_ask(attempt=attempt)
+        if result.status == RefundStatus.FAILED:
+            raise RefundRefused(result.message, attempt=attempt, result=result)
+        return attempt_apply(order=order, result=result, actor=actor,
+                             attempt=Refund.objects.select_for_update().get(pk=attempt.pk))
     if order.payment_status in REFUNDABLE:
-        if left_to_refund(order) > 0:
-            return refund_locked(order=order, actor=actor, reason=message)
+        if reserved(order) > 0:  # another's attempt, its answer lost meanwhile
+            raise RefundUnavailable(UNAVAILABLE)
         return order_transition(order=order, move=Move.REFUND_ALL, actor=actor,
                                 message="Nothing was left to refund.")
     # A charge still open to the customer (waiting for them, or declined but

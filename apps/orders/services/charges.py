@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from apps.orders.models import Order, OrderStatus, Payment, PaymentStatus
 from apps.orders.services.locks import order_locked
-from apps.orders.services.refunds import gateway_of
+from apps.orders.services.refund_attempts import gateway_of
 from apps.orders.services.transitions import order_transition
 from apps.orders.transitions import UNPAID, Move
 from apps.payments.gateways import ChargeStatus, PaymentGateway

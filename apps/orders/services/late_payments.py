@@ -10,16 +10,17 @@ took it (REFUND_ALL: REFUNDED, with its Refund row), in the transaction of
 the news itself, and logged as an error: someone should know why it
 happened.
 
-A gateway out of reach leaves the order CANCELLED and PAID, noted once: the
-expiry's beat task tries the refund again every round
-(late_payments_refund) until it is made. A refusal for good (the charge is
+A gateway out of reach leaves the order CANCELLED and PAID, noted once,
+with the refund's attempt REQUESTED (apps.orders.services.refund_attempts:
+written in the news's transaction, so its key is kept even when the answer
+was lost): the expiry's beat task settles it every round
+(late_payments_refund), with the same key, until it is made. A refusal for good (the charge is
 disputed, refunded by hand in the gateway's dashboard, the gateway no longer
 enabled) is recorded as a FAILED Refund with a note for the staff, who give
 the money back another way, and is not tried again.
 """
 
 import logging
-import uuid
 from enum import StrEnum
 
 from django.db import transaction
@@ -28,7 +29,14 @@ from apps.core.errors import ServiceError
 from apps.core.money import Money
 from apps.orders.models import Order, OrderStatus, Payment, PaymentStatus, Refund
 from apps.orders.services.locks import order_locked
-from apps.orders.services.refunds import RefundUnavailable, refund_locked
+from apps.orders.services.refund_attempts import (
+    RefundUnavailable,
+    attempt_apply,
+    attempt_ask,
+    attempts_settle,
+    new_key,
+)
+from apps.orders.services.refunds import refund_attempt_for
 from apps.orders.services.transitions import order_note, order_transition
 from apps.orders.transitions import Move
 
@@ -65,6 +73,14 @@ def late_payments_refund(*, limit: int = 200) -> int:
                .order_by("updated_at", "pk").values_list("pk", flat=True)[:limit])
     made = 0
     for pk in due:
+        try:
+            if attempts_settle(order=Order(pk=pk)):  # asked before; its answer was lost
+                made += Order.objects.filter(pk=pk, payment_status=PaymentStatus.REFUNDED) \
+                    .exists()
+                continue
+        except RefundUnavailable:
+            logger.warning("Late refunds stopped at order %s: the gateway is out of reach.", pk)
+            break
         with transaction.atomic():
             order = order_locked(order=Order(pk=pk))
             if (order.status, order.payment_status) != (OrderStatus.CANCELLED,
@@ -91,11 +107,18 @@ def _refused(order: Order) -> bool:
 
 
 def _refund(order: Order, *, first: bool) -> _Outcome:
-    """refund_locked, whose failure leaves the order PAID rather than undoing
-    the news: noted on the first try, and for good when the gateway refused."""
+    """The full refund, as an attempt written in the caller's transaction,
+    whose failure leaves the order PAID rather than undoing the news: noted
+    on the first try (the attempt kept, to be settled), and for good when the
+    gateway refused."""
     try:
-        with transaction.atomic():
-            refund_locked(order=order, actor=None, reason=REASON)
+        # One key per payment: should the news's transaction roll back after
+        # the gateway made the refund (its handling is retried), the retry
+        # asks with the same key and finds that refund.
+        payment = _late_payment(order)
+        attempt = refund_attempt_for(order=order, actor=None, reason=REASON,
+                                     key=f"refund-late-{payment.pk}" if payment else None)
+        result = attempt_ask(attempt=attempt)
     except RefundUnavailable as error:
         logger.warning("The late refund of order %s is to be tried again: %s", order.number,
                        error)
@@ -107,12 +130,18 @@ def _refund(order: Order, *, first: bool) -> _Outcome:
         logger.error("The late refund of order %s was refused: %s", order.number, error)
         payment = _late_payment(order)
         if payment is not None:
+            Refund.objects.filter(payment=payment, status=Refund.Status.REQUESTED).delete()
             Refund.objects.create(
                 payment=payment, amount=payment.amount, status=Refund.Status.FAILED,
-                idempotency_key=f"refund-{uuid.uuid4().hex}",
+                idempotency_key=new_key(),
                 reason=f"{REASON} Refused: {error}"[:1000],
             )
         order_note(order=order, message=f"The automatic refund was refused ({error}): give "
                                         "the money back another way.")
+        return _Outcome.REFUSED
+    attempt_apply(order=order, attempt=attempt, result=result)
+    if attempt.status == Refund.Status.FAILED:
+        order_note(order=order, message=f"The automatic refund was refused ({result.message}): "
+                                        "give the money back another way.")
         return _Outcome.REFUSED
     return _Outcome.REFUNDED

@@ -39,6 +39,7 @@ from apps.core.money import Money
 from apps.orders.models import Order, OrderStatus, Payment, Refund
 from apps.orders.services.late_payments import late_payment_refund
 from apps.orders.services.locks import order_locked
+from apps.orders.services.refund_attempts import attempt_apply
 from apps.orders.services.refunds import refund_failed
 from apps.orders.services.transitions import order_note, order_transition
 from apps.orders.transitions import Move, allowed
@@ -48,6 +49,7 @@ from apps.payments.gateways.stripe import (
     SUCCEEDED,
     Gateway,
     PaymentIntentState,
+    refund_result,
 )
 from apps.payments.models import StripeEvent
 from apps.payments.stripe_amounts import from_stripe_amount
@@ -165,16 +167,21 @@ _REFUND_STATUSES = {"succeeded": Refund.Status.SUCCEEDED, "failed": Refund.Statu
 
 def refund_apply(*, refund: Mapping[str, Any]) -> str:
     """A Stripe Refund's news for its record, found by its id or, before
-    the record knows the id, by the idempotency key in its metadata. A
-    PENDING record succeeds; a PENDING or SUCCEEDED one that Stripe reports
-    failed (or canceled) no longer counts as refunded: refund_failed gives
-    its amount back to refund, notes it and tells the order desk. FAILED is
-    where a refund ends, so a late "pending" or "succeeded", or the failure
-    told twice (refund.failed, then refund.updated), changes nothing."""
-    key = (refund.get("metadata") or {}).get("idempotency_key")
+    the record knows the id, by the record's id or idempotency key in its
+    metadata. An attempt still REQUESTED (its answer was lost) is settled by
+    it as the answer would have (refund_attempts.attempt_apply: counted, or
+    FAILED). A PENDING record succeeds; a PENDING or SUCCEEDED one that
+    Stripe reports failed (or canceled) no longer counts as refunded:
+    refund_failed gives its amount back to refund, notes it and tells the
+    order desk. FAILED is where a refund ends, so a late "pending" or
+    "succeeded", or the failure told twice (refund.failed, then
+    refund.updated), changes nothing."""
+    metadata = refund.get("metadata") or {}
     match = Q(reference=refund["id"])
-    if key:
-        match |= Q(idempotency_key=key)
+    if metadata.get("idempotency_key"):
+        match |= Q(idempotency_key=metadata["idempotency_key"])
+    if str(metadata.get("refund_id") or "").isdigit():
+        match |= Q(pk=int(metadata["refund_id"]))
     record = Refund.objects.select_related("payment__order").filter(
         match, payment__gateway=STRIPE).first()
     if record is None:
@@ -184,6 +191,14 @@ def refund_apply(*, refund: Mapping[str, Any]) -> str:
     with transaction.atomic():
         order = order_locked(order=record.payment.order)
         record = Refund.objects.select_for_update().select_related("payment").get(pk=record.pk)
+        if record.status == Refund.Status.REQUESTED:
+            result = refund_result(refund)
+            order = attempt_apply(order=order, attempt=record, result=result, message=(
+                f"Refunded {order.money(record.amount)} (Stripe told of it: the answer to "
+                "the request had been lost)."))
+            return (f"refund {record.pk} settled {record.status.lower()}: order "
+                    f"{order.number} {order.payment_status.lower()}, {order.total_refunded} "
+                    "refunded")
         if status == Refund.Status.FAILED and record.status != Refund.Status.FAILED:
             record.reference = str(refund["id"])
             record.save(update_fields=["reference"])

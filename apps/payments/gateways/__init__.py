@@ -136,10 +136,18 @@ class PaymentGateway(Protocol):
         ...
 
     def refund(
-        self, *, charge_reference: str, amount: Money, idempotency_key: str
+        self, *, charge_reference: str, amount: Money, idempotency_key: str, refund_id: str = ""
     ) -> RefundResult:
         """Give back `amount` (all or part) of a succeeded charge. Each refund
-        has its own key, kept on its record by the caller."""
+        has its own key, kept on its record by the caller; `refund_id` is that
+        record's id, which a gateway that keeps metadata keeps with the refund
+        (so that it can be found again, `find_refund`). The same key and
+        arguments again answer the refund already made.
+
+        A gateway whose keys expire (Stripe's last 24 hours) may also have
+        `find_refund(*, charge_reference, idempotency_key, refund_id) ->
+        RefundResult | None`: the refund made for that record, if any, which a
+        retry asks once the key may be forgotten."""
         ...
 
     def cancel(self, *, charge_reference: str) -> None:

@@ -47,7 +47,7 @@ class Gateway:
         )
 
     def refund(
-        self, *, charge_reference: str, amount: Money, idempotency_key: str
+        self, *, charge_reference: str, amount: Money, idempotency_key: str, refund_id: str = ""
     ) -> RefundResult:
         return RefundResult(
             RefundStatus.SUCCEEDED, reference=_reference("dummy_re", idempotency_key)

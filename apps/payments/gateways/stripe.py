@@ -99,6 +99,14 @@ class PaymentIntentState:
         return self.status == REQUIRES_PAYMENT_METHOD and bool(self.failure)
 
 
+def refund_result(refund: Mapping[str, Any]) -> RefundResult:
+    """A Stripe Refund as the gateway protocol reads it."""
+    status = _REFUND_STATUSES.get(str(refund.get("status")), RefundStatus.PENDING)
+    failure = str(refund.get("failure_reason") or "Stripe refused the refund.")
+    return RefundResult(status, reference=str(refund["id"]),
+                        message=failure if status == RefundStatus.FAILED else "")
+
+
 @functools.cache
 def _http_client(timeout: float) -> stripe.HTTPClient:
     return stripe.RequestsClient(timeout=timeout)
@@ -171,21 +179,35 @@ class Gateway:
         return ChargeResult.pending(reference=intent.id, client_secret=intent.client_secret)
 
     def refund(
-        self, *, charge_reference: str, amount: Money, idempotency_key: str
+        self, *, charge_reference: str, amount: Money, idempotency_key: str, refund_id: str = ""
     ) -> RefundResult:
-        """A Refund of the PaymentIntent; the key is also in its metadata, so
-        that a webhook about a refund can be matched to its record before the
-        record knows the refund's id."""
+        """A Refund of the PaymentIntent; the key and the record's id are also
+        in its metadata, so that a webhook about a refund can be matched to
+        its record before the record knows the refund's id, and the refund
+        found again once the key is forgotten (find_refund). A retry sends
+        the same parameters, as Stripe's idempotency asks."""
         try:
             stripe_amount = to_stripe_amount(amount)
         except NotTakenByStripe as refused:
             return RefundResult(RefundStatus.FAILED, message=str(refused))
+        metadata = {"idempotency_key": idempotency_key}
+        if refund_id:
+            metadata["refund_id"] = refund_id
         try:
             refund = client().v1.refunds.create(
                 params={"payment_intent": charge_reference, "amount": stripe_amount,
-                        "metadata": {"idempotency_key": idempotency_key}},
+                        "metadata": metadata},
                 options={"idempotency_key": idempotency_key},
             )
+        except stripe.IdempotencyError as error:
+            # The key was used with other parameters (another record's id: a
+            # request rolled back after Stripe made its refund, then asked
+            # again): the refund made under it is the answer.
+            found = self.find_refund(charge_reference=charge_reference,
+                                     idempotency_key=idempotency_key, refund_id="")
+            if found is None:
+                raise _unavailable("creating a Refund", error) from error
+            return found
         except stripe.InvalidRequestError as error:
             if error.code not in _REFUND_REFUSALS:
                 raise _unavailable("creating a Refund", error) from error
@@ -195,10 +217,25 @@ class Gateway:
                                 message=error.user_message or "Stripe refused the refund.")
         except stripe.StripeError as error:
             raise _unavailable("creating a Refund", error) from error
-        status = _REFUND_STATUSES.get(str(refund.status), RefundStatus.PENDING)
-        failure = str(refund.to_dict().get("failure_reason") or "Stripe refused the refund.")
-        return RefundResult(status, reference=refund.id,
-                            message=failure if status == RefundStatus.FAILED else "")
+        return refund_result(refund.to_dict())
+
+    def find_refund(
+        self, *, charge_reference: str, idempotency_key: str, refund_id: str
+    ) -> RefundResult | None:
+        """The Refund of the PaymentIntent whose metadata names the record (its
+        id or its key), or None when Stripe made none: what a retry asks once
+        the key may have expired, before it makes a refund with a new one."""
+        try:
+            found = client().v1.refunds.list(
+                params={"payment_intent": charge_reference, "limit": 100})
+            for refund in found.auto_paging_iter():
+                metadata = refund.to_dict().get("metadata") or {}
+                if (refund_id and metadata.get("refund_id") == refund_id) or \
+                        metadata.get("idempotency_key") == idempotency_key:
+                    return refund_result(refund.to_dict())
+        except stripe.StripeError as error:
+            raise _unavailable("listing Refunds", error) from error
+        return None
 
     def cancel(self, *, charge_reference: str) -> None:
         """Cancel the PaymentIntent; harmless when it is already cancelled.
