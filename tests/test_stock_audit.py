@@ -290,10 +290,10 @@ def seed_stocked_products(size: int) -> None:
                 make_stock(variant=item, quantity_on_hand=1, warehouse=annex)
 
 
-# Auth (user and its two permission look-ups), the products with their total
-# count, their variants, the variants' stocks with their warehouses,
-# quantityAvailable's loader.
-ADMIN_STOCK_QUERIES = 7
+# Auth (user and its two permission look-ups), the products, their capped
+# total count (a query of its own since keyset pages), their variants, the
+# variants' stocks with their warehouses, quantityAvailable's loader.
+ADMIN_STOCK_QUERIES = 8
 
 
 # first: 100 of products with every variant's stocks is over GRAPHQL_MAX_COST
