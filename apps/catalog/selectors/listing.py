@@ -94,7 +94,7 @@ def _condition(filters: ProductFilters) -> Q | None:
     if filters.category_ids is not None:
         parts.append(_in_categories(filters.category_ids))
     if filters.price_gte is not None or filters.price_lte is not None:
-        parts.append(Q(_priced_between(filters.price_gte, filters.price_lte)))
+        parts.append(_priced_between(filters.price_gte, filters.price_lte))
     if filters.in_stock is not None:
         available = Q(in_stock_condition())
         parts.append(available if filters.in_stock else ~available)
@@ -130,7 +130,13 @@ def _in_categories(category_ids: Sequence[int]) -> Q:
     return reduce(or_, (Q(category__path__startswith=p) for p in outermost_paths(p for _, p in paths)))
 
 
-def _priced_between(gte: Decimal | None, lte: Decimal | None) -> Exists:
+def _priced_between(gte: Decimal | None, lte: Decimal | None) -> Q:
+    """Products with a variant priced within the bounds. With an upper bound
+    the kept lowest price (`Product.min_price`, exact whenever a variant
+    changes, as the price order needs) rules out first, from the row
+    already read, every product whose cheapest variant is above it: the
+    same products, but at 200,000 the look-up of their variants is made
+    for a fifth of the candidates (bench/results/scale-plans.md)."""
     for value, name in ((gte, "price.gte"), (lte, "price.lte")):
         if value is not None and (not value.is_finite() or value < 0):
             raise ServiceError("A price bound must be a non-negative amount.", field=name)
@@ -141,7 +147,8 @@ def _priced_between(gte: Decimal | None, lte: Decimal | None) -> Exists:
         bounds["price__gte"] = gte
     if lte is not None:
         bounds["price__lte"] = lte
-    return Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), **bounds))
+    priced = Q(Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), **bounds)))
+    return priced & Q(min_price__lte=lte) if lte is not None else priced
 
 
 def _has_attribute(name: str, values: Sequence[str]) -> Q:
