@@ -369,6 +369,24 @@ def test_filter_by_price_in_stock_rating_and_attributes(client):
     assert names(client, {"attributes": [{"name": "Colour", "values": ["bergamot"]}]}) == []
 
 
+def test_price_filter_wants_a_variant_within_the_range_as_prices_change(
+        client, django_capture_on_commit_callbacks):
+    from apps.catalog import services
+
+    catalog = seed_catalog(2)
+    # Scent 00 has 10, 11 and 12: its lowest price is under the bound, yet
+    # none of its variants is within the range.
+    assert names(client, {"price": {"gte": "10.20", "lte": "10.80"}}) == []
+    assert names(client, {"price": {"lte": "10.50"}}) == ["Scent 00"]
+    cheapest = catalog["products"][1].variants.order_by("price").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.variant_update(actor=None, variant=cheapest, price=Decimal("10.40"))
+    assert names(client, {"price": {"lte": "10.50"}}) == ["Scent 00", "Scent 01"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.variant_update(actor=None, variant=cheapest, price=Decimal("30"))
+    assert names(client, {"price": {"lte": "10.50"}}) == ["Scent 00"]
+
+
 def test_filter_combinations(client, customer_client):
     seed_catalog(4)
     notes = lambda *values: {"attributes": [{"name": "Notes", "values": list(values)}]}  # noqa: E731
