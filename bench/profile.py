@@ -16,6 +16,9 @@ seeds it), with no server and no load client in the way:
   callgrind_control): a figure that does not move when the machine is
   busy, unlike any timing here. Prints instructions per request and keeps
   the dump in bench/results/callgrind.out.
+- `--mode hops`: the thread hops of one request (asgiref's SyncToAsync and
+  AsyncToSync calls), counted and listed by the function run on the other
+  side; with `--cached`, the response cache is on and the request is a hit.
 
 Environment: BENCH_DATABASE_URL and BENCH_REDIS_URL, as bench/run.py.
 `make profile PROFILE_ARGS="--mode callgrind -n 5"`.
@@ -67,6 +70,8 @@ def main() -> None:
     if not os.environ.get(UNDER_CALLGRIND):
         ensure_database(database_url, recreate=False)
     os.environ.update(server_environment(database_url, redis_url))
+    if args.cached:
+        os.environ["GRAPHQL_RESPONSE_CACHE"] = "1"
 
     import django
 
@@ -78,18 +83,20 @@ def main() -> None:
     from commerce.asgi import application
 
     request = Requester(application, body, CEILING_PATH if args.ceiling else GRAPHQL_PATH)
-    asyncio.run(profile(request, args))
+    asyncio.run(count_hops(request) if args.mode == "hops" else profile(request, args))
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=["time", "callgrind"], default="time")
+    parser.add_argument("--mode", choices=["time", "callgrind", "hops"], default="time")
     parser.add_argument("-n", "--requests", type=int, default=0,
                         help="Measured requests (default: 50 timed, 5 under callgrind).")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--ceiling", action="store_true",
                         help="Profile the hand-written ceiling view instead (bench/ceiling.py).")
     parser.add_argument("--first", type=int, default=100, help="ProductList's page size.")
+    parser.add_argument("--cached", action="store_true",
+                        help="Response cache on (GRAPHQL_RESPONSE_CACHE=1): measure a hit.")
     parser.add_argument("--top", type=int, default=25, help="Entries of each listing.")
     parser.add_argument("--save", metavar="FILE",
                         help="Also write cProfile's statistics there (pstats, snakeviz).")
@@ -191,6 +198,38 @@ async def profile(request: Requester, args: argparse.Namespace) -> None:
     for key, title in (("cumulative", "cumulative"), ("tottime", "self")):
         print(f"\nTop {args.top} by {title} time, {args.requests} requests under cProfile:")
         print(listing(stats, key, args.top))
+
+
+async def count_hops(request: Requester) -> None:
+    """One request's thread hops, by what each ran: every SyncToAsync or
+    AsyncToSync call is a thread switch (and a future, a lock and an
+    executor job) that a request pays for on top of its own work."""
+    from collections import Counter
+
+    from asgiref import sync
+
+    hops: Counter[str] = Counter()
+
+    def counted(cls: type) -> None:
+        original = cls.__call__
+
+        def call(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            target = getattr(self, "func", None) or getattr(self, "awaitable", None)
+            target = getattr(target, "__func__", target)
+            name = getattr(target, "__qualname__", repr(target))
+            hops[f"{cls.__name__}: {getattr(target, '__module__', '?')}.{name}"] += 1
+            return original(self, *args, **kwargs)
+
+        cls.__call__ = call  # type: ignore[method-assign]
+
+    await request()  # warm-up: with the cache on, this builds the entry
+    await request()
+    counted(sync.SyncToAsync)
+    counted(sync.AsyncToSync)
+    await request()
+    print(f"{sum(hops.values())} thread hops in one request:")
+    for name, count in hops.most_common():
+        print(f"{count:4d}  {name}")
 
 
 class ThreadProfiles:
