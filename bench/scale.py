@@ -32,7 +32,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -92,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def child(args: argparse.Namespace) -> None:
     size = args.child
+    from bench.run import ensure_database  # the one way the benchmarks make their databases
+
     url = database_url(size)
     ensure_database(url, recreate=args.reseed)
     os.environ.update({
@@ -111,20 +112,6 @@ def child(args: argparse.Namespace) -> None:
     measured = {name: measure(document, variables, args.iterations)
                 for name, (document, variables) in cases.items()}
     print(json.dumps({"seed_seconds": seed_seconds, "cases": measured}))
-
-
-def ensure_database(url: str, *, recreate: bool) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and recreate:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(size: int, seed: int) -> float | None:
