@@ -31,6 +31,9 @@ class Context:
     auth_error: str | None = None
     access_expires_at: datetime | None = None
     client_ip: str = ""
+    # What the client says it is (the User-Agent header, cut to 255
+    # characters): shown with its sign-in sessions, never trusted.
+    user_agent: str = ""
     connection_params: dict | None = None
     _loaders: dict = field(default_factory=dict)
     _url_base: str | None = None

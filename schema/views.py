@@ -42,6 +42,13 @@ def _client_ip(meta: dict) -> str:
                           forwarded_for=[forwarded] if forwarded else [])
 
 
+def _websocket_user_agent(scope: dict) -> str:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"user-agent":
+            return value.decode("latin-1")[:255]
+    return ""
+
+
 def _websocket_client_ip(scope: dict) -> str:
     forwarded = [value.decode("latin-1") for name, value in scope.get("headers", ())
                  if name.lower() == b"x-forwarded-for"]
@@ -91,7 +98,8 @@ class GraphQLView(AsyncGraphQLView[Context, None]):
         )
 
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Context:
-        context = Context(request=request, response=response, client_ip=_client_ip(request.META))
+        context = Context(request=request, response=response, client_ip=_client_ip(request.META),
+                          user_agent=request.META.get("HTTP_USER_AGENT", "")[:255])
         await context.authenticate(request.headers.get("Authorization"))
         return context
 
@@ -265,7 +273,8 @@ class GraphQLWebSocketConsumer(GraphQLWSConsumer[Context, None]):
 
     async def get_context(self, request, response) -> Context:
         return Context(request=request, response=response,
-                       client_ip=_websocket_client_ip(request.scope))
+                       client_ip=_websocket_client_ip(request.scope),
+                       user_agent=_websocket_user_agent(request.scope))
 
     async def on_ws_connect(self, context: Context) -> None:
         params = context.connection_params or {}

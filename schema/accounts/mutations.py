@@ -134,7 +134,10 @@ class AccountMutation:
         description="Sign in: an access token and a refresh token.",
     )
     def token_auth(self, info: Info, email: str, password: str) -> TokenAuthPayload:
-        issued = services.token_auth(email=email, password=password, ip=info.context.client_ip)
+        issued = services.token_auth(
+            email=email, password=password,
+            ip=info.context.client_ip, user_agent=info.context.user_agent,
+        )
         return TokenAuthPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )

@@ -20,6 +20,8 @@ from .sessions import (
     refresh_token_rotate,
     refresh_tokens_delete_expired,
     refresh_tokens_revoke_all,
+    sign_in_complete,
+    sign_in_proven,
     token_auth,
 )
 from .signup import account_confirm, account_register
@@ -43,5 +45,7 @@ __all__ = [
     "refresh_token_rotate",
     "refresh_tokens_delete_expired",
     "refresh_tokens_revoke_all",
+    "sign_in_complete",
+    "sign_in_proven",
     "token_auth",
 ]

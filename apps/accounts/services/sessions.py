@@ -42,7 +42,7 @@ def _issue_tokens(user: User, *, family: uuid.UUID) -> tuple[IssuedTokens, Refre
     return IssuedTokens(user=user, access_token=access, refresh_token=raw), record
 
 
-def token_auth(*, email: str, password: str, ip: str = "") -> IssuedTokens:
+def token_auth(*, email: str, password: str, ip: str = "", user_agent: str = "") -> IssuedTokens:
     """Sign in. A wrong password, an unknown email and a deactivated account
     get the same answer, so the answer does not tell which emails exist."""
     email = normalize_email(email)
@@ -55,6 +55,22 @@ def token_auth(*, email: str, password: str, ip: str = "") -> IssuedTokens:
             "The email or password is not right.", code=ErrorCode.INVALID_CREDENTIALS
         )
     throttling.record_success(email=email)
+    return sign_in_proven(user=user, ip=ip, user_agent=user_agent, method="password")
+
+
+def sign_in_proven(*, user: User, ip: str = "", user_agent: str = "", method: str) -> IssuedTokens:
+    """Every way in whose first factor is proven ends here: a password
+    (`token_auth`), a social provider's verified account. It is where a
+    second factor, when the account has one, is asked for before any token
+    is issued, so no way in can skip it. `method` names the way in."""
+    return sign_in_complete(user=user, ip=ip, user_agent=user_agent, method=method)
+
+
+def sign_in_complete(
+    *, user: User, ip: str = "", user_agent: str = "", method: str
+) -> IssuedTokens:
+    """A sign-in fully proven becomes a session: the last-login time and a new
+    refresh-token family, with what the client said of itself."""
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         issued, _ = _issue_tokens(user, family=uuid.uuid4())
