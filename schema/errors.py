@@ -85,7 +85,7 @@ class UserErrorsExtension(FieldExtension):
         if isinstance(error, ValidationError):
             error = ServiceError.from_validation_error(error)
         payload_type = self.field.type
-        return payload_type(errors=user_errors(error))
+        return payload_type(errors=user_errors(error), **getattr(error, "payload", {}))
 
     def resolve(self, next_, source, info, **kwargs):
         # strawberry-django runs a sync resolver through sync_to_async when the

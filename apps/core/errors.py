@@ -4,6 +4,7 @@ here knows about GraphQL."""
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
@@ -25,6 +26,9 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
     THROTTLED = "THROTTLED"
     IN_USE = "IN_USE"
+    # The password (or a social provider) proved the first factor; the
+    # account asks for a second: the payload carries a challenge for it.
+    TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,12 @@ class ServiceError(Exception):
         code: ErrorCode = ErrorCode.INVALID,
         field: str | None = None,
         errors: list[FieldError] | None = None,
+        payload: dict[str, Any] | None = None,
     ):
         self.errors = list(errors or [])
+        # Fields of the answer that go with the refusal (a two-factor
+        # challenge), for the API to put beside the errors.
+        self.payload = dict(payload or {})
         if message:
             self.errors.insert(0, FieldError(field=field, message=message, code=code))
         super().__init__("; ".join(e.message for e in self.errors))
