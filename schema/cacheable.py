@@ -1,7 +1,8 @@
 """Which documents the response cache may keep, and what their answers show.
 
 A document is cacheable when the operation it runs is a query whose every
-root field is one of CATALOG_ROOTS and whose selections stay on the catalog's
+root field is one of CATALOG_ROOTS (or `node`, whose answer is kept only when
+its id names a product or a category) and whose selections stay on the catalog's
 own types (which hold nothing personal: what a product, category or review
 shows is the same for every customer), minus `ProductVariant.stocks` (staff
 only, and about warehouses, whose changes no catalog event tells). The walk
@@ -30,8 +31,11 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
+    VariableNode,
     get_named_type,
 )
+from strawberry import relay
 
 from apps.catalog import cache as tags
 
@@ -44,6 +48,15 @@ CATALOG_ROOTS = {
     "category": tags.CATEGORIES,
 }
 ALWAYS_LISTS = {"products", "categories"}
+# `node(id:)` is the catalog's only for these types, and an answer is kept
+# only when its id names one of them (a customer's order, say, is personal):
+# id type -> the list tag of a null answer. Not a variant: the optimizer
+# loads a variant looked up alone without its product's column, which is
+# what would tag the answer.
+NODE_TYPES = {
+    "Product": tags.PRODUCTS,
+    "Category": tags.CATEGORIES,
+}
 NEVER_CACHED = {("ProductVariant", "stocks")}
 # (type, field) -> the list tags an answer selecting it depends on.
 FIELD_TAGS = {
@@ -71,6 +84,9 @@ class Shape:
     # (response key, root field) of the slug lookups, tagged when null.
     lookups: tuple[tuple[str, str], ...]
     shows_stock: bool
+    # (response key, the id as written, or the name of its variable) of each
+    # `node` lookup: the id's type decides, per answer, whether it is kept.
+    nodes: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 @dataclass
@@ -96,12 +112,19 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode,
                  if isinstance(d, FragmentDefinitionNode)}
     found: set[str] = set()
     lookups: list[tuple[str, str]] = []
+    nodes: list[tuple[str, str | None, str | None]] = []
     roots = _fields(operation.selection_set, schema.query_type, schema, fragments)
     if roots is None:
         return None
     for _parent, node in roots:
         name = node.name.value
         if name == "__typename":
+            continue
+        if name == "node":
+            node_id = _node_id(node)
+            if node_id is None:
+                return None
+            nodes.append(((node.alias or node.name).value, *node_id))
             continue
         if name not in CATALOG_ROOTS:
             return None
@@ -114,7 +137,37 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode,
         return None
     field_tags, shows_stock = walked
     return Shape(tags=frozenset(found | field_tags), lookups=tuple(lookups),
-                 shows_stock=shows_stock)
+                 shows_stock=shows_stock, nodes=tuple(nodes))
+
+
+def _node_id(node: FieldNode) -> tuple[str | None, str | None] | None:
+    """(the id as written, or its variable's name) of a `node` field."""
+    for argument in node.arguments or ():
+        if argument.name.value != "id":
+            continue
+        if isinstance(argument.value, StringValueNode):
+            return argument.value.value, None
+        if isinstance(argument.value, VariableNode):
+            return None, argument.value.name.value
+    return None
+
+
+def node_tags(shape: Shape, variables: dict[str, Any] | None,
+              data: dict[str, Any]) -> set[str] | None:
+    """The list tags of the shape's `node` lookups in this answer, or None
+    when one of their ids is not a catalog type's (the answer is not kept)."""
+    found: set[str] = set()
+    for response_key, literal, variable in shape.nodes:
+        value = literal if variable is None else (variables or {}).get(variable)
+        try:
+            type_name = relay.GlobalID.from_id(value).type_name if isinstance(value, str) else ""
+        except (relay.GlobalIDValueError, ValueError, TypeError):
+            return None
+        if type_name not in NODE_TYPES:
+            return None
+        if data.get(response_key) is None:
+            found.add(NODE_TYPES[type_name])
+    return found
 
 
 def _fields(selection_set: SelectionSetNode, parent: Any, schema: GraphQLSchema,

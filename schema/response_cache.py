@@ -240,7 +240,10 @@ class ResponseCacheStore(SchemaExtension):
         shape = _shapes[shape_key]
         if shape is None:
             return
-        tags = set(noted.shown.tags) | shape.tags
+        found_nodes = cacheable.node_tags(shape, context.variables, result.data)
+        if found_nodes is None:
+            return
+        tags = set(noted.shown.tags) | shape.tags | found_nodes
         tags |= {tag for response_key, root in shape.lookups
                  if result.data.get(response_key) is None
                  for tag in [cacheable.CATALOG_ROOTS[root]]}

@@ -88,6 +88,39 @@ def test_every_storefront_read_is_served_from_the_cache(client, shop, operation,
     assert read(client, operation, variables) == (first, 0)
 
 
+def global_id(type_name: str, pk: int) -> str:
+    from strawberry import relay
+
+    return str(relay.GlobalID(type_name, str(pk)))
+
+
+@pytest.mark.parametrize("kind", ["green", "category"])
+def test_a_node_lookup_of_a_catalog_object_is_a_hit(client, shop, kind):
+    pk, type_name = {
+        "green": (shop["green"].pk, "Product"),
+        "variant": (shop["variants"]["green"].pk, "ProductVariant"),
+        "category": (shop["category"].pk, "Category"),
+    }[kind]
+    first, ran = read(client, "NodeLookup", {"id": global_id(type_name, pk)})
+    assert ran > 0 and first["node"]["id"] == global_id(type_name, pk)
+    assert read(client, "NodeLookup", {"id": global_id(type_name, pk)}) == (first, 0)
+
+
+@pytest.mark.parametrize("type_name", ["User", "Order", "Address", "ProductVariant", "Nonsense"])
+def test_a_node_lookup_of_anything_else_is_never_kept(client, shop, type_name):
+    user = make_user()
+    customer = client_for(user)
+    pk = shop["variants"]["green"].pk if type_name == "ProductVariant" else user.pk
+    for _ in range(2):
+        data, ran = read(customer, "NodeLookup", {"id": global_id(type_name, pk)})
+        assert ran > 0
+    assert not [key for key in cache_keys() if key.startswith(response_cache.PREFIX)]
+    # Nor an id that is no global id at all.
+    for _ in range(2):
+        client.post(storefront(), {"id": "not-an-id"}, operation_name="NodeLookup")
+    assert not [key for key in cache_keys() if key.startswith(response_cache.PREFIX)]
+
+
 def test_other_variables_are_other_entries(client, shop):
     read(client, "ProductList", {"first": 10})
     data, ran = read(client, "ProductList", {"first": 1})
@@ -127,7 +160,7 @@ def test_unpublished_product_detail_is_never_shown_from_a_staff_entry(client, sh
 PERSONAL = [
     "query { me { email } products(first: 2) { edges { node { name } } } }",
     "query { products(first: 2) { edges { node { variants { stocks { quantity } } } } } }",
-    "query($id: ID!) { node(id: $id) { id } }",
+    "query($id: ID!) { node(id: $id) { id ... on Order { number } } }",
     "mutation { tokenRefresh(refreshToken: \"x\") { errors { code } } }",
 ]
 
@@ -196,6 +229,34 @@ def test_unpublishing_or_deleting_empties_its_page_and_lists(client, shop, commi
                move(product_id=green.pk, actor_id=None))
     assert names(read(client, "ProductList", PRODUCT_LIST)[0]) == ["Black"]
     assert detail(client, "green") is None
+
+
+def test_a_product_change_shows_in_its_node_lookup(client, shop, committing):
+    green, hidden = shop["green"], shop["hidden"]
+    lookup = {"id": global_id("Product", green.pk)}
+    assert read(client, "NodeLookup", lookup)[0]["node"]["name"] == "Green"
+    green.name = "Sencha"
+    committing(lambda: green.save(update_fields=["name"]),
+               events.ProductChanged(product_id=green.pk, part="product", actor_id=None))
+    assert read(client, "NodeLookup", lookup)[0]["node"]["name"] == "Sencha"
+    # A lookup that found nothing finds the product once it is published.
+    lookup = {"id": global_id("Product", hidden.pk)}
+    assert read(client, "NodeLookup", lookup)[0] == {"node": None}
+    committing(lambda: type(hidden).objects.filter(pk=hidden.pk).update(is_published=True),
+               events.ProductPublished(product_id=hidden.pk, actor_id=None))
+    assert read(client, "NodeLookup", lookup)[0]["node"]["name"] == "Hidden"
+
+
+def test_a_variant_change_shows_in_its_node_lookup(client, shop, committing):
+    variant = shop["variants"]["green"]
+    lookup = {"id": global_id("ProductVariant", variant.pk)}
+    first = read(client, "NodeLookup", lookup)[0]["node"]["sku"]
+    variant.sku = "GREEN-50G"
+    committing(lambda: variant.save(update_fields=["sku"]),
+               events.ProductChanged(product_id=variant.product_id, part="variants",
+                                     actor_id=None))
+    assert first != "GREEN-50G"
+    assert read(client, "NodeLookup", lookup)[0]["node"]["sku"] == "GREEN-50G"
 
 
 def test_a_created_product_is_found_by_the_slug_that_found_nothing(client, shop, committing):
