@@ -1,9 +1,21 @@
 """The Celery app. Without REDIS_URL tasks run eagerly in-process (see settings)."""
 
+import logging
 import os
+import time
+from contextlib import ExitStack
+from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import (
+    beat_init,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
+
+from apps.core import request_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings")
 
@@ -27,3 +39,41 @@ def _refuse_to_start(**kwargs) -> None:
         refuse_broken_payment_gateways()
     except ImproperlyConfigured as error:
         raise SystemExit(str(error)) from error
+
+
+# --- Request ids and one log line per task (README "Logs and request ids") ----
+
+task_log = logging.getLogger("commerce.tasks")
+_serving: dict[str, tuple[ExitStack, float]] = {}
+
+
+@before_task_publish.connect
+def _send_request_id(headers: dict | None = None, **kwargs: Any) -> None:
+    """A task enqueued while a request (or a task) is served carries its id."""
+    request_id = request_context.current_request_id()
+    if request_id and headers is not None:
+        headers.setdefault("request_id", request_id)
+
+
+@task_prerun.connect
+def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
+    # An eager task runs inside the request that called it: its id stays.
+    sent = getattr(task.request, "request_id", None) if task is not None else None
+    request_id = (request_context.accepted_request_id(sent)
+                  or request_context.current_request_id() or request_context.new_request_id())
+    stack = ExitStack()
+    stack.enter_context(request_context.serving(request_id))
+    _serving[task_id] = (stack, time.perf_counter())
+
+
+@task_postrun.connect
+def _task_finished(task_id: str = "", task: Any = None, state: str | None = None,
+                   **kwargs: Any) -> None:
+    stack, started = _serving.pop(task_id, (None, time.perf_counter()))
+    duration = round((time.perf_counter() - started) * 1000, 1)
+    name = getattr(task, "name", "")
+    task_log.info("task %s %s %.1f ms", name, state, duration,
+                  extra={"task": name, "task_id": task_id, "state": state,
+                         "duration_ms": duration})
+    if stack is not None:
+        stack.close()

@@ -1,3 +1,6 @@
+import logging
+import time
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed, RequestDataTooBig
@@ -6,14 +9,15 @@ from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.module_loading import import_string
 
+from apps.core import request_context
+from apps.core.addresses import peer_is_trusted
 
-class RequestBodyLimitMiddleware:
-    """Answer 413, not Django's generic 400, to an oversized GraphQL body.
+request_log = logging.getLogger("commerce.requests")
 
-    A JSON body may be GRAPHQL_MAX_BODY_SIZE bytes; a multipart upload may
-    carry UPLOAD_MAX_FILES files of UPLOAD_MAX_SIZE each (the per-file limit is
-    checked again where the file is read).
-    """
+
+class SyncAndAsync:
+    """A middleware that runs as its `get_response` does: a coroutine
+    under ASGI (no thread hop), a plain call under WSGI and in tests."""
 
     async_capable = True
     sync_capable = True
@@ -22,6 +26,63 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
+
+
+class RequestLogMiddleware(SyncAndAsync):
+    """One log line per request, and the request id (apps.core.request_context).
+
+    Outermost, so a refused request (413, CSRF, a 500) has its line and id
+    too. The line: method, path, status, duration, and the facts the layers
+    below noted (the GraphQL operation's name and type, the user id, the
+    cost, the error codes, whether the response cache answered).
+    """
+
+    def __call__(self, request: HttpRequest):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        started = time.perf_counter()
+        with request_context.serving(self.request_id(request)) as record:
+            response = self.get_response(request)
+            return self._finish(request, response, record, started)
+
+    async def _acall(self, request: HttpRequest):
+        started = time.perf_counter()
+        with request_context.serving(self.request_id(request)) as record:
+            response = await self.get_response(request)
+            return self._finish(request, response, record, started)
+
+    @staticmethod
+    def request_id(request: HttpRequest) -> str:
+        sent = request.headers.get(request_context.HEADER)
+        if sent and peer_is_trusted(request.META.get("REMOTE_ADDR", "")):
+            accepted = request_context.accepted_request_id(sent)
+            if accepted:
+                return accepted
+        return request_context.new_request_id()
+
+    @staticmethod
+    def _finish(request: HttpRequest, response: HttpResponseBase,
+                record: request_context.Record, started: float) -> HttpResponseBase:
+        response[request_context.HEADER] = record.request_id
+        if request_log.isEnabledFor(logging.INFO):
+            duration = round((time.perf_counter() - started) * 1000, 1)
+            facts = {"method": request.method, "path": request.path,
+                     "status": response.status_code, "duration_ms": duration, **record.facts}
+            operation = record.facts.get("operation")
+            request_log.info(
+                "%s %s %s %.1f ms%s", request.method, request.path, response.status_code,
+                duration, f" {operation}" if operation else "", extra=facts,
+            )
+        return response
+
+
+class RequestBodyLimitMiddleware(SyncAndAsync):
+    """Answer 413, not Django's generic 400, to an oversized GraphQL body.
+
+    A JSON body may be GRAPHQL_MAX_BODY_SIZE bytes; a multipart upload may
+    carry UPLOAD_MAX_FILES files of UPLOAD_MAX_SIZE each (the per-file limit is
+    checked again where the file is read).
+    """
 
     def __call__(self, request: HttpRequest):
         refusal = self.refusal(request)

@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from apps.core import budget
+from apps.core import budget, request_context
 from schema.cost import CompiledCosts, evaluate
 
 COST_HEADER = "X-GraphQL-Cost"
@@ -44,6 +44,7 @@ class QueryCostLimits(SchemaExtension):
         context = self.execution_context
         if context.graphql_document is not None and context.query:
             self.cost = operation_cost(context)
+            request_context.note(cost=self.cost)
             self._check(self.cost)
         yield
 

@@ -16,6 +16,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from apps.core import request_context
 from schema.cost_limits import QueryCostLimits
 from schema.errors import BAD_USER_INPUT, with_code
 from schema.executor import NUL, variables_error
@@ -66,6 +67,27 @@ class PersistedQueries(SchemaExtension):
                 )
             context.query = query
         yield
+
+
+class OperationFacts(SchemaExtension):
+    """Note the operation in its request's log line (apps.core.request_context):
+    its name and type, the user, and the error codes the client was given."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        user = getattr(context.context, "user", None)
+        errors = getattr(context.result, "errors", None) or ()
+        try:
+            operation_type = context.operation_type.value
+        except Exception:  # noqa: BLE001 - no operation: a document that did not parse
+            operation_type = None
+        request_context.note(
+            operation=context.operation_name, operation_type=operation_type,
+            user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
+            error_codes=sorted({str((error.extensions or {}).get("code")) for error in errors})
+            or None,
+        )
 
 
 class ErrorCodes(SchemaExtension):
@@ -233,6 +255,7 @@ def schema_extensions() -> list:
     Each is a class or a factory, instantiated per operation.
     """
     return [
+        OperationFacts,
         ErrorCodes,
         Authentication,
         PersistedQueries,

@@ -33,7 +33,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLRequestData
 
 from apps.catalog.selectors import may_see_unpublished
-from apps.core import cache_tags
+from apps.core import cache_tags, request_context
 from schema import cacheable
 from schema.cost_limits import charge, cost_extensions, operation_cost, shows_cost
 
@@ -167,6 +167,7 @@ def _answer(request: HttpRequest, context: Any, noted: Lookup,
     if noted.public and request.method == "GET" and _matches(request, etag(request, entry)):
         noted.entry = entry
         return HttpResponseNotModified()
+    request_context.note(operation=noted.operation_name, cost=entry.cost, response_cache="hit")
     spend = charge(context, entry.cost)
     if spend is not None and not spend.spent:
         return None  # executed, to be refused THROTTLED as any execution is

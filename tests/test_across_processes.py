@@ -90,6 +90,19 @@ def test_a_task_enqueued_by_a_request_is_run_by_the_worker(worker, client):
     assert ada.check_password(NEW_PASSWORD)
 
 
+def test_the_worker_logs_a_requests_task_with_the_requests_id(worker, client):
+    ada = make_user(first_name="Ada")
+    response = client.request("POST", json={
+        "query": account_operation("PasswordResetRequest"), "variables": {"email": ada.email}})
+    request_id = response.headers["X-Request-ID"]
+
+    def logged() -> bool:
+        return any(request_id in line and "send_password_reset_email" in line
+                   and "commerce.tasks" in line for line in worker.output().splitlines())
+
+    worker.eventually(logged)
+
+
 def test_a_task_the_broker_missed_at_the_commit_is_sent_by_the_sweep(worker, client):
     ada = make_user()
     with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):

@@ -19,6 +19,7 @@ from apps.orders.transitions import Move
 from apps.webhooks import delivery as delivery_module
 from apps.webhooks import services, tasks
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
+from apps.core import request_context
 from tests import webhook_receiver
 from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import client_for, make_user
@@ -123,6 +124,16 @@ def test_an_order_paid_is_delivered_signed_after_the_commit(
     assert (delivery.status, delivery.attempts, delivery.last_response_status,
             delivery.last_error, delivery.next_attempt_at) == (Status.SUCCEEDED, 1, 200, "", None)
     assert delivery.payload == body
+
+
+def test_a_delivery_carries_the_id_of_the_request_that_made_the_change(
+    receiver, django_capture_on_commit_callbacks
+):
+    listening(receiver, path="/paid", event_types=("order.paid",))
+    with request_context.serving("checkout-77"):
+        pay(placed_order(), django_capture_on_commit_callbacks)
+    [request] = receiver.requests
+    assert request.headers["x-request-id"] == "checkout-77"
 
 
 def test_nothing_is_delivered_when_the_change_rolls_back(

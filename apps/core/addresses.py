@@ -73,3 +73,11 @@ def _parse(value: str) -> Address | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         return address.ipv4_mapped
     return address
+
+
+def peer_is_trusted(peer: str) -> bool:
+    """Whether the request's immediate peer is one of GRAPHQL_TRUSTED_PROXIES,
+    whose headers (a forwarded address, a request id) may be believed."""
+    address = _parse(peer)
+    networks = trusted_networks(tuple(settings.GRAPHQL_TRUSTED_PROXIES))
+    return address is not None and _trusted(address, networks)

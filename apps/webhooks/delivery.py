@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import request_context
 from apps.webhooks import signing
 from apps.webhooks.models import WebhookDelivery
 from apps.webhooks.services import url_problem
@@ -69,6 +70,9 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
         **signing.signed_headers(secret=endpoint.secret, message_id=str(delivery.event_id),
                                  timestamp=int(now.timestamp()), body=body),
     }
+    request_id = request_context.current_request_id()
+    if request_id:  # the request whose change this tells of, for the receiver's logs
+        headers[request_context.HEADER.lower()] = request_id
     try:
         # Streamed, so that a huge answer is not read whole; redirects are
         # not followed (they could lead anywhere, this server included).
