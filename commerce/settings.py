@@ -120,17 +120,33 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg 3's pool through Django (5.1+); CONN_MAX_AGE must stay 0 with it.
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
-        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
-        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
-    }
-else:
-    # Wait for a lock instead of failing at once when two requests write.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+
+def database(url: str) -> dict:
+    config: dict = dict(dj_database_url.parse(url, conn_max_age=0))
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # psycopg 3's pool through Django (5.1+); CONN_MAX_AGE must stay 0 with it.
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        }
+    else:
+        # Wait for a lock instead of failing at once when two requests write.
+        config.setdefault("OPTIONS", {})["timeout"] = 20
+    return config
+
+
+DATABASES = {"default": database(DATABASE_URL)}
+# Read replicas (README "Read replicas"): comma-separated URLs, the aliases
+# replica_0, replica_1...; anonymous and customer catalog reads go to them.
+DATABASE_REPLICAS = []
+for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
+    DATABASES[f"replica_{_index}"] = database(_url)
+    DATABASE_REPLICAS.append(f"replica_{_index}")
+DATABASE_ROUTERS = ["apps.core.replicas.ReplicaRouter"]
+# Seconds after a client's mutation during which its reads stay on the primary.
+REPLICA_READ_YOUR_WRITES_SECONDS = env_int("REPLICA_READ_YOUR_WRITES_SECONDS", 5)
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

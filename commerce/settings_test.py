@@ -17,3 +17,8 @@ STORAGES = {
 }
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = "commerce-test"
+
+# A replica alias that mirrors the primary, for tests/test_replicas.py to
+# turn on (DATABASE_REPLICAS); off, nothing is routed to it.
+DATABASES["replica_0"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+DATABASE_REPLICAS: list[str] = []

@@ -93,7 +93,7 @@ def charge(context: Any, cost: int) -> budget.Spend | None:
     None when there is no budget to take it from. The response cache charges
     a hit as this extension charges an execution."""
     size = settings.GRAPHQL_COST_BUCKET_SIZE
-    key = _client_key(context)
+    key = client_key(context)
     if size <= 0 or key is None:
         return None
     try:
@@ -106,7 +106,7 @@ def charge(context: Any, cost: int) -> budget.Spend | None:
         return None
 
 
-def _client_key(context: Any) -> str | None:
+def client_key(context: Any) -> str | None:
     user = getattr(context, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"

@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from apps.core import request_context
 from schema.cost_limits import QueryCostLimits
+from schema.replicas import replica_reads
 from schema.errors import BAD_USER_INPUT, with_code
 from schema.executor import NUL, variables_error
 from schema.parsing import parse_document
@@ -263,4 +264,5 @@ def schema_extensions() -> list:
         DocumentCache,
         Validation,
         QueryCostLimits,
+        replica_reads,
     ]

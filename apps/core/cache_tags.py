@@ -29,6 +29,8 @@ import time
 from collections.abc import Iterable
 
 from django.core.cache import caches
+
+from apps.core import replicas
 from django.core.cache.backends.redis import RedisCache
 
 PREFIX = "tags:"
@@ -136,6 +138,9 @@ def bump(tags: Iterable[str]) -> None:
     """Make every entry tagged with any of `tags` stale, in every process."""
     keys = sorted(version_key(tag) for tag in set(tags))
     if keys:
+        # First, so that a read that sees the new versions also waits for
+        # replicas to have the change (apps.core.replicas).
+        replicas.note_primary_changed()
         _tick(keys, only_missing=False)
 
 
