@@ -37,9 +37,10 @@ class IssuedTokens:
     refresh_token: str
 
 
-def _issue_tokens(user: User, *, family: uuid.UUID) -> tuple[IssuedTokens, RefreshToken]:
+def _issue_tokens(user: User, *, family: uuid.UUID,
+                  now: datetime | None = None) -> tuple[IssuedTokens, RefreshToken]:
     raw = tokens.new_refresh_token()
-    now = timezone.now()
+    now = now or timezone.now()
     record = RefreshToken.objects.create(
         user=user,
         token_hash=tokens.hash_refresh_token(raw),
@@ -95,7 +96,7 @@ def sign_in_complete(
             user=user, method=method[:40], ip=ip, user_agent=user_agent, created_at=now,
             last_used_at=now, expires_at=now + settings.JWT_REFRESH_TOKEN_LIFETIME,
         )
-        issued, _ = _issue_tokens(user, family=session.family)
+        issued, _ = _issue_tokens(user, family=session.family, now=now)
         sign_in_succeeded(user=user, ip=ip, user_agent=user_agent, method=method)
     return issued
 
