@@ -373,6 +373,12 @@ PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
 LOGIN_THROTTLE_EMAIL_LIMIT = env_int("LOGIN_THROTTLE_EMAIL_LIMIT", 5)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+# Sign-in attempts (the sign-in history) older than this are deleted, daily.
+SIGN_IN_HISTORY_RETENTION_DAYS = env_int("SIGN_IN_HISTORY_RETENTION_DAYS", 180)
+CELERY_BEAT_SCHEDULE["delete-old-sign-in-attempts"] = {
+    "task": "apps.accounts.tasks.delete_old_sign_in_attempts",
+    "schedule": timedelta(hours=24),
+}
 # Card testing: this many declined checkoutComplete payments for one email, or
 # CHECKOUT_DECLINE_LIMIT_IP from one client address, within
 # CHECKOUT_DECLINE_WINDOW seconds refuse checkoutComplete (THROTTLED) for the

@@ -1,3 +1,4 @@
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -7,7 +8,12 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from strawberry.dataloader import DataLoader
 
-from apps.accounts.jwt import InvalidAccessToken, access_token_expiry, token_from_header
+from apps.accounts.jwt import (
+    InvalidAccessToken,
+    access_token_expiry,
+    access_token_session,
+    token_from_header,
+)
 from apps.accounts.selectors import user_from_access_token
 
 L = TypeVar("L", bound=DataLoader)
@@ -22,7 +28,9 @@ class Context:
     but is bad: the operation is then refused as UNAUTHENTICATED, even one
     that would work anonymously, so the client knows to refresh.
     `access_expires_at` is when the token stops working: a WebSocket
-    connection, which authenticates once, is closed then.
+    connection, which authenticates once, is closed then. `session` is the
+    sign-in session the token belongs to (its family; None for a token
+    without one), so `me.sessions` can mark the caller's.
     """
 
     request: Any
@@ -30,6 +38,7 @@ class Context:
     user: Any = field(default_factory=AnonymousUser)
     auth_error: str | None = None
     access_expires_at: datetime | None = None
+    session: uuid.UUID | None = None
     client_ip: str = ""
     # What the client says it is (the User-Agent header, cut to 255
     # characters): shown with its sign-in sessions, never trusted.
@@ -58,6 +67,7 @@ class Context:
 
     async def authenticate(self, header: str | None) -> None:
         self.user, self.auth_error, self.access_expires_at = AnonymousUser(), None, None
+        self.session = None
         if not header:
             return
         token = token_from_header(header)
@@ -67,6 +77,7 @@ class Context:
         try:
             user = await sync_to_async(user_from_access_token)(token)
             self.user, self.access_expires_at = user, access_token_expiry(token)
+            self.session = access_token_session(token)
         except InvalidAccessToken as error:
             self.auth_error = str(error)
         # strawberry-django and Django helpers look for the user on the request.

@@ -204,9 +204,9 @@ def test_reactivating_lets_the_customer_sign_in_but_not_resume_old_sessions(mana
         services.refresh_token_rotate(refresh_token=old.refresh_token)
     fresh = services.token_auth(email=customer.email, password=PASSWORD)
     assert Client(token=fresh.access_token).execute(ME)["me"]["email"] == customer.email
-    # An access token issued before is valid again: it was refused for the
-    # account's state, and lives only its few minutes anyway.
-    assert Client(token=old.access_token).execute(ME)["me"]["email"] == customer.email
+    # An access token issued before stays refused: its session ended with the
+    # deactivation (README "Sessions and sign-in history").
+    assert error_codes(Client(token=old.access_token).post(ME)) == ["UNAUTHENTICATED"]
 
 
 @pytest.mark.parametrize("kind", ["staff", "superuser"])

@@ -6,6 +6,7 @@ Refresh tokens are not JWTs: they are random strings kept only as a hash
 (see services.py), so they can be revoked.
 """
 
+import uuid
 from datetime import datetime, UTC
 
 import jwt
@@ -20,7 +21,11 @@ class InvalidAccessToken(Exception):
     pass
 
 
-def encode_access_token(*, user_id: int, email: str, now: datetime | None = None) -> str:
+def encode_access_token(*, user_id: int, email: str, now: datetime | None = None,
+                        session: uuid.UUID | None = None) -> str:
+    """`session` is the sign-in session's family (models.Session), carried as
+    `sid`: it says which session is the caller's, and a revoked session's
+    access tokens stop working at once (selectors.user_from_access_token)."""
     issued = now or datetime.now(tz=UTC)
     payload = {
         "sub": str(user_id),
@@ -29,6 +34,8 @@ def encode_access_token(*, user_id: int, email: str, now: datetime | None = None
         "iat": issued,
         "exp": issued + settings.JWT_ACCESS_TOKEN_LIFETIME,
     }
+    if session is not None:
+        payload["sid"] = str(session)
     return jwt.encode(payload, settings.JWT_SIGNING_KEY, algorithm=settings.JWT_ALGORITHM)
 
 
@@ -55,6 +62,11 @@ def access_token_expiry(token: str) -> datetime:
     return datetime.fromtimestamp(decode_access_token(token)["exp"], tz=UTC)
 
 
+def access_token_session(token: str) -> uuid.UUID | None:
+    """The session (family) a valid token belongs to, if it names one."""
+    return session_of(decode_access_token(token))
+
+
 def user_id_of(payload: dict) -> int:
     """The user id a decoded token names. A signed token whose subject is not
     an id we issue (another service's token signed with a shared key, a
@@ -63,6 +75,19 @@ def user_id_of(payload: dict) -> int:
     if user_id is None:
         raise InvalidAccessToken("The access token is invalid.")
     return user_id
+
+
+def session_of(payload: dict) -> uuid.UUID | None:
+    """The session a decoded token belongs to; None for a token made without
+    one (before sessions existed, or by a test). A `sid` that is not a UUID
+    makes the token invalid: we never sign one."""
+    sid = payload.get("sid")
+    if sid is None:
+        return None
+    try:
+        return uuid.UUID(str(sid))
+    except ValueError:
+        raise InvalidAccessToken("The access token is invalid.") from None
 
 
 def token_from_header(value: str) -> str | None:

@@ -148,3 +148,68 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.pk} of user {self.user_id}"
+
+
+class Session(models.Model):
+    """A sign-in and what has kept it alive: one refresh-token family.
+
+    `family` is the UUID its refresh tokens carry (RefreshToken.family) and
+    access tokens name (their `sid` claim). `ip` and `user_agent` are those
+    of the latest use, the sign-in or a refresh, which is what a customer
+    looking for a device they do not know wants to see; `method` is how the
+    customer signed in ("password", "password+totp", "oidc:google"). A session
+    ends when it is revoked or its latest refresh token expires
+    (`expires_at`); it is deleted with its expired tokens.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sessions"
+    )
+    family = models.UUIDField(default=uuid.uuid4, unique=True)
+    method = models.CharField(max_length=40, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_used_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="session_user_live")]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} of user {self.user_id}"
+
+
+class SignInAttempt(models.Model):
+    """One try at signing in to an existing account, kept
+    SIGN_IN_HISTORY_RETENTION_DAYS for the customer and the customer desk
+    to read (unknown emails are not recorded: there is no one to show them
+    to). `reason` says how it ended."""
+
+    class Reason(models.TextChoices):
+        OK = "OK", "Signed in"
+        INVALID_CREDENTIALS = "INVALID_CREDENTIALS", "Wrong password"
+        THROTTLED = "THROTTLED", "Refused: too many failures"
+        INACTIVE = "INACTIVE", "Refused: account deactivated"
+        TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED", "Second factor asked for"
+        INVALID_TOKEN = "INVALID_TOKEN", "Wrong second-factor code"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_attempts"
+    )
+    succeeded = models.BooleanField()
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    method = models.CharField(max_length=40, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"],
+                                name="sign_in_attempt_user_recent")]
+
+    def __str__(self) -> str:
+        return f"sign-in {self.reason} of user {self.user_id}"

@@ -1,8 +1,9 @@
 from django.contrib.auth.models import AnonymousUser, Permission
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from .jwt import InvalidAccessToken, decode_access_token, user_id_of
-from .models import Address, User
+from .jwt import InvalidAccessToken, decode_access_token, session_of, user_id_of
+from .models import Address, Session, SignInAttempt, User
 from .permissions import Perm, staff_has_perm
 
 
@@ -10,10 +11,17 @@ def user_from_access_token(token: str) -> User:
     """The active user an access token names.
 
     Raises InvalidAccessToken for a bad or expired token, or one whose user is
-    gone or deactivated: deactivation takes effect at once, not at expiry.
+    gone or deactivated, or whose session (its `sid`) was revoked: both take
+    effect at once, not at expiry. The session is checked in the same query
+    as the user, so it costs no query of its own.
     """
-    user_id = user_id_of(decode_access_token(token))
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    payload = decode_access_token(token)
+    users = User.objects.filter(pk=user_id_of(payload), is_active=True)
+    session = session_of(payload)
+    if session is not None:
+        users = users.filter(Exists(Session.objects.filter(
+            user=OuterRef("pk"), family=session, revoked_at__isnull=True)))
+    user = users.first()
     if user is None:
         raise InvalidAccessToken("The access token is invalid.")
     return user
@@ -48,6 +56,34 @@ def addresses_visible_to(
     if user is None or not user.is_authenticated:
         return queryset.none()
     return queryset if _manages_customers(user) else queryset.filter(user=user)
+
+
+def sessions_visible_to(
+    *, user, queryset: QuerySet[Session] | None = None
+) -> QuerySet[Session]:
+    """One's own sessions that still work, most recently used first; nobody
+    sees anyone else's, staff included (another's reads as not there)."""
+    queryset = Session.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-last_used_at", "-id")
+
+
+def sign_in_attempts_visible_to(
+    *, user, queryset: QuerySet[SignInAttempt] | None = None
+) -> QuerySet[SignInAttempt]:
+    """One's own sign-in history; staff managing customers see everyone's."""
+    queryset = SignInAttempt.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    return queryset if _manages_customers(user) else queryset.filter(user=user)
+
+
+def sign_in_history_of(*, user: User) -> QuerySet[SignInAttempt]:
+    """A user's sign-in attempts, newest first (what `User.signInHistory` pages)."""
+    return SignInAttempt.objects.filter(user=user).order_by("-created_at", "-id")
 
 
 def staff_with_perm(*, perm: Perm) -> QuerySet[User]:

@@ -11,3 +11,11 @@ def delete_expired_refresh_tokens() -> int:
     from .services import refresh_tokens_delete_expired
 
     return refresh_tokens_delete_expired()
+
+
+@shared_task
+def delete_old_sign_in_attempts() -> int:
+    """Run daily by beat: the sign-in history keeps SIGN_IN_HISTORY_RETENTION_DAYS."""
+    from .services import sign_in_attempts_delete_old
+
+    return sign_in_attempts_delete_old()

@@ -67,6 +67,15 @@ class PasswordResetRequested(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class NewDeviceSignIn(Event):
+    """A sign-in from a user agent the account had not signed in from
+    (apps.accounts.services.history.is_new_device): the customer is told."""
+
+    user_id: int
+    attempt_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class AccountNameChanged(Event):
     """The user's first or last name changed: what signs their reviews."""
 

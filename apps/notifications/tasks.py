@@ -22,7 +22,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.accounts import tokens
-from apps.accounts.models import User
+from apps.accounts.models import SignInAttempt, User
 from apps.accounts.permissions import Perm
 from apps.accounts.selectors import staff_with_perm
 from apps.catalog.models import ProductVariant
@@ -34,7 +34,14 @@ from apps.orders.models import Order, PaymentStatus, Refund
 
 from . import delivery
 from .delivery import Letter
-from .emails import CONFIRM_PATH, ORDER_PATH, PRODUCT_PATH, RESET_PATH, storefront_link
+from .emails import (
+    CONFIRM_PATH,
+    ORDER_PATH,
+    PRODUCT_PATH,
+    RESET_PATH,
+    SESSIONS_PATH,
+    storefront_link,
+)
 from .models import Kind, Notification, Topic
 from .selectors import customers_wishing
 
@@ -73,6 +80,20 @@ def send_password_reset_email(event_id: str, user_id: int, only: str = "") -> in
     link = storefront_link(RESET_PATH, token=tokens.make_password_reset_token(user))
     return _account_email(event_id, user, Kind.PASSWORD_RESET, link, only,
                           minutes=max(1, settings.PASSWORD_RESET_TIMEOUT // 60))
+
+
+@shared_task(**RETRIED)
+def send_new_device_email(event_id: str, attempt_id: int, only: str = "") -> int:
+    """Tell the customer that their account was signed in to from a new
+    device (NewDeviceSignIn): when, from which address, with which client,
+    and where to end the session if it was not them. An attempt purged
+    meanwhile, or an account deactivated, sends nothing."""
+    attempt = (SignInAttempt.objects.select_related("user")
+               .filter(pk=attempt_id, user__is_active=True).first())
+    if attempt is None:
+        return 0
+    return _account_email(event_id, attempt.user, Kind.NEW_DEVICE_SIGN_IN,
+                          storefront_link(SESSIONS_PATH), only, attempt=attempt)
 
 
 # --- Orders ------------------------------------------------------------------------------
@@ -217,6 +238,7 @@ _EVENT_TASKS: dict[Kind, tuple[Any, tuple[str, ...]]] = {
     Kind.LOW_STOCK: (send_low_stock_alert, ("variant_id",)),
     Kind.BACK_IN_STOCK: (send_back_in_stock_notices, ("variant_id",)),
     Kind.PRICE_DROP: (send_price_drop_notices, ("variant_id", "old_price")),
+    Kind.NEW_DEVICE_SIGN_IN: (send_new_device_email, ("attempt_id",)),
 }
 
 

@@ -146,8 +146,11 @@ class AccountMutation:
         extensions=[Public()],
         description="Trade a refresh token for new tokens (rotation).",
     )
-    def refresh_token(self, refresh_token: str) -> RefreshTokenPayload:
-        issued = services.refresh_token_rotate(refresh_token=refresh_token)
+    def refresh_token(self, info: Info, refresh_token: str) -> RefreshTokenPayload:
+        issued = services.refresh_token_rotate(
+            refresh_token=refresh_token,
+            ip=info.context.client_ip, user_agent=info.context.user_agent,
+        )
         return RefreshTokenPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )

@@ -24,6 +24,8 @@ from schema.pagination import CountableConnection
 from schema.permissions import current_user, visible_through
 from schema.resolvers import async_safe
 
+from .session_types import Session, SignInAttempt
+
 if TYPE_CHECKING:
     from schema.checkout.types import Cart
     from schema.notifications.types import NotificationPreferences
@@ -104,6 +106,23 @@ class User(relay.Node):
     def notification_preferences(self, root: models.User, info: Info) -> Any:
         viewer = viewer_if_self(root, info)
         return None if viewer is None else notification_selectors.preferences_of(user=viewer)
+
+    @strawberry_django.field(
+        graphql_type=list[Session] | None, directives=list_size(20),
+        description="The sessions still signed in (devices), most recently used first; "
+        "null on anyone but the signed-in user themself, staff included.",
+    )
+    def sessions(self, root: models.User, info: Info) -> Any:
+        viewer = viewer_if_self(root, info)
+        return None if viewer is None else selectors.sessions_visible_to(user=viewer)
+
+    @strawberry_django.connection(
+        CountableConnection[SignInAttempt], description="Attempts at signing in to this "
+        "account, successful or not, newest first, kept SIGN_IN_HISTORY_RETENTION_DAYS: "
+        "the user's own, and any customer's for staff with MANAGE_CUSTOMERS.",
+    )
+    def sign_in_history(self, root: models.User) -> Iterable[models.SignInAttempt]:
+        return selectors.sign_in_history_of(user=root)
 
     @strawberry_django.connection(
         CountableConnection[Order], description="The orders placed from this account, "

@@ -1,9 +1,10 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
-(sign-in tokens), profile and addresses, passwords, and what staff change
-about customers. Every refusal is a ServiceError the API turns into payload
+(sign-in sessions and their tokens), the sign-in history, profile and
+addresses, passwords, and what staff change about customers. Every refusal is a ServiceError the API turns into payload
 errors. Callers use the package (`services.token_auth`)."""
 
 from .customers import customer_set_active
+from .history import sign_in_attempts_delete_old
 from .passwords import password_change, password_reset, password_reset_request
 from .profile import (
     ADDRESS_FIELDS,
@@ -20,7 +21,10 @@ from .sessions import (
     refresh_token_rotate,
     refresh_tokens_delete_expired,
     refresh_tokens_revoke_all,
+    session_revoke,
+    session_revoke_others,
     sign_in_complete,
+    sign_in_failed,
     sign_in_proven,
     token_auth,
 )
@@ -45,7 +49,11 @@ __all__ = [
     "refresh_token_rotate",
     "refresh_tokens_delete_expired",
     "refresh_tokens_revoke_all",
+    "session_revoke",
+    "session_revoke_others",
+    "sign_in_attempts_delete_old",
     "sign_in_complete",
+    "sign_in_failed",
     "sign_in_proven",
     "token_auth",
 ]

@@ -12,8 +12,8 @@ from .sessions import refresh_tokens_revoke_all
 def customer_set_active(*, actor: User, customer: User, is_active: bool) -> User:
     """Deactivating ends the customer's sessions at once: their access tokens
     are refused from the next request on (`user_from_access_token` reads
-    `is_active` every time) and their refresh tokens are revoked, so
-    reactivating does not bring an old session back. Staff accounts are
+    `is_active` every time) and their sessions are revoked with their refresh
+    tokens, so reactivating does not bring an old session back. Staff accounts are
     refused: they are managed with the staff's own permissions, elsewhere, and
     a customer manager must not be able to lock a colleague out."""
     if customer.is_staff or customer.is_superuser:

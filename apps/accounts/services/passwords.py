@@ -16,8 +16,8 @@ from .sessions import refresh_tokens_revoke_all
 
 @transaction.atomic
 def _set_password(user: User, password: str, **also: Any) -> None:
-    """A new password ends every session: refresh tokens are revoked (access
-    tokens live out their few minutes)."""
+    """A new password ends every session: its refresh tokens are revoked,
+    and its access tokens are refused from the next request on (their `sid`)."""
     user.set_password(password)
     for name, value in also.items():
         setattr(user, name, value)

@@ -1,5 +1,11 @@
-"""Sign-in sessions: access tokens and the refresh tokens that renew them."""
+"""Sign-in sessions: access tokens and the refresh tokens that renew them.
 
+A session (models.Session) is one sign-in: a refresh-token family, with the
+client's address and user agent, created and last-used times. Ending one
+revokes its refresh tokens and its access tokens alike (the `sid` claim,
+checked on every request)."""
+
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -8,6 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.errors import ErrorCode, ServiceError
@@ -15,11 +22,13 @@ from apps.core.validation import normalize_email
 
 from .. import throttling, tokens
 from ..jwt import encode_access_token
-from ..models import RefreshToken, User
+from ..models import RefreshToken, Session, User
 from .checks import invalid_token, throttled
+from .history import sign_in_failed_for_email, sign_in_succeeded
+# Re-exported: the other ways in (two-factor, social) record their refusals with it.
+from .history import sign_in_failed as sign_in_failed
 
 logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class IssuedTokens:
@@ -28,9 +37,10 @@ class IssuedTokens:
     refresh_token: str
 
 
-def _issue_tokens(user: User, *, family: uuid.UUID) -> tuple[IssuedTokens, RefreshToken]:
+def _issue_tokens(user: User, *, family: uuid.UUID,
+                  now: datetime | None = None) -> tuple[IssuedTokens, RefreshToken]:
     raw = tokens.new_refresh_token()
-    now = timezone.now()
+    now = now or timezone.now()
     record = RefreshToken.objects.create(
         user=user,
         token_hash=tokens.hash_refresh_token(raw),
@@ -38,7 +48,7 @@ def _issue_tokens(user: User, *, family: uuid.UUID) -> tuple[IssuedTokens, Refre
         created_at=now,
         expires_at=now + settings.JWT_REFRESH_TOKEN_LIFETIME,
     )
-    access = encode_access_token(user_id=user.pk, email=user.email)
+    access = encode_access_token(user_id=user.pk, email=user.email, session=family)
     return IssuedTokens(user=user, access_token=access, refresh_token=raw), record
 
 
@@ -46,11 +56,16 @@ def token_auth(*, email: str, password: str, ip: str = "", user_agent: str = "")
     """Sign in. A wrong password, an unknown email and a deactivated account
     get the same answer, so the answer does not tell which emails exist."""
     email = normalize_email(email)
+    refused = functools.partial(sign_in_failed_for_email, email=email, password=password,
+                                ip=ip, user_agent=user_agent, method="password")
     if throttling.is_locked(email=email, ip=ip):
+        refused(throttled=True)
         raise throttled()
     user = authenticate(None, email=email, password=password) if email and password else None
     if user is None:
         throttling.record_failure(email=email, ip=ip)
+        # No transaction here: the history row stays although the answer is a refusal.
+        refused()
         raise ServiceError(
             "The email or password is not right.", code=ErrorCode.INVALID_CREDENTIALS
         )
@@ -69,21 +84,57 @@ def sign_in_proven(*, user: User, ip: str = "", user_agent: str = "", method: st
 def sign_in_complete(
     *, user: User, ip: str = "", user_agent: str = "", method: str
 ) -> IssuedTokens:
-    """A sign-in fully proven becomes a session: the last-login time and a new
-    refresh-token family, with what the client said of itself."""
+    """A sign-in fully proven becomes a session: the last-login time, a new
+    refresh-token family with what the client said of itself, and a
+    successful row of the sign-in history (with the new-device email when
+    the client's user agent is new to the account)."""
+    ip, user_agent = ip[:45], user_agent[:255]
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-        issued, _ = _issue_tokens(user, family=uuid.uuid4())
+        now = timezone.now()
+        User.objects.filter(pk=user.pk).update(last_login=now)
+        session = Session.objects.create(
+            user=user, method=method[:40], ip=ip, user_agent=user_agent, created_at=now,
+            last_used_at=now, expires_at=now + settings.JWT_REFRESH_TOKEN_LIFETIME,
+        )
+        issued, _ = _issue_tokens(user, family=session.family, now=now)
+        sign_in_succeeded(user=user, ip=ip, user_agent=user_agent, method=method)
     return issued
 
 
+def _session_used(record: RefreshToken, successor: RefreshToken, *, ip: str,
+                  user_agent: str) -> None:
+    """A refresh keeps the session alive: it is used now, lasts as long as
+    the new token, and shows the address and user agent of this use (when
+    the client gave them)."""
+    changes: dict = {"last_used_at": successor.created_at, "expires_at": successor.expires_at}
+    if ip:
+        changes["ip"] = ip[:45]
+    if user_agent:
+        changes["user_agent"] = user_agent[:255]
+    if not Session.objects.filter(family=record.family).update(**changes):
+        # A family issued without its session (by a server of the release
+        # before sessions, during the deploy) gets one at its first refresh.
+        Session.objects.create(user_id=record.user_id, family=record.family,
+                               created_at=record.created_at, **changes)
+
+
+@transaction.atomic
+def _revoke_families(tokens_: QuerySet[RefreshToken],
+                     sessions: QuerySet[Session]) -> int:
+    """End sessions: their refresh tokens and their access tokens (through
+    the session's revoked_at) stop working together. Returns how many
+    sessions ended."""
+    now = timezone.now()
+    tokens_.filter(revoked_at__isnull=True).update(revoked_at=now)
+    return sessions.filter(revoked_at__isnull=True).update(revoked_at=now)
+
+
 def _revoke_family(family: uuid.UUID) -> int:
-    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    return _revoke_families(RefreshToken.objects.filter(family=family),
+                            Session.objects.filter(family=family))
 
 
-def refresh_token_rotate(*, refresh_token: str) -> IssuedTokens:
+def refresh_token_rotate(*, refresh_token: str, ip: str = "", user_agent: str = "") -> IssuedTokens:
     """Swap a refresh token for a new one and a new access token.
 
     The presented token is revoked and points to its successor. A token that
@@ -114,6 +165,7 @@ def refresh_token_rotate(*, refresh_token: str) -> IssuedTokens:
             record.revoked_at = timezone.now()
             record.replaced_by = successor
             record.save(update_fields=["revoked_at", "replaced_by"])
+            _session_used(record, successor, ip=ip, user_agent=user_agent)
             return issued
     # Outside the transaction: the family's revocation must commit.
     logger.warning(
@@ -138,9 +190,23 @@ def refresh_token_revoke(*, refresh_token: str) -> None:
 
 
 def refresh_tokens_revoke_all(*, user: User) -> int:
-    return RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    """End every session of `user` (a new password, a deactivated account)."""
+    return _revoke_families(RefreshToken.objects.filter(user=user),
+                            Session.objects.filter(user=user))
+
+
+def session_revoke(*, session: Session) -> int:
+    """End one session (the caller's own, found through sessions_visible_to)."""
+    return _revoke_family(session.family)
+
+
+def session_revoke_others(*, user: User, current: uuid.UUID | None) -> int:
+    """End every session of `user` but `current`, the caller's (None, for an
+    access token from before sessions: then every one is another)."""
+    tokens_, sessions = RefreshToken.objects.filter(user=user), Session.objects.filter(user=user)
+    if current is not None:
+        tokens_, sessions = tokens_.exclude(family=current), sessions.exclude(family=current)
+    return _revoke_families(tokens_, sessions)
 
 
 def refresh_tokens_delete_expired(*, now: datetime | None = None) -> int:
@@ -149,5 +215,8 @@ def refresh_tokens_delete_expired(*, now: datetime | None = None) -> int:
     A revoked token is kept until it would have expired: presenting it before
     then must still be recognised as reuse, which revokes its family.
     """
-    deleted, _ = RefreshToken.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    now = now or timezone.now()
+    deleted, _ = RefreshToken.objects.filter(expires_at__lt=now).delete()
+    # A session lasts as long as its latest token, so it goes with them.
+    Session.objects.filter(expires_at__lt=now).delete()
     return deleted
