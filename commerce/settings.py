@@ -352,6 +352,10 @@ PASSWORD_RESET_EMAIL_LIMIT = env_int("PASSWORD_RESET_EMAIL_LIMIT", 3)
 LOGIN_THROTTLE_EMAIL_LIMIT = env_int("LOGIN_THROTTLE_EMAIL_LIMIT", 5)
 LOGIN_THROTTLE_IP_LIMIT = env_int("LOGIN_THROTTLE_IP_LIMIT", 20)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+# Two-factor sign-in (README "Two-factor sign-in"): how long the challenge
+# tokenAuth answers stays usable, and the issuer authenticator apps show.
+TWO_FACTOR_CHALLENGE_MAX_AGE = env_int("TWO_FACTOR_CHALLENGE_MAX_AGE", 300)
+TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", "Commerce")
 # Card testing: this many declined checkoutComplete payments for one email, or
 # CHECKOUT_DECLINE_LIMIT_IP from one client address, within
 # CHECKOUT_DECLINE_WINDOW seconds refuse checkoutComplete (THROTTLED) for the
