@@ -1,6 +1,6 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
-(sign-in tokens), profile and addresses, passwords, and what staff change
-about customers. Every refusal is a ServiceError the API turns into payload
+(sign-in tokens), two-factor sign-in, profile and addresses, passwords, and
+what staff change about customers. Every refusal is a ServiceError the API turns into payload
 errors. Callers use the package (`services.token_auth`)."""
 
 from .customers import customer_set_active
@@ -25,6 +25,14 @@ from .sessions import (
     token_auth,
 )
 from .signup import account_confirm, account_register
+from .twofactor import (
+    TwoFactorSecret,
+    token_auth_two_factor,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_remove,
+    two_factor_setup,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -48,4 +56,10 @@ __all__ = [
     "sign_in_complete",
     "sign_in_proven",
     "token_auth",
+    "token_auth_two_factor",
+    "TwoFactorSecret",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_remove",
+    "two_factor_setup",
 ]
