@@ -2,5 +2,6 @@
 
 from .mutations import AccountMutation
 from .queries import AccountQuery
+from .twofactor import TwoFactorMutation
 
-__all__ = ["AccountMutation", "AccountQuery"]
+__all__ = ["AccountMutation", "AccountQuery", "TwoFactorMutation"]
