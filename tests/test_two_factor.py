@@ -485,3 +485,46 @@ def test_one_challenge_at_once_signs_in_once(transactional_db, clock):
     assert sum(isinstance(r, services.IssuedTokens) for r in results) == 1, results
     # The codes of the refused attempts were given back.
     assert RecoveryCode.objects.filter(user=user, used_at__isnull=False).count() == 1
+
+
+# --- The owner is told ---------------------------------------------------------------------
+
+
+def test_the_owner_is_emailed_when_it_is_turned_on_and_off(
+    db, clock, mailoutbox, django_capture_on_commit_callbacks
+):
+    user = make_user(email="ada@example.com")
+    secret = services.two_factor_setup(user=user).secret
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(ServiceError):
+            services.two_factor_confirm(user=user, code="zzzzzz")
+    assert mailoutbox == []  # a refused confirmation published nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        _, recovery = turn_on(user)
+    assert [m.subject for m in mailoutbox] == ["Two-factor sign-in was turned on"]
+    assert mailoutbox[0].to == ["ada@example.com"]
+    assert recovery[0] not in mailoutbox[0].body  # the codes are never emailed
+    with django_capture_on_commit_callbacks(execute=True):
+        services.two_factor_disable(user=user, password=PASSWORD, code=recovery[0])
+    assert mailoutbox[1].subject == "Two-factor sign-in was turned off"
+    assert "asks only for your password" in mailoutbox[1].body
+    assert secret not in mailoutbox[0].body + mailoutbox[1].body
+
+
+def test_staff_remove_a_device_in_the_admin(
+    db, clock, admin_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    user = make_user()
+    _, recovery = turn_on(user)
+    device = TwoFactorDevice.objects.get(user=user)
+    page = admin_client.get(f"/admin/accounts/twofactordevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.encrypted_secret.encode() not in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = admin_client.post(
+            f"/admin/accounts/twofactordevice/{device.pk}/delete/", {"post": "yes"}
+        )
+    assert deleted.status_code == 302
+    assert not TwoFactorDevice.objects.exists() and not RecoveryCode.objects.exists()
+    assert [m.subject for m in mailoutbox] == ["Two-factor sign-in was turned off"]
+    assert sign_in(Client(), user.email)["token"]

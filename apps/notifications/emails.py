@@ -18,6 +18,7 @@ from .models import Kind
 
 CONFIRM_PATH = "/account/confirm"
 RESET_PATH = "/account/reset-password"
+ACCOUNT_PATH = "/account"
 ORDER_PATH = "/orders"
 PRODUCT_PATH = "/products/"
 

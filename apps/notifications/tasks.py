@@ -34,7 +34,14 @@ from apps.orders.models import Order, PaymentStatus, Refund
 
 from . import delivery
 from .delivery import Letter
-from .emails import CONFIRM_PATH, ORDER_PATH, PRODUCT_PATH, RESET_PATH, storefront_link
+from .emails import (
+    ACCOUNT_PATH,
+    CONFIRM_PATH,
+    ORDER_PATH,
+    PRODUCT_PATH,
+    RESET_PATH,
+    storefront_link,
+)
 from .models import Kind, Notification, Topic
 from .selectors import customers_wishing
 
@@ -73,6 +80,17 @@ def send_password_reset_email(event_id: str, user_id: int, only: str = "") -> in
     link = storefront_link(RESET_PATH, token=tokens.make_password_reset_token(user))
     return _account_email(event_id, user, Kind.PASSWORD_RESET, link, only,
                           minutes=max(1, settings.PASSWORD_RESET_TIMEOUT // 60))
+
+
+@shared_task(**RETRIED)
+def send_two_factor_email(event_id: str, user_id: int, enabled: bool, only: str = "") -> int:
+    """TwoFactorChanged: sent whatever the state is by now, since what the
+    owner must hear of is the change, even if it was undone since."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    return _account_email(event_id, user, Kind.TWO_FACTOR_CHANGED,
+                          storefront_link(ACCOUNT_PATH), only, enabled=enabled)
 
 
 # --- Orders ------------------------------------------------------------------------------
@@ -217,6 +235,7 @@ _EVENT_TASKS: dict[Kind, tuple[Any, tuple[str, ...]]] = {
     Kind.LOW_STOCK: (send_low_stock_alert, ("variant_id",)),
     Kind.BACK_IN_STOCK: (send_back_in_stock_notices, ("variant_id",)),
     Kind.PRICE_DROP: (send_price_drop_notices, ("variant_id", "old_price")),
+    Kind.TWO_FACTOR_CHANGED: (send_two_factor_email, ("user_id", "enabled")),
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import events
 from apps.core.errors import ErrorCode, ServiceError
 
 from .. import otp, throttling, tokens
@@ -118,6 +119,7 @@ def two_factor_confirm(*, user: User, code: str, ip: str = "") -> list[str]:
         RecoveryCode.objects.bulk_create(
             RecoveryCode(user=user, code_hash=otp.recovery_code_hashes(one)[0]) for one in codes
         )
+        events.publish(events.TwoFactorChanged(user_id=user.pk, enabled=True))
     throttling.record_two_factor_success(user_id=user.pk)
     return codes
 
@@ -140,14 +142,16 @@ def two_factor_disable(*, user: User, password: str, code: str, ip: str = "") ->
                                code=ErrorCode.INVALID_CREDENTIALS, field="password")
         if not _spend_code(device, code):
             raise _code_refused(user=user, ip=ip)
-        _remove(user)
+        _remove(device)
     throttling.record_two_factor_success(user_id=user.pk)
     return user
 
 
-def _remove(user: User) -> None:
-    TwoFactorDevice.objects.filter(user=user).delete()
-    RecoveryCode.objects.filter(user=user).delete()
+def _remove(device: TwoFactorDevice) -> None:
+    device.delete()
+    RecoveryCode.objects.filter(user_id=device.user_id).delete()
+    if device.confirmed_at is not None:  # one only set up was never on
+        events.publish(events.TwoFactorChanged(user_id=device.user_id, enabled=False))
 
 
 def two_factor_remove(*, user: User) -> None:
@@ -155,8 +159,9 @@ def two_factor_remove(*, user: User) -> None:
     whoever lost both the app and the recovery codes, once staff have made
     sure who they are (the Django admin's delete of the device)."""
     with transaction.atomic():
-        _device_locked(user)
-        _remove(user)
+        device = _device_locked(user)
+        if device is not None:
+            _remove(device)
 
 
 def token_auth_two_factor(
