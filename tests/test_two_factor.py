@@ -259,9 +259,12 @@ def test_a_wrong_code_leaves_the_challenge_for_another_try(db, clock):
     secret, recovery = turn_on(user)
     client = Client()
     challenge = challenge_for(client, user)
-    for wrong in ["000000" if code_at(secret, 1) != "000000" else "111111", "zzzzz-zzzzz", ""]:
-        assert codes(second_step(client, challenge, wrong)) == [("code", "INVALID_TOKEN")]
-    assert second_step(client, challenge, recovery[0])["errors"] == []
+    wrong_codes = ["000000" if code_at(secret, 1) != "000000" else "111111", "zzzzz-zzzzz", "",
+                   "\u0661\u0662\u0663\u0664\u0665\u0666", "1234567", "é" * 10_000]
+    with override_settings(LOGIN_THROTTLE_EMAIL_LIMIT=100):
+        for wrong in wrong_codes:
+            assert codes(second_step(client, challenge, wrong)) == [("code", "INVALID_TOKEN")]
+        assert second_step(client, challenge, recovery[0])["errors"] == []
 
 
 def test_a_used_challenge_is_refused_and_gives_the_code_back(db, clock):
@@ -528,3 +531,26 @@ def test_staff_remove_a_device_in_the_admin(
     assert not TwoFactorDevice.objects.exists() and not RecoveryCode.objects.exists()
     assert [m.subject for m in mailoutbox] == ["Two-factor sign-in was turned off"]
     assert sign_in(Client(), user.email)["token"]
+
+
+def second_step_in_process(index: int, challenge: str, recovery: list[str]) -> str:
+    """What a racing web process runs: the second step with its own code."""
+    services.token_auth_two_factor(challenge=challenge, code=recovery[index])
+    return "signed in"
+
+
+@pytest.mark.postgresql
+@pytest.mark.redis  # the challenge is read and spent by other processes
+@pytest.mark.usefixtures("keeps_default_warehouse")
+def test_one_challenge_in_several_processes_signs_in_once(transactional_db):
+    from tests.concurrency import in_processes
+
+    user = make_user()
+    _, recovery = turn_on(user)
+    challenge = challenge_for(Client(), user)
+    results = in_processes(3, "tests.test_two_factor:second_step_in_process", challenge, recovery)
+    assert sorted(str(getattr(r, "code", r)) for r in results) == [
+        "INVALID_TOKEN", "INVALID_TOKEN", "signed in"
+    ], results
+    assert RecoveryCode.objects.filter(user=user, used_at__isnull=False).count() == 1
+    assert RefreshToken.objects.filter(user=user).count() == 1

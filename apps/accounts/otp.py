@@ -76,7 +76,7 @@ def normalize_code(code: str) -> str:
 
 
 def looks_like_totp(code: str) -> bool:
-    return len(code) == 6 and code.isdigit()
+    return len(code) == 6 and code.isascii() and code.isdigit()
 
 
 def matching_step(secret: str, code: str) -> int | None:
