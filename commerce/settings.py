@@ -379,6 +379,10 @@ CELERY_BEAT_SCHEDULE["delete-old-sign-in-attempts"] = {
     "task": "apps.accounts.tasks.delete_old_sign_in_attempts",
     "schedule": timedelta(hours=24),
 }
+# Two-factor sign-in (README "Two-factor sign-in"): how long the challenge
+# tokenAuth answers stays usable, and the issuer authenticator apps show.
+TWO_FACTOR_CHALLENGE_MAX_AGE = env_int("TWO_FACTOR_CHALLENGE_MAX_AGE", 300)
+TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", "Commerce")
 # Card testing: this many declined checkoutComplete payments for one email, or
 # CHECKOUT_DECLINE_LIMIT_IP from one client address, within
 # CHECKOUT_DECLINE_WINDOW seconds refuse checkoutComplete (THROTTLED) for the

@@ -10,7 +10,7 @@ from django.conf import settings
 from strawberry import Info, relay
 from strawberry.schema.config import StrawberryConfig
 
-from schema.accounts.schema import AccountMutation, AccountQuery
+from schema.accounts.schema import AccountMutation, AccountQuery, TwoFactorMutation
 from schema.catalog.schema import CatalogMutation, CatalogQuery, CatalogSubscription
 from schema.checkout.schema import CheckoutMutation, CheckoutQuery
 from schema.direct_fields import use_direct_resolvers
@@ -51,7 +51,7 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
                InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
-               ReviewMutation, WebhookMutation, NotificationMutation):
+               ReviewMutation, WebhookMutation, NotificationMutation, TwoFactorMutation):
     pass
 
 

@@ -10,7 +10,7 @@ from apps.core.admin_bases import ServiceAdmin, ServiceForm
 from apps.core.validation import normalize_email
 
 from . import services
-from .models import Address, RefreshToken, User
+from .models import Address, RefreshToken, TwoFactorDevice, User
 
 
 class _LowerCaseEmail:
@@ -152,3 +152,28 @@ class RefreshTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(TwoFactorDevice)
+class TwoFactorDeviceAdmin(admin.ModelAdmin):
+    """Who has two-factor sign-in, and since when; never the secret. Deleting
+    a device turns the user's two-factor sign-in off (two_factor_remove), for
+    a user who lost both the app and the recovery codes."""
+
+    list_display = ("user", "created_at", "confirmed_at")
+    list_filter = ("confirmed_at",)
+    search_fields = ("user__email",)
+    fields = readonly_fields = ("user", "created_at", "confirmed_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj):
+        services.two_factor_remove(user=obj.user)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            services.two_factor_remove(user=device.user)

@@ -213,3 +213,48 @@ class SignInAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in {self.reason} of user {self.user_id}"
+
+
+class TwoFactorDevice(models.Model):
+    """A user's authenticator app: the TOTP (RFC 6238) secret it shares with us.
+
+    `twoFactorSetup` makes it unconfirmed; two-factor sign-in is on once a code
+    from the app confirmed it (`confirmed_at`), so a secret the user never
+    managed to scan cannot lock them out. The secret is stored encrypted
+    (apps.accounts.otp) and shown only once, at setup. `last_used_step` is the
+    time step of the last code accepted: a code of that step or an earlier one
+    is refused, which is how no code is accepted twice.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor_device"
+    )
+    encrypted_secret = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"two-factor device of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for signing in without the authenticator app, kept only
+    as its HMAC (apps.accounts.otp.recovery_code_hashes)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "code_hash"], name="accounts_recovery_code_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of user {self.user_id}"

@@ -3,7 +3,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .jwt import InvalidAccessToken, decode_access_token, session_of, user_id_of
-from .models import Address, Session, SignInAttempt, User
+from .models import Address, Session, SignInAttempt, TwoFactorDevice, User
 from .permissions import Perm, staff_has_perm
 
 
@@ -116,3 +116,17 @@ def customer_search(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
         )
     return queryset.order_by("-date_joined", "-id")
+
+
+def two_factor_enabled(*, user: User) -> bool:
+    """Whether signing in asks this user for a second factor: a device
+    confirmed by a code, not one merely set up."""
+    return TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def two_factor_enabled_per_user() -> Exists:
+    """`two_factor_enabled` as an annotation for users, so a page of them
+    stays one query."""
+    return Exists(
+        TwoFactorDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
+    )

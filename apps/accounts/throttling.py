@@ -23,11 +23,19 @@ def _ip_key(ip: str) -> str:
     return throttle_key("login-failures:ip", ip)
 
 
-def _keys(email: str, ip: str) -> list[tuple[str, int]]:
-    keys = [(_email_key(email), settings.LOGIN_THROTTLE_EMAIL_LIMIT)]
+def _two_factor_key(user_id: int) -> str:
+    return throttle_key("two-factor-failures:user", str(user_id))
+
+
+def _with_ip(key: str, ip: str) -> list[tuple[str, int]]:
+    keys = [(key, settings.LOGIN_THROTTLE_EMAIL_LIMIT)]
     if ip:
         keys.append((_ip_key(ip), settings.LOGIN_THROTTLE_IP_LIMIT))
     return keys
+
+
+def _keys(email: str, ip: str) -> list[tuple[str, int]]:
+    return _with_ip(_email_key(email), ip)
 
 
 def is_locked(*, email: str, ip: str) -> bool:
@@ -41,6 +49,25 @@ def record_failure(*, email: str, ip: str) -> None:
 
 def record_success(*, email: str) -> None:
     count_clear(_email_key(email))
+
+
+# Second-factor codes are counted per user, not per email: the right password
+# clears the email's count (record_success), and with the password alone an
+# attacker could otherwise sign in again before every few guesses of a code.
+# The client address's count is the password's, so one address guessing
+# passwords and codes is held to one limit.
+
+def two_factor_is_locked(*, user_id: int, ip: str) -> bool:
+    return any_reached(_with_ip(_two_factor_key(user_id), ip), settings.LOGIN_THROTTLE_WINDOW)
+
+
+def record_two_factor_failure(*, user_id: int, ip: str) -> None:
+    for key, _ in _with_ip(_two_factor_key(user_id), ip):
+        count_one(key, settings.LOGIN_THROTTLE_WINDOW)
+
+
+def record_two_factor_success(*, user_id: int) -> None:
+    count_clear(_two_factor_key(user_id))
 
 
 def may_send_password_reset(*, email: str) -> bool:

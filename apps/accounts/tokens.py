@@ -8,14 +8,23 @@
 - Password-reset tokens: "<uidb64>.<token>" from Django's
   default_token_generator, which hashes the password and last login in, so
   a token stops working once the password changes (one-time).
+- Two-factor challenges: random strings kept in the cache (Redis in
+  production, so any process may take the second step) under their SHA-256
+  hash, with the user and the way in that proved the first factor. Usable
+  for TWO_FACTOR_CHALLENGE_MAX_AGE seconds, judged by this process's clock
+  like the login throttle, and spent by deleting the key, which only one
+  caller can do.
 """
 
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
+from django.core.cache import cache
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -67,3 +76,40 @@ def user_for_password_reset_token(token: str) -> User:
     if user is None or not default_token_generator.check_token(user, key):
         raise BadToken
     return user
+
+
+@dataclass(frozen=True)
+class TwoFactorChallenge:
+    user_id: int
+    method: str
+
+
+def _challenge_key(raw: str) -> str:
+    return "two-factor-challenge:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def make_two_factor_challenge(*, user_id: int, method: str) -> str:
+    raw = secrets.token_urlsafe(32)
+    cache.set(
+        _challenge_key(raw),
+        {"user": user_id, "method": method, "issued": time.time()},
+        timeout=settings.TWO_FACTOR_CHALLENGE_MAX_AGE,
+    )
+    return raw
+
+
+def read_two_factor_challenge(raw: str) -> TwoFactorChallenge:
+    """What a challenge still usable was issued for; BadToken when it is
+    unknown, expired or spent. Reading does not spend it: a mistyped code
+    may be typed again."""
+    stored = cache.get(_challenge_key(raw or ""))
+    if not isinstance(stored, dict):
+        raise BadToken
+    if time.time() - float(stored["issued"]) >= settings.TWO_FACTOR_CHALLENGE_MAX_AGE:
+        raise BadToken
+    return TwoFactorChallenge(user_id=int(stored["user"]), method=str(stored["method"]))
+
+
+def spend_two_factor_challenge(raw: str) -> bool:
+    """Whether this caller spent it; of two at once, one is told False."""
+    return bool(cache.delete(_challenge_key(raw or "")))

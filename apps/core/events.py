@@ -76,6 +76,15 @@ class NewDeviceSignIn(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class TwoFactorChanged(Event):
+    """Two-factor sign-in was turned on or off (by the user, or off by staff):
+    the owner is told, in case it was not them."""
+
+    user_id: int
+    enabled: bool
+
+
+@dataclasses.dataclass(frozen=True)
 class AccountNameChanged(Event):
     """The user's first or last name changed: what signs their reviews."""
 

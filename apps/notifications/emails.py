@@ -19,6 +19,7 @@ from .models import Kind
 CONFIRM_PATH = "/account/confirm"
 RESET_PATH = "/account/reset-password"
 SESSIONS_PATH = "/account/sessions"
+ACCOUNT_PATH = "/account"
 ORDER_PATH = "/orders"
 PRODUCT_PATH = "/products/"
 

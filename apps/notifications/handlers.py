@@ -36,6 +36,11 @@ def email_new_device_sign_in(event_id: uuid.UUID, event: events.NewDeviceSignIn)
     tasks.send_new_device_email.delay(str(event_id), event.attempt_id)
 
 
+@events.handler(events.TwoFactorChanged)
+def email_two_factor_change(event_id: uuid.UUID, event: events.TwoFactorChanged) -> None:
+    tasks.send_two_factor_email.delay(str(event_id), event.user_id, event.enabled)
+
+
 @events.handler(events.OrderPlaced)
 def email_order_confirmation(event_id: uuid.UUID, event: events.OrderPlaced) -> None:
     tasks.send_order_email.delay(str(event_id), event.order_id, Kind.ORDER_CONFIRMATION.value)

@@ -35,6 +35,7 @@ from apps.orders.models import Order, PaymentStatus, Refund
 from . import delivery
 from .delivery import Letter
 from .emails import (
+    ACCOUNT_PATH,
     CONFIRM_PATH,
     ORDER_PATH,
     PRODUCT_PATH,
@@ -94,6 +95,17 @@ def send_new_device_email(event_id: str, attempt_id: int, only: str = "") -> int
         return 0
     return _account_email(event_id, attempt.user, Kind.NEW_DEVICE_SIGN_IN,
                           storefront_link(SESSIONS_PATH), only, attempt=attempt)
+
+
+@shared_task(**RETRIED)
+def send_two_factor_email(event_id: str, user_id: int, enabled: bool, only: str = "") -> int:
+    """TwoFactorChanged: sent whatever the state is by now, since what the
+    owner must hear of is the change, even if it was undone since."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    return _account_email(event_id, user, Kind.TWO_FACTOR_CHANGED,
+                          storefront_link(ACCOUNT_PATH), only, enabled=enabled)
 
 
 # --- Orders ------------------------------------------------------------------------------
@@ -239,6 +251,7 @@ _EVENT_TASKS: dict[Kind, tuple[Any, tuple[str, ...]]] = {
     Kind.BACK_IN_STOCK: (send_back_in_stock_notices, ("variant_id",)),
     Kind.PRICE_DROP: (send_price_drop_notices, ("variant_id", "old_price")),
     Kind.NEW_DEVICE_SIGN_IN: (send_new_device_email, ("attempt_id",)),
+    Kind.TWO_FACTOR_CHANGED: (send_two_factor_email, ("user_id", "enabled")),
 }
 
 

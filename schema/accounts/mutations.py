@@ -32,6 +32,11 @@ class TokenAuthPayload(Payload):
     token: str | None = strawberry.field(default=None, description="The access token (JWT).")
     refresh_token: str | None = None
     user: models.User | None = strawberry.field(default=None, graphql_type=User | None)
+    challenge: str | None = strawberry.field(
+        default=None,
+        description="With the error TWO_FACTOR_REQUIRED (and no tokens): what "
+        "tokenAuthTwoFactor takes with a code, for a few minutes and once.",
+    )
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ import strawberry
 from .mutations import AccountMutation as _AccountMutation
 from .queries import AccountQuery
 from .session_mutations import SessionMutation
+from .twofactor import TwoFactorMutation
 
 
 @strawberry.type
@@ -12,4 +13,4 @@ class AccountMutation(_AccountMutation, SessionMutation):
     pass
 
 
-__all__ = ["AccountMutation", "AccountQuery"]
+__all__ = ["AccountMutation", "AccountQuery", "TwoFactorMutation"]

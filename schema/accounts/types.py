@@ -2,9 +2,9 @@
 wishlist, orderCount) here, each with a resolver that stays within the
 signed-in user's own data."""
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from asgiref.sync import sync_to_async
@@ -25,6 +25,7 @@ from schema.permissions import current_user, visible_through
 from schema.resolvers import async_safe
 
 from .session_types import Session, SignInAttempt
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from schema.checkout.types import Cart
@@ -60,6 +61,15 @@ def viewer_if_self(root: models.User, info: Info) -> models.User | None:
     themself (their cart, their preferences) is null to anyone else."""
     viewer = current_user(info)
     return viewer if viewer is not None and viewer.pk == root.pk else None
+
+
+def annotated_or(
+    root: models.User, name: str, cast: Callable[[Any], T], query: Callable[[], T]
+) -> T | Awaitable[T]:
+    """The value the optimizer annotated on lists and `me`; a user a mutation
+    answers has none, and is asked on its own, in a thread."""
+    value = getattr(root, name, None)
+    return sync_to_async(query)() if value is None else cast(value)
 
 
 @strawberry_django.type(models.User, name="User")
@@ -137,12 +147,18 @@ class User(relay.Node):
     )
     @async_safe
     def order_count(self, root: models.User) -> int | Awaitable[int]:
-        # Annotated by the optimizer on lists and `me`; a user a mutation
-        # answers is counted on its own.
-        counted = getattr(root, "order_count", None)
-        if counted is not None:
-            return int(counted)
-        return sync_to_async(root.orders.count)()
+        return annotated_or(root, "order_count", int, root.orders.count)
+
+    @strawberry_django.field(
+        annotate={"two_factor_enabled": selectors.two_factor_enabled_per_user()},
+        graphql_type=bool,
+        description="Whether signing in asks for a code from an authenticator app.",
+    )
+    @async_safe
+    def two_factor_enabled(self, root: models.User) -> bool | Awaitable[bool]:
+        return annotated_or(
+            root, "two_factor_enabled", bool, lambda: selectors.two_factor_enabled(user=root)
+        )
 
     get_queryset = visible_through(selectors.users_visible_to)
 

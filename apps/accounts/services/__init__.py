@@ -1,6 +1,7 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
-(sign-in sessions and their tokens), the sign-in history, profile and
-addresses, passwords, and what staff change about customers. Every refusal is a ServiceError the API turns into payload
+(sign-in sessions and their tokens), the sign-in history, two-factor
+sign-in, profile and addresses, passwords, and what staff change about
+customers. Every refusal is a ServiceError the API turns into payload
 errors. Callers use the package (`services.token_auth`)."""
 
 from .customers import customer_set_active
@@ -29,6 +30,14 @@ from .sessions import (
     token_auth,
 )
 from .signup import account_confirm, account_register
+from .twofactor import (
+    TwoFactorSecret,
+    token_auth_two_factor,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_remove,
+    two_factor_setup,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -56,4 +65,10 @@ __all__ = [
     "sign_in_failed",
     "sign_in_proven",
     "token_auth",
+    "token_auth_two_factor",
+    "TwoFactorSecret",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_remove",
+    "two_factor_setup",
 ]

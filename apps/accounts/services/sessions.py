@@ -20,9 +20,9 @@ from django.utils import timezone
 from apps.core.errors import ErrorCode, ServiceError
 from apps.core.validation import normalize_email
 
-from .. import throttling, tokens
+from .. import selectors, throttling, tokens
 from ..jwt import encode_access_token
-from ..models import RefreshToken, Session, User
+from ..models import RefreshToken, Session, SignInAttempt, User
 from .checks import invalid_token, throttled
 from .history import sign_in_failed_for_email, sign_in_succeeded
 # Re-exported: the other ways in (two-factor, social) record their refusals with it.
@@ -78,6 +78,18 @@ def sign_in_proven(*, user: User, ip: str = "", user_agent: str = "", method: st
     (`token_auth`), a social provider's verified account. It is where a
     second factor, when the account has one, is asked for before any token
     is issued, so no way in can skip it. `method` names the way in."""
+    if selectors.two_factor_enabled(user=user):
+        # No tokens: a refusal a client that knows nothing of two-factor
+        # sign-in shows as it is, with the challenge for one that does
+        # (tokenAuthTwoFactor, services.twofactor.token_auth_two_factor).
+        challenge = tokens.make_two_factor_challenge(user_id=user.pk, method=method)
+        sign_in_failed(user=user, ip=ip[:45], user_agent=user_agent[:255], method=method,
+                       reason=SignInAttempt.Reason.TWO_FACTOR_REQUIRED)
+        raise ServiceError(
+            "Enter the code from your authenticator app, or a recovery code.",
+            code=ErrorCode.TWO_FACTOR_REQUIRED,
+            payload={"challenge": challenge},
+        )
     return sign_in_complete(user=user, ip=ip, user_agent=user_agent, method=method)
 
 
