@@ -21,6 +21,7 @@ from apps.core.models import OutboxEvent
 from apps.notifications.models import Kind, Notification, NotificationPreferences
 from apps.notifications.unsubscribe import unsubscribe_token
 from apps.notifications.models import Topic
+from apps.notifications.services import notification_resend
 from apps.orders.models import Order
 from apps.privacy import links, services, tasks
 from apps.privacy.models import AccountDataExport
@@ -207,3 +208,17 @@ def test_one_export_at_a_time_and_each_event_builds_once(django_capture_on_commi
 def test_anonymous_callers_are_refused(client):
     assert error_codes(client.post(EXPORT)) == ["UNAUTHENTICATED"]
     assert AccountDataExport.objects.count() == 0
+
+
+def test_a_failed_export_email_is_sent_again_from_the_log(django_capture_on_commit_callbacks):
+    ada = customer_with_data("ada")
+    request_export(client_for(ada), django_capture_on_commit_callbacks)
+    notification = Notification.objects.get(kind=Kind.ACCOUNT_DATA_EXPORT)
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_resend(notification=notification)
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["ada@example.com"]
+    assert download(export_link_in(mail.outbox[1])).status_code == 200
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert AccountDataExport.objects.filter(user=ada).count() == 1  # not built again

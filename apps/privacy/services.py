@@ -77,7 +77,8 @@ def account_data_export_build(*, export_id: int) -> AccountDataExport | None:
     file is written before the row's commit and deleted again if the row
     cannot be saved, so a READY row always has its file."""
     with transaction.atomic():
-        export = (AccountDataExport.objects.select_for_update().select_related("user")
+        export = (AccountDataExport.objects.select_for_update(of=("self",))
+                  .select_related("user")
                   .filter(pk=export_id, status=AccountDataExport.Status.PENDING,
                           user__isnull=False).first())
         if export is None or export.user is None:
