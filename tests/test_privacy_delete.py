@@ -27,9 +27,10 @@ from apps.privacy import links, services, tasks
 from apps.privacy.models import AccountDataExport
 from apps.privacy.storage import private_storage
 from apps.wishlist.models import WishlistItem
+from tests.concurrency import in_threads, keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import Client, client_for, error_codes, make_user, problems
 from tests.factories import make_order, make_product, make_variant
-from tests.test_privacy_export import EXPORT, customer_with_data
+from tests.test_privacy_export import EXPORT, _shop, customer_with_data  # noqa: F401 - _shop: autouse
 
 pytestmark = pytest.mark.django_db
 
@@ -46,15 +47,6 @@ REVIEWS = """
 query ($slug: String!) {
   product(slug: $slug) { reviews(first: 10) { edges { node { title authorName } } } }
 }"""
-
-
-@pytest.fixture(autouse=True)
-def _shop(settings):
-    settings.STOREFRONT_URL = "https://shop.example"
-    settings.PUBLIC_URL = "https://api.shop.example"
-    settings.DEFAULT_CURRENCY = "USD"
-    settings.ORDER_NUMBER_OFFSET = 1000
-    settings.PAYMENT_GATEWAYS = ["dummy"]
 
 
 def token_in(message) -> str:
@@ -221,3 +213,20 @@ def test_order_records_lose_their_snapshot_after_the_retention(settings, time_ma
         kept.refresh_from_db()
         assert kept.shipping_first_name == "Ada" and not is_erased(kept.email)
     assert tasks.anonymise_old_order_records() == 0  # once
+
+
+@pytest.mark.postgresql
+@pytest.mark.usefixtures("keeps_default_warehouse", "transactional_db")
+def test_one_token_used_twice_at_once_deletes_once():
+    ada = customer_with_data("ada")
+    token = links.delete_token(ada)
+
+    def use(index: int):
+        return services.account_delete(token=token)
+
+    results = in_threads(3, use)
+    assert results.count(ada.pk) == 1, results
+    refused = [result for result in results if isinstance(result, ServiceError)]
+    assert [r.errors[0].code for r in refused] == ["INVALID_TOKEN", "INVALID_TOKEN"]
+    assert not User.objects.filter(pk=ada.pk).exists()
+    assert OutboxEvent.objects.filter(type="AccountDeleted").count() == 1

@@ -38,11 +38,15 @@ mutation { accountDataExport { requested errors { field message code } } }"""
 
 
 @pytest.fixture(autouse=True)
-def _shop(settings):
+def _shop(settings, tmp_path):
+    # Each test's exports in a folder of its own, removed with it.
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        **settings.STORAGES["private"], "OPTIONS": {"location": str(tmp_path / "private")}}}
     settings.STOREFRONT_URL = "https://shop.example"
     settings.PUBLIC_URL = "https://api.shop.example"
     settings.DEFAULT_CURRENCY = "USD"
     settings.ORDER_NUMBER_OFFSET = 1000
+    settings.PAYMENT_GATEWAYS = ["dummy"]
 
 
 def customer_with_data(marker: str, *, status: str = "DELIVERED") -> User:
