@@ -13,7 +13,7 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 shop \
-    && mkdir -p /app/media && chown shop /app/media
+    && mkdir -p /app/media /app/private && chown shop /app/media /app/private
 USER shop
 
 EXPOSE 8000

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "apps.checkout",
     "apps.webhooks",
     "apps.notifications",
+    "apps.privacy",
     "apps.demo",
 ]
 
@@ -239,6 +240,16 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = env("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Files no URL serves (account data exports, README "Privacy"): outside
+# MEDIA_ROOT, read only by the view that checks a signed link. With object
+# storage this alias would name a private bucket.
+PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {"BACKEND": "apps.privacy.storage.PrivateFileSystemStorage",
+                "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT)}},
+}
 
 # --- HTTP and CORS ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
@@ -438,6 +449,22 @@ ORDER_EXPIRY_EVERY = timedelta(seconds=env_int("ORDER_EXPIRY_EVERY", 60))
 CELERY_BEAT_SCHEDULE["expire-unpaid-orders"] = {
     "task": "apps.orders.tasks.expire_unpaid_orders",
     "schedule": ORDER_EXPIRY_EVERY,
+}
+
+# Privacy (README, "Privacy: data export and account deletion"): an export's
+# emailed link works this many seconds, then beat deletes the file; a
+# deletion token this many; orders no longer linked to a person keep their
+# address snapshot this many days (the books), then beat blanks it.
+ACCOUNT_EXPORT_LINK_MAX_AGE = env_int("ACCOUNT_EXPORT_LINK_MAX_AGE", 2 * 24 * 3600)
+ACCOUNT_DELETE_TOKEN_MAX_AGE = env_int("ACCOUNT_DELETE_TOKEN_MAX_AGE", 3600)
+ORDER_RECORDS_RETENTION_DAYS = env_int("ORDER_RECORDS_RETENTION_DAYS", 10 * 365)
+CELERY_BEAT_SCHEDULE["delete-expired-account-exports"] = {
+    "task": "apps.privacy.tasks.delete_expired_exports",
+    "schedule": timedelta(hours=1),
+}
+CELERY_BEAT_SCHEDULE["anonymise-old-order-records"] = {
+    "task": "apps.privacy.tasks.anonymise_old_order_records",
+    "schedule": timedelta(hours=24),
 }
 
 # Order numbers are the order's id plus this, so the first is "1001": short

@@ -14,6 +14,9 @@ MEDIA_ROOT = BASE_DIR / ".pytest_cache" / "media"  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # On disk, as in production, to show it is not under MEDIA_ROOT.
+    "private": {"BACKEND": "apps.privacy.storage.PrivateFileSystemStorage",
+                "OPTIONS": {"location": str(BASE_DIR / ".pytest_cache" / "private")}},  # noqa: F405
 }
 if REDIS_URL:
     CACHES["default"]["KEY_PREFIX"] = "commerce-test"

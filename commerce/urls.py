@@ -4,7 +4,9 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from apps.notifications.unsubscribe import UNSUBSCRIBE_PATH
+from apps.privacy.links import EXPORT_PATH
 from commerce.health import healthz
+from commerce.privacy_exports import account_data_export_download
 from commerce.unsubscribe import unsubscribe
 from commerce.webhooks import stripe_webhook
 from schema.views import GraphQLView
@@ -15,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/stripe/", stripe_webhook),
     path(f"{UNSUBSCRIBE_PATH}<str:token>/", unsubscribe),
+    path(f"{EXPORT_PATH}<str:token>/", account_data_export_download),
 ]
 
 if settings.DEBUG:

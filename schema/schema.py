@@ -25,6 +25,7 @@ from schema.orders.report import SalesReportQuery
 from schema.orders.schema import OrderMutation, OrderQuery, OrderSubscription
 from schema.payments.schema import PaymentQuery
 from schema.permissions import Public
+from schema.privacy.schema import PrivacyMutation
 from schema.response_cache import ResponseCacheStore, install
 from schema.reviews.schema import ReviewMutation
 from schema.shipping.schema import ShippingMutation, ShippingQuery
@@ -51,7 +52,8 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 @strawberry.type
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
                InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
-               ReviewMutation, WebhookMutation, NotificationMutation, TwoFactorMutation):
+               ReviewMutation, WebhookMutation, NotificationMutation, TwoFactorMutation,
+               PrivacyMutation):
     pass
 
 

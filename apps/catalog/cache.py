@@ -93,6 +93,9 @@ def stock_changed(event_id: uuid.UUID, event: events.StockChanged) -> None:
 
 
 @events.handler(events.AccountNameChanged)
-def reviewer_renamed(event_id: uuid.UUID, event: events.AccountNameChanged) -> None:
-    """A review shows its author's name ("Ada L.")."""
+@events.handler(events.AccountDeleted)
+def reviewer_renamed(event_id: uuid.UUID,
+                     event: events.AccountNameChanged | events.AccountDeleted) -> None:
+    """A review shows its author's name ("Ada L."), or "A former customer"
+    once the account is deleted."""
     cache_tags.bump([reviewer_tag(event.user_id)])

@@ -29,6 +29,9 @@ class ErrorCode(StrEnum):
     # The password (or a social provider) proved the first factor; the
     # account asks for a second: the payload carries a challenge for it.
     TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
+    # The account still has an order on its way (pending, processing or
+    # shipped): it cannot be deleted until that order is delivered or cancelled.
+    ORDER_OPEN = "ORDER_OPEN"
 
 
 @dataclass(frozen=True)

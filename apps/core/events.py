@@ -91,6 +91,32 @@ class AccountNameChanged(Event):
     user_id: int
 
 
+# --- Privacy: apps.privacy ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountDataExportRequested(Event):
+    """accountDataExport: build the customer's export and email its link."""
+
+    user_id: int
+    export_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountDeleteRequested(Event):
+    """accountDeleteRequest: email the customer a confirmation token."""
+
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountDeleted(Event):
+    """accountDelete erased the account: its row is gone, its orders kept
+    unlinked, its reviews signed by a former customer."""
+
+    user_id: int
+
+
 # --- Inventory ---------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.erased import is_erased
 
 from .emails import compose
 from .models import OPT_IN_TOPICS, TOPIC_OF, Kind, Notification
@@ -61,8 +62,8 @@ def send(event_id: str, letters: Iterable[Letter], *, once_per: timedelta | None
     sent = 0
     failure: Exception | None = None
     for letter in letters:
-        if only and letter.to != only:
-            continue
+        if (only and letter.to != only) or is_erased(letter.to):
+            continue  # an erased address (a deleted account's order) takes no mail
         notification = _claim(event_id, letter, once_per=once_per)
         if notification is None:
             continue

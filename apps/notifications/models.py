@@ -49,6 +49,9 @@ class Kind(models.TextChoices):
     LOW_STOCK = "LOW_STOCK", "Low stock (staff)"
     BACK_IN_STOCK = "BACK_IN_STOCK", "Back in stock"
     PRICE_DROP = "PRICE_DROP", "Price drop"
+    # Sent by apps.privacy's tasks, through apps.notifications.delivery.
+    ACCOUNT_DATA_EXPORT = "ACCOUNT_DATA_EXPORT", "Account data export"
+    ACCOUNT_DELETE_CONFIRMATION = "ACCOUNT_DELETE_CONFIRMATION", "Account deletion confirmation"
 
 
 TOPIC_OF = {
@@ -67,6 +70,8 @@ TOPIC_OF = {
     Kind.LOW_STOCK: Topic.STAFF,
     Kind.BACK_IN_STOCK: Topic.BACK_IN_STOCK,
     Kind.PRICE_DROP: Topic.PRICE_DROP,
+    Kind.ACCOUNT_DATA_EXPORT: Topic.ACCOUNT,
+    Kind.ACCOUNT_DELETE_CONFIRMATION: Topic.ACCOUNT,
 }
 
 

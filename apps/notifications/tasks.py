@@ -255,6 +255,13 @@ _EVENT_TASKS: dict[Kind, tuple[Any, tuple[str, ...]]] = {
 }
 
 
+def resend_with_event(kind: Kind, task: Any, names: tuple[str, ...]) -> None:
+    """Let a domain above this one whose task sends `kind` (apps.privacy) have
+    it sent again: `task` is queued with the event id and the event's values
+    `names`, as the kinds above. Notifications never import those domains."""
+    _EVENT_TASKS[kind] = (task, names)
+
+
 def resend_call(notification: Notification) -> tuple[Any, tuple[Any, ...]] | None:
     """The task of `notification`'s kind and the arguments it was queued with
     after its event id, to queue it again; None when they are lost (the
@@ -265,6 +272,8 @@ def resend_call(notification: Notification) -> tuple[Any, tuple[Any, ...]] | Non
     if kind in _ORDER_KINDS:
         return (send_order_email, (notification.order_id, kind.value)) \
             if notification.order_id else None
+    if kind not in _EVENT_TASKS:
+        return None
     task, names = _EVENT_TASKS[kind]
     row = OutboxEvent.objects.filter(pk=notification.event_id).first()
     if row is None or not all(name in row.payload for name in names):

@@ -56,9 +56,15 @@ def visible_reviews(*, product: Product) -> QuerySet[Review]:
     )
 
 
+FORMER_CUSTOMER = "A former customer"
+
+
 def review_author_name(*, review: Review) -> str:
     """How a review is signed: first name and last initial ("Ada L."), enough
-    to feel personal and not enough to find someone. Never the email."""
+    to feel personal and not enough to find someone. Never the email. An
+    author who deleted their account is "A former customer"."""
+    if review.user is None:
+        return FORMER_CUSTOMER
     first, last = review.user.first_name.strip(), review.user.last_name.strip()
     if first and last:
         return f"{first} {last[0].upper()}."
