@@ -29,6 +29,12 @@ class ErrorCode(StrEnum):
     # The password (or a social provider) proved the first factor; the
     # account asks for a second: the payload carries a challenge for it.
     TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED"
+    # A social sign-in provider could not be reached or answered nonsense:
+    # nothing the customer did; the sign-in may be started again.
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    # The social sign-in provider has not verified the account's email
+    # address, so it links to no account and makes none.
+    EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
 
 
 @dataclass(frozen=True)
