@@ -10,10 +10,13 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from apps.accounts.models import ExternalIdentity, RefreshToken, User
-from apps.core.errors import ErrorCode, ServiceError
 from apps.accounts import social
+from apps.core.errors import ErrorCode, ServiceError
+from tests.concurrency import in_processes
+from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import make_user
 from tests.fake_oidc import CALLBACK, CLIENT_ID, use_fake_oidc
+from tests.racing import Raised
 
 AUTH_URL = """
 mutation Start($provider: String!, $redirectUri: String!) {
@@ -267,7 +270,8 @@ def test_the_state_binds_the_provider_and_the_redirect_uri(db, client, provider)
 def test_a_code_the_provider_refuses_is_invalid_token(db, client, provider):
     started = start(client)
     before = counts()
-    payload = finish(client, "made-up", started["state"])
+    assert refused(finish(client, "", started["state"]), before) == [("code", "REQUIRED")]
+    payload = finish(client, "made-up", started["state"])  # the state was not spent
     assert refused(payload, before) == [("code", "INVALID_TOKEN")]
 
 
@@ -356,3 +360,33 @@ def test_two_finishes_of_one_state_sign_in_once(db, provider):
         social.external_token_auth(provider="fake", code=code, state=started.state,
                                    redirect_uri=CALLBACK)
     assert [e.code for e in refusal.value.errors] == [ErrorCode.INVALID_TOKEN]
+
+
+def finish_there(index: int, providers: dict, redirect_uris: list, code: str,
+                 state: str) -> str:
+    """What tests.concurrency.in_processes runs in another process: a web
+    process finishing the sign-in, with the test's provider settings."""
+    from django.conf import settings
+
+    settings.SOCIAL_AUTH_PROVIDERS, settings.SOCIAL_AUTH_REDIRECT_URIS = providers, redirect_uris
+    return social.external_token_auth(provider="fake", code=code, state=state,
+                                      redirect_uri=CALLBACK).user.email
+
+
+@pytest.mark.postgresql
+@pytest.mark.redis
+@pytest.mark.usefixtures("keeps_default_warehouse")
+def test_one_state_finished_in_two_processes_at_once_signs_in_once(transactional_db, provider,
+                                                                   settings):
+    started = social.external_auth_url(provider="fake", redirect_uri=CALLBACK)
+    code = provider.log_in(started.authorization_url, sub="g-1", email="ada@example.com")
+    outcomes = in_processes(2, "tests.test_social_sign_in:finish_there",
+                            settings.SOCIAL_AUTH_PROVIDERS, settings.SOCIAL_AUTH_REDIRECT_URIS,
+                            code, started.state)
+    assert outcomes.count("ada@example.com") == 1, outcomes
+    [refusal] = [outcome for outcome in outcomes if isinstance(outcome, Raised)]
+    assert (refusal.code, refusal.message) == (
+        "INVALID_TOKEN", "This sign-in is unknown, expired or already finished. Start again.")
+    # Only the winner reached the provider.
+    assert provider.requests.count(("POST", "/token")) == 1
+    assert (User.objects.count(), ExternalIdentity.objects.count()) == (1, 1)

@@ -60,11 +60,11 @@ def external_token_auth(
 ) -> IssuedTokens:
     found = provider_named(provider)
     _check_redirect_uri(redirect_uri)
+    if not code:
+        raise ServiceError("Send the code.", code=ErrorCode.REQUIRED, field="code")
     started = _take_state(state)
     if started.get("provider") != found.name or started.get("redirect_uri") != redirect_uri:
         raise _invalid_state("This sign-in was started for another provider or redirect URI.")
-    if not code:
-        raise ServiceError("Send the code.", code=ErrorCode.REQUIRED, field="code")
     profile = _KINDS[found.kind].finish(
         found, code=code, redirect_uri=redirect_uri,
         code_verifier=started["code_verifier"], nonce=started["nonce"],
