@@ -11,9 +11,11 @@ userinfo; and it is GitHub, with its token endpoint, `/user` and
 by hand: `log_in(authorization_url, sub=..., email=...)` takes the client,
 redirect URI, nonce and challenge from the URL the shop made and answers
 the code the provider would send back. `signing_key` signs the ID tokens
-(swap it for a key the JWKS does not publish), `claims` overrides claims of
+(swap it for a key the JWKS does not publish), `jwks` replaces the
+published keys, `claims` overrides claims of
 the ID token (`aud`, `iss`), `id_token_lifetime` is its lifetime, and
-`down = True` makes it unreachable (a connection closed without an answer).
+`down = True` makes it unreachable (a connection closed without an answer),
+`broken = (status, body)` answers every request so.
 
 `use_fake_oidc(settings)` hands it to a test: one server for the session,
 emptied for each test, with providers "fake" (OpenID Connect) and "github"
@@ -57,6 +59,10 @@ class FakeProvider(LocalServer):
             self.claims: dict[str, Any] = {}
             self.id_token_lifetime = 300
             self.down = False
+            # What every request is answered with instead, as (status, body).
+            self.broken: tuple[int, Any] | None = None
+            # The JWKS published instead of the fake's key.
+            self.jwks: dict[str, Any] | None = None
 
     # --- What the customer does at the provider, driven by the test ---------------
 
@@ -100,7 +106,7 @@ class FakeProvider(LocalServer):
             if (method, path) == ("GET", "/.well-known/openid-configuration"):
                 return 200, self.discovery()
             if (method, path) == ("GET", "/jwks"):
-                return 200, {"keys": [self.key.as_dict(private=False)]}
+                return 200, self.jwks or {"keys": [self.key.as_dict(private=False)]}
             if (method, path) in (("POST", "/token"), ("POST", "/login/oauth/access_token")):
                 return self.token(form, headers, oidc=path == "/token")
             profile = self.tokens.get(headers.get("authorization", "").removeprefix("Bearer "))
@@ -162,8 +168,8 @@ class _Handler(JsonHandler):
         if fake.down:
             self.close_connection = True
             return
-        status, answer = fake.answer(self.command, urlsplit(self.path).path,
-                                     dict(parse_qsl(body)), self.headers_lower())
+        status, answer = fake.broken or fake.answer(
+            self.command, urlsplit(self.path).path, dict(parse_qsl(body)), self.headers_lower())
         self.send_json(status, answer)
 
     do_GET = do_POST = _serve

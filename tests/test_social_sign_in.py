@@ -127,12 +127,45 @@ def test_no_provider_configured_reaches_no_network(db, client, settings):
     assert problems(start(client, "google")) == [("provider", "NOT_FOUND")]
 
 
-def test_a_provider_out_of_reach_is_provider_unavailable(db, client, provider, caplog):
-    provider.down = True
-    started = start(client)
-    assert problems(started) == [(None, "PROVIDER_UNAVAILABLE")]
-    assert started["state"] is None
+@pytest.mark.parametrize("fault", ["down", "500", "not JSON", "no endpoints", "bad keys"])
+def test_a_provider_out_of_reach_or_talking_nonsense_is_provider_unavailable(
+        db, client, provider, caplog, fault):
+    provider.down = fault == "down"
+    provider.broken = {"500": (500, {"error": "oops"}), "not JSON": (200, "<html>"),
+                       "no endpoints": (200, {"issuer": provider.url})}.get(fault)
+    if fault == "bad keys":
+        provider.jwks = {"keys": [{"kty": "RSA", "kid": "fake-key-1"}]}
+        code, state = logged_in(client, provider)
+        payload = finish(client, code, state)
+    else:
+        payload = start(client)
+        assert payload["state"] is None
+    assert problems(payload) == [(None, "PROVIDER_UNAVAILABLE")]
     assert "Sign-in provider fake failed" in caplog.text
+    assert counts() == (0, 0, 0)
+
+
+def test_the_providers_come_from_the_environment(monkeypatch):
+    from commerce.settings import _social_auth_providers
+
+    for name in ("GOOGLE_CLIENT_ID", "GITHUB_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    assert _social_auth_providers() == {}
+    monkeypatch.setenv("OIDC_MY_IDP_DISCOVERY_URL", "https://idp.example/.well-known/x")
+    monkeypatch.setenv("OIDC_MY_IDP_CLIENT_ID", "id-1")
+    monkeypatch.setenv("OIDC_MY_IDP_CLIENT_SECRET", "secret-1")
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", "g.apps.googleusercontent.com")
+    monkeypatch.setenv("GITHUB_CLIENT_ID", "gh-1")
+    monkeypatch.setenv("GITHUB_CLIENT_SECRET", "gh-secret")
+    providers = _social_auth_providers()
+    assert providers["my_idp"] == {
+        "kind": "oidc", "discovery_url": "https://idp.example/.well-known/x",
+        "client_id": "id-1", "client_secret": "secret-1", "scope": "openid email profile"}
+    assert providers["google"]["discovery_url"] == (
+        "https://accounts.google.com/.well-known/openid-configuration")
+    assert providers["github"]["kind"] == "github"
+    assert providers["github"]["token_url"] == "https://github.com/login/oauth/access_token"
+    assert providers["github"]["api_url"] == "https://api.github.com"
 
 
 # --- OpenID Connect -------------------------------------------------------------------
@@ -390,3 +423,18 @@ def test_one_state_finished_in_two_processes_at_once_signs_in_once(transactional
     # Only the winner reached the provider.
     assert provider.requests.count(("POST", "/token")) == 1
     assert (User.objects.count(), ExternalIdentity.objects.count()) == (1, 1)
+
+
+def test_staff_read_a_users_identities_in_the_django_admin(db, client, provider):
+    from django.test import Client as DjangoClient
+
+    assert sign_in(client, provider, sub="g-77", email="ada@example.com")["errors"] == []
+    User.objects.create_superuser(email="root@example.com", password="root-pass-for-tests")
+    browser = DjangoClient()
+    assert browser.login(email="root@example.com", password="root-pass-for-tests")
+    ada = User.objects.get(email="ada@example.com")
+    page = browser.get(f"/admin/accounts/user/{ada.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "g-77" in text
+    assert "External identities" in text

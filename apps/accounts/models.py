@@ -168,6 +168,7 @@ class ExternalIdentity(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name_plural = "external identities"
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "subject"], name="accounts_external_identity_unique"
