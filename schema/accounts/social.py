@@ -1,7 +1,11 @@
 """Social sign-in's root fields (README, "Social sign-in"): thin resolvers
 over apps.accounts.social."""
 
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
 import strawberry
+from asgiref.sync import sync_to_async
 from strawberry import Info
 
 from apps.accounts import models, social
@@ -9,6 +13,9 @@ from schema.errors import Payload, payload_mutation
 from schema.permissions import Public
 
 from .types import User
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @strawberry.type
@@ -36,13 +43,19 @@ class ExternalTokenAuthPayload(Payload):
 
 @strawberry.type
 class SocialMutation:
+    """Async resolvers: what waits on a provider (up to its timeout) runs
+    off the thread that does the process's database work (under ASGI one a
+    process), so a slow provider holds up no other request."""
+
     @payload_mutation(
         extensions=[Public()],
         description="Start a social sign-in: the provider's authorisation URL, with state, "
         "nonce and PKCE. redirectUri must be one the shop allows.",
     )
-    def external_auth_url(self, provider: str, redirect_uri: str) -> ExternalAuthUrlPayload:
-        started = social.external_auth_url(provider=provider, redirect_uri=redirect_uri)
+    async def external_auth_url(self, provider: str, redirect_uri: str) -> ExternalAuthUrlPayload:
+        started = await off_the_database_thread(social.external_auth_url)(
+            provider=provider, redirect_uri=redirect_uri
+        )
         return ExternalAuthUrlPayload(
             authorization_url=started.authorization_url, state=started.state
         )
@@ -52,13 +65,19 @@ class SocialMutation:
         description="Finish a social sign-in with the code and state the provider sent back "
         "to redirectUri: an access token and a refresh token, or TWO_FACTOR_REQUIRED.",
     )
-    def external_token_auth(
+    async def external_token_auth(
         self, info: Info, provider: str, code: str, state: str, redirect_uri: str
     ) -> ExternalTokenAuthPayload:
-        issued = social.external_token_auth(
-            provider=provider, code=code, state=state, redirect_uri=redirect_uri,
-            ip=info.context.client_ip, user_agent=info.context.user_agent,
+        proven = await off_the_database_thread(social.external_identity_proven)(
+            provider=provider, code=code, state=state, redirect_uri=redirect_uri
+        )
+        issued = await sync_to_async(social.external_sign_in)(
+            proven=proven, ip=info.context.client_ip, user_agent=info.context.user_agent
         )
         return ExternalTokenAuthPayload(
             token=issued.access_token, refresh_token=issued.refresh_token, user=issued.user
         )
+
+
+def off_the_database_thread(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    return sync_to_async(function, thread_sensitive=False)

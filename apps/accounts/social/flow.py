@@ -58,6 +58,24 @@ def external_token_auth(
     *, provider: str, code: str, state: str, redirect_uri: str, ip: str = "",
     user_agent: str = "",
 ) -> IssuedTokens:
+    proven = external_identity_proven(
+        provider=provider, code=code, state=state, redirect_uri=redirect_uri
+    )
+    return external_sign_in(proven=proven, ip=ip, user_agent=user_agent)
+
+
+@dataclass(frozen=True)
+class ProvenIdentity:
+    provider: Provider
+    profile: ExternalProfile
+
+
+def external_identity_proven(
+    *, provider: str, code: str, state: str, redirect_uri: str
+) -> ProvenIdentity:
+    """The first half of `external_token_auth`: the state taken and who the
+    provider says signed in, checked. It talks to the provider and not to the
+    database, so the API runs it off the thread that does the database work."""
     found = provider_named(provider)
     _check_redirect_uri(redirect_uri)
     if not code:
@@ -69,8 +87,13 @@ def external_token_auth(
         found, code=code, redirect_uri=redirect_uri,
         code_verifier=started["code_verifier"], nonce=started["nonce"],
     )
-    user = _account_for(found, profile)
-    return sign_in_proven(user=user, ip=ip, user_agent=user_agent, method=found.method)
+    return ProvenIdentity(provider=found, profile=profile)
+
+
+def external_sign_in(*, proven: ProvenIdentity, ip: str = "", user_agent: str = "") -> IssuedTokens:
+    """The second half: the account linked or made, and signed in."""
+    user = _account_for(proven.provider, proven.profile)
+    return sign_in_proven(user=user, ip=ip, user_agent=user_agent, method=proven.provider.method)
 
 
 def _check_redirect_uri(redirect_uri: str) -> None:
