@@ -402,6 +402,56 @@ CHECKOUT_DECLINE_LIMIT_EMAIL = env_int("CHECKOUT_DECLINE_LIMIT_EMAIL", 5)
 CHECKOUT_DECLINE_LIMIT_IP = env_int("CHECKOUT_DECLINE_LIMIT_IP", 10)
 CHECKOUT_DECLINE_WINDOW = env_int("CHECKOUT_DECLINE_WINDOW", 60 * 60)
 
+# Social sign-in (README, "Social sign-in"): each provider from the environment.
+# Any OpenID Connect issuer by its discovery URL (OIDC_<NAME>_DISCOVERY_URL,
+# _CLIENT_ID, _CLIENT_SECRET; the provider is called <name> in lower case),
+# Google as a preset (GOOGLE_CLIENT_ID/_SECRET), and GitHub, plain OAuth 2.0
+# (GITHUB_CLIENT_ID/_SECRET). The URLs may be overridden, for a stand-in.
+def _social_auth_providers() -> dict[str, dict[str, str]]:
+    providers: dict[str, dict[str, str]] = {}
+    for name in sorted(os.environ):
+        if name.startswith("OIDC_") and name.endswith("_DISCOVERY_URL") and env(name):
+            prefix = name.removesuffix("DISCOVERY_URL")
+            providers[prefix[5:-1].lower()] = {
+                "kind": "oidc", "discovery_url": env(name),
+                "client_id": env(f"{prefix}CLIENT_ID"),
+                "client_secret": env(f"{prefix}CLIENT_SECRET"),
+                "scope": env(f"{prefix}SCOPE", "openid email profile"),
+            }
+    if env("GOOGLE_CLIENT_ID"):
+        providers["google"] = {
+            "kind": "oidc",
+            "discovery_url": env(
+                "GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration"
+            ),
+            "client_id": env("GOOGLE_CLIENT_ID"),
+            "client_secret": env("GOOGLE_CLIENT_SECRET"),
+            "scope": "openid email profile",
+        }
+    if env("GITHUB_CLIENT_ID"):
+        providers["github"] = {
+            "kind": "github",
+            "authorize_url": env("GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize"),
+            "token_url": env("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
+            "api_url": env("GITHUB_API_URL", "https://api.github.com"),
+            "client_id": env("GITHUB_CLIENT_ID"),
+            "client_secret": env("GITHUB_CLIENT_SECRET"),
+            "scope": "read:user user:email",
+        }
+    return providers
+
+
+SOCIAL_AUTH_PROVIDERS = _social_auth_providers()
+# The only redirect URIs a sign-in may come back to (the storefront's callback
+# pages), exactly as registered with the providers.
+SOCIAL_AUTH_REDIRECT_URIS = env_list("SOCIAL_AUTH_REDIRECT_URIS")
+# Seconds a started sign-in (its state, nonce and PKCE verifier) waits for
+# its code; seconds a provider's discovery document and keys are kept; seconds
+# any call to a provider may take.
+SOCIAL_AUTH_STATE_TIMEOUT = env_int("SOCIAL_AUTH_STATE_TIMEOUT", 10 * 60)
+SOCIAL_AUTH_METADATA_TIMEOUT = env_int("SOCIAL_AUTH_METADATA_TIMEOUT", 60 * 60)
+SOCIAL_AUTH_HTTP_TIMEOUT = env_float("SOCIAL_AUTH_HTTP_TIMEOUT", 5.0)
+
 # --- Shop ---------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "USD")
 # Where tax is computed for before a customer gives an address (ISO 3166-1

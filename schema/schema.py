@@ -11,6 +11,7 @@ from strawberry import Info, relay
 from strawberry.schema.config import StrawberryConfig
 
 from schema.accounts.schema import AccountMutation, AccountQuery, TwoFactorMutation
+from schema.accounts.social import SocialMutation
 from schema.catalog.schema import CatalogMutation, CatalogQuery, CatalogSubscription
 from schema.checkout.schema import CheckoutMutation, CheckoutQuery
 from schema.direct_fields import use_direct_resolvers
@@ -53,7 +54,7 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
                InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
                ReviewMutation, WebhookMutation, NotificationMutation, TwoFactorMutation,
-               PrivacyMutation):
+               PrivacyMutation, SocialMutation):
     pass
 
 

@@ -31,10 +31,11 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fake_http import JsonHandler, LocalServer
 
 
 SECRET_KEY = "sk_test_fake"
@@ -74,15 +75,9 @@ class ApiError(Exception):
                                "param": param or None}}
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.server.fake = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.start(_Handler)
         self.reset()
 
     def reset(self) -> None:
@@ -110,10 +105,6 @@ class FakeStripe:
             if released is not None:
                 released.set()  # a held answer of the test before lets go
             self.released = threading.Event()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- What the customer (or the bank) does, driven by the test ---------------
 
@@ -286,23 +277,17 @@ class FakeStripe:
         return dict(refund)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        pass
-
+class _Handler(JsonHandler):
     def _serve(self) -> None:
         fake: FakeStripe = self.server.fake  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
+        body = self.body()
         if fake.down:
             # Unreachable: the connection is dropped without an answer.
             self.close_connection = True
             return
         url = urlsplit(self.path)
         params = unflatten(parse_qsl(body or url.query, keep_blank_values=True))
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers = self.headers_lower()
         if fake.on_request is not None:
             fake.on_request(self.command, url.path)
         if fake.broken:
@@ -320,13 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             status, answer = 500, ApiError(500, "api_error", "An unknown error occurred").body
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Request-Id", new_id("req"))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, answer, **{"Request-Id": new_id("req")})
 
     do_GET = do_POST = _serve
 

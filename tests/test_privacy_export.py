@@ -125,6 +125,7 @@ def test_the_export_holds_every_section_of_the_customer_and_nothing_of_another(
     assert [(a["reason"], a["succeeded"]) for a in data["sign_in_history"]] == [("OK", True)]
     assert data["two_factor"] == {"enabled": False, "enabled_at": None,
                                   "recovery_codes_left": 0}
+    assert data["external_identities"] == []
     assert {n["kind"] for n in data["notifications"]} == {"ORDER_CONFIRMATION"}
     assert "grace" not in response.text.lower()
 

@@ -10,7 +10,7 @@ from apps.core.admin_bases import ServiceAdmin, ServiceForm
 from apps.core.validation import normalize_email
 
 from . import services
-from .models import Address, RefreshToken, TwoFactorDevice, User
+from .models import Address, ExternalIdentity, RefreshToken, TwoFactorDevice, User
 
 
 class _LowerCaseEmail:
@@ -34,7 +34,17 @@ class UserChangeForm(_LowerCaseEmail, DjangoUserChangeForm):
         fields = "__all__"
 
 
-class AddressInline(admin.StackedInline):
+class _ReadOnlyInline:
+    """An inline to read: its rows are written elsewhere."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AddressInline(_ReadOnlyInline, admin.StackedInline):
     """A user's address book, to read; an address is edited on its own page
     (through the address services)."""
 
@@ -45,11 +55,14 @@ class AddressInline(admin.StackedInline):
     readonly_fields = services.ADDRESS_FIELDS
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ExternalIdentityInline(_ReadOnlyInline, admin.TabularInline):
+    """The social sign-in identities that sign in as this user (README,
+    "Social sign-in"): they are made by signing in."""
+
+    model = ExternalIdentity
+    extra = 0
+    fields = readonly_fields = ("provider", "subject", "email", "created_at")
 
 
 @admin.register(User)
@@ -82,7 +95,11 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "first_name", "last_name")
     ordering = ("-date_joined",)
     raw_id_fields = ("default_shipping_address", "default_billing_address")
-    inlines = [AddressInline]
+    inlines = [AddressInline, ExternalIdentityInline]
+
+    def get_inlines(self, request, obj):
+        # A user being added has no identities yet.
+        return self.inlines if obj is not None else [AddressInline]
 
     def save_model(self, request, obj, form, change) -> None:
         """A changed name is written by the profile service, as accountUpdate

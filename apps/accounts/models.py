@@ -258,3 +258,32 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code {self.pk} of user {self.user_id}"
+
+
+class ExternalIdentity(models.Model):
+    """An account at a social sign-in provider that signs in as this user.
+
+    The provider's subject (OpenID Connect's `sub`, GitHub's user id) is what
+    identifies it: an email address can change hands at a provider, a subject
+    does not. `email` is the verified address it was linked by, kept for the
+    account owner and for support."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    provider = models.CharField(max_length=64)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "external identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subject"], name="accounts_external_identity_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} identity {self.subject} of user {self.user_id}"

@@ -32,6 +32,12 @@ class ErrorCode(StrEnum):
     # The account still has an order on its way (pending, processing or
     # shipped): it cannot be deleted until that order is delivered or cancelled.
     ORDER_OPEN = "ORDER_OPEN"
+    # A social sign-in provider could not be reached or answered nonsense:
+    # nothing the customer did; the sign-in may be started again.
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
+    # The social sign-in provider has not verified the account's email
+    # address, so it links to no account and makes none.
+    EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
 
 
 @dataclass(frozen=True)

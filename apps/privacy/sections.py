@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 
 from apps.accounts.models import (
     Address,
+    ExternalIdentity,
     RecoveryCode,
     Session,
     SignInAttempt,
@@ -134,6 +135,13 @@ def sign_in_history(user: User) -> list[dict[str, Any]]:
         "succeeded", "reason", "method", "ip", "user_agent", "created_at"))
 
 
+def external_identities(user: User) -> list[dict[str, Any]]:
+    """The social sign-in accounts linked to this one (not the subject: an
+    identifier of the provider's, not something the customer knows)."""
+    return _rows(ExternalIdentity.objects.filter(user=user).order_by("created_at", "id")
+                 .values("provider", "email", "created_at"))
+
+
 def two_factor(user: User) -> dict[str, Any]:
     """Whether it is on and since when; never the secret or the codes."""
     device = TwoFactorDevice.objects.filter(user=user).values("confirmed_at").first()
@@ -163,6 +171,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("sessions", sessions),
     ("sign_in_history", sign_in_history),
     ("two_factor", two_factor),
+    ("external_identities", external_identities),
     ("notifications", notifications),
 ]
 
