@@ -17,5 +17,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
 USER shop
 
 EXPOSE 8000
-CMD ["gunicorn", "commerce.asgi:application", "-k", "uvicorn_worker.UvicornWorker", \
-     "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "commerce.asgi:application"]

@@ -184,6 +184,14 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died in it (killed, out of memory) goes back to the
+# queue rather than being acknowledged as failed; tasks are idempotent
+# (once_per_event, the email log), so running it again is safe. With Redis
+# an unacknowledged task is delivered again after the visibility timeout.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
 # The worker logs through LOGGING below (JSON lines with request ids), not
 # through a root handler of Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

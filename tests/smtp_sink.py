@@ -36,6 +36,10 @@ class _Session(socketserver.StreamRequestHandler):
             if verb in (b"EHLO", b"HELO"):
                 self.reply("250 sink")
             elif verb == b"DATA":
+                # A test holding the sink keeps the sender here, in the
+                # middle of sending (tests/test_graceful_restarts.py).
+                self.server.sink.sending.set()
+                self.server.sink.accepting.wait(timeout=120)
                 data = []
                 self.reply("354 End data with <CR><LF>.<CR><LF>")
             elif verb == b"QUIT":
@@ -55,6 +59,10 @@ class SMTPSink:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self._changed = threading.Condition()
+        # Cleared: a sender is kept waiting at DATA until it is set again.
+        self.accepting = threading.Event()
+        self.accepting.set()
+        self.sending = threading.Event()
         self.server = _Server(("127.0.0.1", 0), _Session)
         self.server.sink = self
         self.port = self.server.server_address[1]

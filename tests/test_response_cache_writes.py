@@ -179,7 +179,9 @@ def admin_change(browser, user, **changes) -> None:
     data = {
         "email": user.email, "first_name": user.first_name, "last_name": user.last_name,
         "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0", **changes,
+        "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0",
+        "external_identities-TOTAL_FORMS": "0", "external_identities-INITIAL_FORMS": "0",
+        **changes,
     }
     response = browser.post(f"/admin/accounts/user/{user.pk}/change/", data)
     assert response.status_code == 302, response.content[:3000]
