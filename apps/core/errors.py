@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"
     THROTTLED = "THROTTLED"
     IN_USE = "IN_USE"
+    # Staff management: the actor tried to grant (or take away, or act on
+    # someone holding) a permission they do not hold themselves.
+    PERMISSION_NOT_HELD = "PERMISSION_NOT_HELD"
+    # The change would leave no active staff member holding manage_staff.
+    LAST_STAFF_MANAGER = "LAST_STAFF_MANAGER"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ OPT_IN_TOPICS = (Topic.BACK_IN_STOCK, Topic.PRICE_DROP, Topic.MARKETING)
 class Kind(models.TextChoices):
     ACCOUNT_CONFIRMATION = "ACCOUNT_CONFIRMATION", "Account confirmation"
     PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+    STAFF_INVITATION = "STAFF_INVITATION", "Staff invitation"
     ORDER_CONFIRMATION = "ORDER_CONFIRMATION", "Order confirmation"
     PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
     ORDER_SHIPPED = "ORDER_SHIPPED", "Order shipped"
@@ -52,6 +53,7 @@ class Kind(models.TextChoices):
 TOPIC_OF = {
     Kind.ACCOUNT_CONFIRMATION: Topic.ACCOUNT,
     Kind.PASSWORD_RESET: Topic.ACCOUNT,
+    Kind.STAFF_INVITATION: Topic.ACCOUNT,
     Kind.ORDER_CONFIRMATION: Topic.ORDER,
     Kind.PAYMENT_FAILED: Topic.ORDER,
     Kind.ORDER_SHIPPED: Topic.ORDER,

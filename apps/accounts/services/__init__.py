@@ -1,8 +1,9 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
-(sign-in tokens), profile and addresses, passwords, and what staff change
-about customers. Every refusal is a ServiceError the API turns into payload
+(sign-in tokens), profile and addresses, passwords, what staff change
+about customers, staff accounts and permission groups, and the audit log. Every refusal is a ServiceError the API turns into payload
 errors. Callers use the package (`services.token_auth`)."""
 
+from .audit import audit_record
 from .customers import customer_set_active
 from .passwords import password_change, password_reset, password_reset_request
 from .profile import (
@@ -23,6 +24,13 @@ from .sessions import (
     token_auth,
 )
 from .signup import account_confirm, account_register
+from .staff import (
+    permission_group_create,
+    permission_group_delete,
+    permission_group_update,
+    staff_create,
+    staff_update,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -35,13 +43,19 @@ __all__ = [
     "address_create",
     "address_delete",
     "address_update",
+    "audit_record",
     "customer_set_active",
     "password_change",
     "password_reset",
     "password_reset_request",
+    "permission_group_create",
+    "permission_group_delete",
+    "permission_group_update",
     "refresh_token_revoke",
     "refresh_token_rotate",
     "refresh_tokens_delete_expired",
     "refresh_tokens_revoke_all",
+    "staff_create",
+    "staff_update",
     "token_auth",
 ]
