@@ -19,6 +19,7 @@ from apps.accounts.models import AuditEntry, RefreshToken, User
 from apps.accounts.permissions import Perm
 from apps.core.errors import ErrorCode, ServiceError
 from apps.core.models import OutboxEvent
+from tests.concurrency import in_threads, keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import Client, client_for, error_codes, make_user, problems
 
 pytestmark = pytest.mark.django_db
@@ -494,3 +495,58 @@ def test_staff_without_manage_staff_are_forbidden_and_nothing_is_written(operati
     assert error_codes(result) == ["FORBIDDEN"]
     assert result["data"] is None
     nothing_written(before)
+
+
+# --- Two demotions at once (PostgreSQL: separate connections) -------------------------------------
+
+RACE_ROUNDS = 5
+
+
+@pytest.mark.postgresql
+def test_two_staff_managers_deactivating_each_other_at_once_leave_one(
+    keeps_default_warehouse, transactional_db  # noqa: F811
+):
+    first, second = administrator(), administrator()
+    pairs = [(first, second), (second, first)]
+
+    def deactivate(index: int):
+        actor, target = pairs[index]
+        return services.staff_update(actor=User.objects.get(pk=actor.pk),
+                                     staff=User.objects.get(pk=target.pk), is_active=False)
+
+    for _ in range(RACE_ROUNDS):  # a race lost without the locks is not lost every time
+        results = in_threads(2, deactivate)
+        refused = [r for r in results if isinstance(r, ServiceError)]
+        assert len(refused) == 1, results
+        assert refused[0].errors[0].code == ErrorCode.LAST_STAFF_MANAGER
+        assert User.objects.filter(pk__in=[first.pk, second.pk], is_active=True).count() == 1
+        assert AuditEntry.objects.filter(action="staff.update").count() == 1
+        User.objects.filter(pk__in=[first.pk, second.pk]).update(is_active=True)
+        AuditEntry.objects.all().delete()
+
+
+@pytest.mark.postgresql
+def test_a_group_change_and_a_deactivation_at_once_leave_a_staff_manager(
+    keeps_default_warehouse, transactional_db  # noqa: F811
+):
+    """One holder through the Administrators group, one directly: taking
+    manage_staff from the group and deactivating the direct holder cannot
+    both pass."""
+    through_group = administrator()
+    direct = make_user(perms=list(Perm))
+    root = make_user(is_staff=True, is_superuser=True, is_active=False)  # holds nothing
+
+    def change(index: int):
+        actor = User.objects.get(pk=root.pk)
+        actor.is_active = True  # acting as the superuser without counting as a holder
+        if index == 0:
+            return services.permission_group_update(
+                actor=actor, group=role("Administrators"), perms=[Perm.MANAGE_ORDERS])
+        return services.staff_update(actor=actor, staff=User.objects.get(pk=direct.pk),
+                                     is_active=False)
+
+    results = in_threads(2, change)
+    assert len([r for r in results if isinstance(r, ServiceError)]) == 1, results
+    assert selectors.staff_with_perm(perm=Perm.MANAGE_STAFF).exists()
+    assert {through_group.pk, direct.pk} & set(
+        selectors.staff_with_perm(perm=Perm.MANAGE_STAFF).values_list("pk", flat=True))
