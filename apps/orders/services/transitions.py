@@ -106,7 +106,7 @@ def order_transition(
             "move": move.value, "message": message,
             "status": [before["status"], order.status],
             "payment_status": [before["payment_status"], order.payment_status],
-            **{name: str(value) for name, value in changes.items() if value is not None},
+            **{name: str(value) for name, value in changes.items() if value not in (None, "")},
         })
     return order
 
