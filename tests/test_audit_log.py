@@ -18,6 +18,7 @@ from apps.accounts.permissions import Perm
 from apps.orders.models import Order
 from apps.orders.services import fulfilment
 from tests import contract
+from tests.concurrency import keeps_default_warehouse  # noqa: F401 - a fixture
 from tests.conftest import Client, client_for, error_codes, make_user, problems
 from tests.factories import make_order, make_product, make_review, make_variant
 
@@ -236,3 +237,13 @@ def test_the_django_admin_shows_the_log_and_writes_nothing(admin_client, admin_u
     assert admin_client.post(f"/admin/accounts/auditentry/{entry.pk}/delete/",
                              {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_an_entry_outside_a_transaction_is_refused(
+    keeps_default_warehouse, transactional_db  # noqa: F811
+):
+    """Autocommit would keep it even when the change it records rolls back."""
+    admin = make_user(is_staff=True, is_superuser=True)
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        services.audit_record(actor=admin, action="staff.update", target=admin)
+    assert not AuditEntry.objects.exists()
