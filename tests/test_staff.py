@@ -187,6 +187,22 @@ def test_staff_users_reads_permissions_in_constant_queries():
     assert queries() == few
 
 
+def test_staff_managers_do_not_see_where_colleagues_live():
+    colleague = make_user(perms=[Perm.MANAGE_ORDERS])
+    services.address_create(user=colleague, data={
+        "first_name": "Col", "last_name": "League", "street_address_1": "1 Home Lane",
+        "city": "Leeds", "country": "GB"})
+    document = """query($id: ID!) { node(id: $id) { ... on User {
+      email defaultShippingAddress { city } addresses { city } } } }"""
+    seen = client_for(staff_manager()).execute(document, {"id": gid(colleague)})["node"]
+    assert seen == {"email": colleague.email, "defaultShippingAddress": None, "addresses": []}
+    seen = client_for(colleague).execute(document, {"id": gid(colleague)})["node"]
+    assert seen["defaultShippingAddress"] == {"city": "Leeds"}
+    customer_desk = make_user(perms=[Perm.MANAGE_CUSTOMERS])
+    seen = client_for(customer_desk).execute(document, {"id": gid(colleague)})["node"]
+    assert seen["defaultShippingAddress"] == {"city": "Leeds"}
+
+
 def test_me_says_what_one_holds_and_through_which_groups():
     clerk = make_user(is_staff=True)
     clerk.groups.add(role("Order managers"))

@@ -31,7 +31,7 @@ def user_as_queryset(*, user: User) -> QuerySet[User]:
     return User.objects.filter(pk=user.pk)
 
 
-def _manages_customers(user) -> bool:
+def manages_customers(user) -> bool:
     return staff_has_perm(user, Perm.MANAGE_CUSTOMERS)
 
 
@@ -41,7 +41,7 @@ def users_visible_to(*, user, queryset: QuerySet[User] | None = None) -> QuerySe
     queryset = User.objects.all() if queryset is None else queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
-    if _manages_customers(user):
+    if manages_customers(user):
         return queryset
     if staff_has_perm(user, Perm.MANAGE_STAFF):
         return queryset.filter(Q(is_staff=True) | Q(pk=user.pk))
@@ -55,7 +55,7 @@ def addresses_visible_to(
     queryset = Address.objects.all() if queryset is None else queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
-    return queryset if _manages_customers(user) else queryset.filter(user=user)
+    return queryset if manages_customers(user) else queryset.filter(user=user)
 
 
 def staff_with_perm(*, perm: Perm) -> QuerySet[User]:

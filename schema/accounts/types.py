@@ -53,9 +53,14 @@ class Address(relay.Node):
     get_queryset = visible_through(selectors.addresses_visible_to)
 
 
-def default_shipping_address(root: models.User) -> models.Address | None:
+def default_shipping_address(root: models.User, info: Info) -> models.Address | None:
     # Joined, not filtered through Address.get_queryset (which would make it a
-    # query of its own): whoever sees the user sees this address.
+    # query of its own), so the address book's rule is applied here: the user
+    # themself and staff managing customers; not staff managing staff, who see
+    # their colleagues' accounts but not where they live.
+    viewer = current_user(info)
+    if viewer is None or not (viewer.pk == root.pk or selectors.manages_customers(viewer)):
+        return None
     return root.default_shipping_address
 
 
