@@ -523,14 +523,16 @@ def test_two_staff_managers_deactivating_each_other_at_once_leave_one(
     keeps_default_warehouse, transactional_db  # noqa: F811
 ):
     first, second = administrator(), administrator()
-    pairs = [(first, second), (second, first)]
 
     def deactivate(index: int):
+        # Each actor as its request read it, before either change: one read
+        # after the other's commit would be refused for holding nothing.
         actor, target = pairs[index]
-        return services.staff_update(actor=User.objects.get(pk=actor.pk),
-                                     staff=User.objects.get(pk=target.pk), is_active=False)
+        return services.staff_update(actor=actor, staff=target, is_active=False)
 
     for _ in range(RACE_ROUNDS):  # a race lost without the locks is not lost every time
+        loaded = [User.objects.get(pk=first.pk), User.objects.get(pk=second.pk)]
+        pairs = [(loaded[0], loaded[1]), (loaded[1], loaded[0])]
         results = in_threads(2, deactivate)
         refused = [r for r in results if isinstance(r, ServiceError)]
         assert len(refused) == 1, results
