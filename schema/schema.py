@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.accounts.schema import AccountMutation, AccountQuery, TwoFactorMutation
 from schema.accounts.social import SocialMutation
+from schema.accounts.staff import StaffMutation, StaffQuery
 from schema.catalog.schema import CatalogMutation, CatalogQuery, CatalogSubscription
 from schema.checkout.schema import CheckoutMutation, CheckoutQuery
 from schema.direct_fields import use_direct_resolvers
@@ -37,7 +38,8 @@ from schema.wishlist.schema import WishlistMutation
 
 @strawberry.type
 class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, InventoryQuery,
-            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery, SalesReportQuery, WebhookQuery):
+            OrderQuery, PaymentQuery, ShippingQuery, TaxQuery, SalesReportQuery, WebhookQuery,
+            StaffQuery):
     @strawberry_django.field(
         extensions=[Public()], description="Any object that implements Node, by its global ID."
     )
@@ -54,7 +56,7 @@ class Query(AccountQuery, CatalogQuery, CheckoutQuery, DiscountsQuery, Inventory
 class Mutation(AccountMutation, CatalogMutation, CheckoutMutation, DiscountsMutation,
                InventoryMutation, OrderMutation, ShippingMutation, TaxMutation, WishlistMutation,
                ReviewMutation, WebhookMutation, NotificationMutation, TwoFactorMutation,
-               PrivacyMutation, SocialMutation):
+               PrivacyMutation, SocialMutation, StaffMutation):
     pass
 
 

@@ -6,11 +6,12 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin_bases import ServiceAdmin, ServiceForm
+from apps.core.admin_bases import ReadOnlyAdmin, ServiceAdmin, ServiceForm
 from apps.core.validation import normalize_email
 
 from . import services
-from .models import Address, ExternalIdentity, RefreshToken, TwoFactorDevice, User
+from .models import Address, AuditEntry, ExternalIdentity, RefreshToken, TwoFactorDevice, User
+from .permissions import Perm, staff_has_perm
 
 
 class _LowerCaseEmail:
@@ -194,3 +195,20 @@ class TwoFactorDeviceAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for device in queryset.select_related("user"):
             services.two_factor_remove(user=device.user)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit log, to read: entries are written only with the changes
+    they record (services.audit_record), and never edited or deleted here.
+    Shown to staff managing staff, as auditLog is."""
+
+    list_display = ("created_at", "actor_email", "action", "object_type", "object_repr")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_email", "action", "object_repr", "object_pk")
+    readonly_fields = ("created_at", "actor", "actor_email", "action", "object_type",
+                       "object_pk", "object_repr", "details")
+    date_hierarchy = "created_at"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return staff_has_perm(request.user, Perm.MANAGE_STAFF)

@@ -287,3 +287,37 @@ class ExternalIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} identity {self.subject} of user {self.user_id}"
+
+
+class AuditEntry(models.Model):
+    """One staff action, kept for whoever manages staff: who did what to
+    which object, and when. Written in the transaction of the change, so an
+    entry exists exactly when the change does. The actor's email is a
+    snapshot, so an entry still says who after the account is deleted; the
+    object is named by its model label and id (and how it read then), not a
+    foreign key, so that deleting it keeps its history. `details` holds
+    plain facts of the change (states, amounts, groups), never a secret."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_email = models.CharField(max_length=254)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_pk = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="accounts_audit_newest"),
+            models.Index(fields=["action", "-created_at"], name="accounts_audit_action"),
+            models.Index(fields=["actor", "-created_at"], name="accounts_audit_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_email} {self.action} {self.object_type} {self.object_pk}"

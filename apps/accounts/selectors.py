@@ -1,9 +1,12 @@
-from django.contrib.auth.models import AnonymousUser, Permission
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .jwt import InvalidAccessToken, decode_access_token, session_of, user_id_of
-from .models import Address, Session, SignInAttempt, TwoFactorDevice, User
+from .models import Address, AuditEntry, Session, SignInAttempt, TwoFactorDevice, User
 from .permissions import Perm, staff_has_perm
 
 
@@ -36,16 +39,21 @@ def user_as_queryset(*, user: User) -> QuerySet[User]:
     return User.objects.filter(pk=user.pk)
 
 
-def _manages_customers(user) -> bool:
+def manages_customers(user) -> bool:
     return staff_has_perm(user, Perm.MANAGE_CUSTOMERS)
 
 
 def users_visible_to(*, user, queryset: QuerySet[User] | None = None) -> QuerySet[User]:
-    """A customer sees only themself; staff managing customers see everyone."""
+    """A customer sees only themself; staff managing customers see everyone,
+    staff managing staff every staff account (and themself)."""
     queryset = User.objects.all() if queryset is None else queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
-    return queryset if _manages_customers(user) else queryset.filter(pk=user.pk)
+    if manages_customers(user):
+        return queryset
+    if staff_has_perm(user, Perm.MANAGE_STAFF):
+        return queryset.filter(Q(is_staff=True) | Q(pk=user.pk))
+    return queryset.filter(pk=user.pk)
 
 
 def addresses_visible_to(
@@ -55,7 +63,7 @@ def addresses_visible_to(
     queryset = Address.objects.all() if queryset is None else queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
-    return queryset if _manages_customers(user) else queryset.filter(user=user)
+    return queryset if manages_customers(user) else queryset.filter(user=user)
 
 
 def sessions_visible_to(
@@ -78,7 +86,7 @@ def sign_in_attempts_visible_to(
     queryset = SignInAttempt.objects.all() if queryset is None else queryset
     if user is None or not user.is_authenticated:
         return queryset.none()
-    return queryset if _manages_customers(user) else queryset.filter(user=user)
+    return queryset if manages_customers(user) else queryset.filter(user=user)
 
 
 def sign_in_history_of(*, user: User) -> QuerySet[SignInAttempt]:
@@ -110,7 +118,10 @@ def customer_search(
     `search` must appear, in any case, in the first name, last name or
     email, so "ada lovelace" and "lovelace@" both find Ada Lovelace."""
     queryset = User.objects.all() if queryset is None else queryset
-    queryset = queryset.filter(is_staff=False, is_superuser=False)
+    return _matching(queryset.filter(is_staff=False, is_superuser=False), search)
+
+
+def _matching(queryset: QuerySet[User], search: str | None) -> QuerySet[User]:
     for word in (search or "").split()[:CUSTOMER_SEARCH_WORDS]:
         queryset = queryset.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
@@ -130,3 +141,94 @@ def two_factor_enabled_per_user() -> Exists:
     return Exists(
         TwoFactorDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
     )
+
+
+# --- Staff, permission groups and the audit log (staff managing staff) ---------------------
+
+
+def perms_held_by(user: User, *, groups: Iterable[Group] | None = None) -> list[Perm]:
+    """The staff permissions `user` holds, as staff_has_perm decides: none for
+    a customer or a deactivated account, all for a superuser. Reads the
+    permissions through `.all()` and takes the user's `groups` when the
+    caller has them, so a list prefetching them asks nothing more."""
+    if not (user.is_active and user.is_staff):
+        return []
+    if user.is_superuser:
+        return list(Perm)
+    groups = user.groups.all() if groups is None else groups
+    permissions = [*user.user_permissions.all(),
+                   *(p for group in groups for p in group.permissions.all())]
+    return _perms_among(permissions)
+
+
+def group_perms(group: Group) -> list[Perm]:
+    """The staff permissions a group gives (through `.all()`, as above)."""
+    return _perms_among(group.permissions.all())
+
+
+def _perms_among(permissions: Iterable[Permission]) -> list[Perm]:
+    # Perm's permissions are declared on accounts.User (its Meta), so they
+    # are that model's content type; the cache answers which one it is.
+    user_type = ContentType.objects.get_for_model(User).pk
+    held = {p.codename for p in permissions if p.content_type_id == user_type}
+    return [perm for perm in Perm if perm.codename in held]
+
+
+def staff_search(
+    *, search: str | None = None, is_active: bool | None = None,
+    queryset: QuerySet[User] | None = None,
+) -> QuerySet[User]:
+    """Staff accounts, newest first, searched as customers are
+    (customer_search); deactivated ones too unless `is_active` says."""
+    queryset = User.objects.all() if queryset is None else queryset
+    queryset = queryset.filter(is_staff=True)
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    return _matching(queryset, search)
+
+
+def _manages_staff(user) -> bool:
+    return staff_has_perm(user, Perm.MANAGE_STAFF)
+
+
+def permission_groups_visible_to(
+    *, user, queryset: QuerySet[Group] | None = None
+) -> QuerySet[Group]:
+    """Staff managing staff see every group; anyone else the groups they are
+    in (what they hold and why), an anonymous caller none."""
+    queryset = Group.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    return queryset if _manages_staff(user) else queryset.filter(user=user)
+
+
+def permission_group_search(*, search: str | None = None) -> QuerySet[Group]:
+    """Groups by name (then id, so that pages are stable), `search` a part of it."""
+    queryset = Group.objects.all()
+    if search and search.strip():
+        queryset = queryset.filter(name__icontains=search.strip())
+    return queryset.order_by("name", "id")
+
+
+def audit_entries_visible_to(
+    *, user, queryset: QuerySet[AuditEntry] | None = None
+) -> QuerySet[AuditEntry]:
+    """Only staff managing staff read the audit log."""
+    queryset = AuditEntry.objects.all() if queryset is None else queryset
+    return queryset if _manages_staff(user) else queryset.none()
+
+
+def audit_log(*, action: str | None = None, actor_id: int | None = None,
+              object_type: str | None = None, object_pk: str | None = None
+              ) -> QuerySet[AuditEntry]:
+    """The audit log, newest first; `action` is a code (`order.fulfil`) or
+    its prefix with a dot (`order.`: every order action)."""
+    queryset = AuditEntry.objects.all()
+    if action:
+        queryset = (queryset.filter(action__startswith=action) if action.endswith(".")
+                    else queryset.filter(action=action))
+    if actor_id is not None:
+        queryset = queryset.filter(actor_id=actor_id)
+    if object_type is not None and object_pk is not None:
+        queryset = queryset.filter(object_type=object_type, object_pk=object_pk)
+    return queryset.order_by("-created_at", "-id")

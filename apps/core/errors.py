@@ -38,6 +38,11 @@ class ErrorCode(StrEnum):
     # The social sign-in provider has not verified the account's email
     # address, so it links to no account and makes none.
     EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
+    # Staff management: the actor tried to grant (or take away, or act on
+    # someone holding) a permission they do not hold themselves.
+    PERMISSION_NOT_HELD = "PERMISSION_NOT_HELD"
+    # The change would leave no active staff member holding manage_staff.
+    LAST_STAFF_MANAGER = "LAST_STAFF_MANAGER"
 
 
 @dataclass(frozen=True)

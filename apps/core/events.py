@@ -85,6 +85,14 @@ class TwoFactorChanged(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class StaffInvited(Event):
+    """A staff account was made (staffCreate): its owner is emailed a link
+    to set the password."""
+
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class AccountNameChanged(Event):
     """The user's first or last name changed: what signs their reviews."""
 

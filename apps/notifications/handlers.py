@@ -41,6 +41,11 @@ def email_two_factor_change(event_id: uuid.UUID, event: events.TwoFactorChanged)
     tasks.send_two_factor_email.delay(str(event_id), event.user_id, event.enabled)
 
 
+@events.handler(events.StaffInvited)
+def email_staff_invitation(event_id: uuid.UUID, event: events.StaffInvited) -> None:
+    tasks.send_staff_invitation_email.delay(str(event_id), event.user_id)
+
+
 @events.handler(events.OrderPlaced)
 def email_order_confirmation(event_id: uuid.UUID, event: events.OrderPlaced) -> None:
     tasks.send_order_email.delay(str(event_id), event.order_id, Kind.ORDER_CONFIRMATION.value)

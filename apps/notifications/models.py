@@ -38,6 +38,7 @@ class Kind(models.TextChoices):
     PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
     NEW_DEVICE_SIGN_IN = "NEW_DEVICE_SIGN_IN", "Sign-in from a new device"
     TWO_FACTOR_CHANGED = "TWO_FACTOR_CHANGED", "Two-factor sign-in turned on or off"
+    STAFF_INVITATION = "STAFF_INVITATION", "Staff invitation"
     ORDER_CONFIRMATION = "ORDER_CONFIRMATION", "Order confirmation"
     PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
     ORDER_SHIPPED = "ORDER_SHIPPED", "Order shipped"
@@ -59,6 +60,7 @@ TOPIC_OF = {
     Kind.PASSWORD_RESET: Topic.ACCOUNT,
     Kind.NEW_DEVICE_SIGN_IN: Topic.ACCOUNT,
     Kind.TWO_FACTOR_CHANGED: Topic.ACCOUNT,
+    Kind.STAFF_INVITATION: Topic.ACCOUNT,
     Kind.ORDER_CONFIRMATION: Topic.ORDER,
     Kind.PAYMENT_FAILED: Topic.ORDER,
     Kind.ORDER_SHIPPED: Topic.ORDER,

@@ -108,6 +108,19 @@ def send_two_factor_email(event_id: str, user_id: int, enabled: bool, only: str 
                           storefront_link(ACCOUNT_PATH), only, enabled=enabled)
 
 
+@shared_task(**RETRIED)
+def send_staff_invitation_email(event_id: str, user_id: int, only: str = "") -> int:
+    """The link is a password-reset link (passwordReset sets the first
+    password), so it works once and for PASSWORD_RESET_TIMEOUT; once it has
+    lapsed, the new staff member asks passwordResetRequest for another."""
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    if user is None or user.has_usable_password():
+        return 0
+    link = storefront_link(RESET_PATH, token=tokens.make_password_reset_token(user))
+    return _account_email(event_id, user, Kind.STAFF_INVITATION, link, only,
+                          minutes=max(1, settings.PASSWORD_RESET_TIMEOUT // 60))
+
+
 # --- Orders ------------------------------------------------------------------------------
 
 
@@ -242,7 +255,8 @@ def send_price_drop_notices(event_id: str, variant_id: int, old_price: str,
 _ORDER_KINDS = frozenset({Kind.ORDER_CONFIRMATION, Kind.PAYMENT_FAILED, Kind.ORDER_SHIPPED,
                           Kind.ORDER_DELIVERED, Kind.ORDER_CANCELLED, Kind.ORDER_REFUNDED})
 _ACCOUNT_TASKS = {Kind.ACCOUNT_CONFIRMATION: send_account_confirmation_email,
-                  Kind.PASSWORD_RESET: send_password_reset_email}
+                  Kind.PASSWORD_RESET: send_password_reset_email,
+                  Kind.STAFF_INVITATION: send_staff_invitation_email}
 # The others take the event's own values (the outbox keeps them EVENTS_KEEP_SENT).
 _EVENT_TASKS: dict[Kind, tuple[Any, tuple[str, ...]]] = {
     Kind.ORDER_DISPUTED: (send_dispute_alert, ("order_id", "dispute_id", "status")),

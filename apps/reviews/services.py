@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
+from apps.accounts.services import audit_record
 from apps.catalog.models import Review
 from apps.catalog.selectors import products_visible_to
 from apps.catalog.services import refresh_sort_keys
@@ -68,6 +69,8 @@ def review_set_hidden(*, actor: Any, review: Review, is_hidden: bool) -> Review:
         if changed:
             refresh_sort_keys(product_ids=[review.product_id])
             product_changed(actor=actor, product_id=review.product_id, part=Part.REVIEWS)
+            audit_record(actor=actor, action="review.hide" if is_hidden else "review.show",
+                         target=review, details={"product_id": review.product_id})
         elif not Review.objects.filter(pk=review.pk).exists():
             raise NotFound("No review with this ID.", field="id")
     review.is_hidden = is_hidden

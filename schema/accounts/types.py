@@ -12,12 +12,16 @@ import strawberry_django
 from strawberry import Info, relay
 
 from apps.accounts import models, selectors
+from apps.accounts.permissions import Perm
+from django.contrib.auth.models import Group
+from django.db.models import Prefetch
 from apps.checkout import selectors as checkout_selectors
 from apps.notifications import selectors as notification_selectors
 from apps.orders import models as order_models
 from apps.orders import reports
 from apps.orders import selectors as order_selectors
 from apps.wishlist.services import MAX_ITEMS as WISHLIST_SIZE
+from schema.accounts.staff_types import Permission, PermissionGroup
 from schema.cost import list_size
 from schema.orders.types import Order
 from schema.pagination import CountableConnection
@@ -26,6 +30,7 @@ from schema.resolvers import async_safe
 
 from .session_types import Session, SignInAttempt
 T = TypeVar("T")
+HOLDING_GROUPS = "_groups_holding"
 
 if TYPE_CHECKING:
     from schema.checkout.types import Cart
@@ -50,9 +55,14 @@ class Address(relay.Node):
     get_queryset = visible_through(selectors.addresses_visible_to)
 
 
-def default_shipping_address(root: models.User) -> models.Address | None:
+def default_shipping_address(root: models.User, info: Info) -> models.Address | None:
     # Joined, not filtered through Address.get_queryset (which would make it a
-    # query of its own): whoever sees the user sees this address.
+    # query of its own), so the address book's rule is applied here: the user
+    # themself and staff managing customers; not staff managing staff, who see
+    # their colleagues' accounts but not where they live.
+    viewer = current_user(info)
+    if viewer is None or not (viewer.pk == root.pk or selectors.manages_customers(viewer)):
+        return None
     return root.default_shipping_address
 
 
@@ -97,6 +107,26 @@ class User(relay.Node):
             directives=list_size(WISHLIST_SIZE),
         )
     )
+
+    permission_groups: list[PermissionGroup] = strawberry_django.field(
+        # A shop has its five roles and a few of its own; an account is in one or two.
+        field_name="groups", directives=list_size(20),
+        description="The groups the account is in (the roles of staff): to staff managing "
+        "staff all of them, to anyone else those they are in themself.")
+
+    @strawberry_django.field(
+        # All the groups, to an attribute of its own: `permissionGroups`
+        # prefetches `groups` narrowed to what the viewer may see.
+        prefetch_related=["user_permissions", Prefetch(
+            "groups", queryset=Group.objects.prefetch_related("permissions"),
+            to_attr=HOLDING_GROUPS)],
+        only=["is_active", "is_staff", "is_superuser"],
+        graphql_type=list[Permission],
+        description="What the account may do as staff, directly or through its groups; "
+        "every permission for a superuser, none for a customer or a deactivated account.",
+    )
+    def permissions(self, root: models.User) -> list[Perm]:
+        return selectors.perms_held_by(root, groups=getattr(root, HOLDING_GROUPS, None))
 
     @strawberry_django.field(
         graphql_type=Annotated["Cart", strawberry.lazy("schema.checkout.types")] | None,

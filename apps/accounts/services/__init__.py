@@ -1,9 +1,11 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
 (sign-in sessions and their tokens), the sign-in history, two-factor
-sign-in, profile and addresses, passwords, and what staff change about
-customers. Every refusal is a ServiceError the API turns into payload
+sign-in, profile and addresses, passwords, what staff change about
+customers, staff accounts and permission groups, and the audit log. Every
+refusal is a ServiceError the API turns into payload
 errors. Callers use the package (`services.token_auth`)."""
 
+from .audit import audit_record
 from .customers import customer_set_active
 from .history import sign_in_attempts_delete_old
 from .passwords import password_change, password_reset, password_reset_request
@@ -38,6 +40,13 @@ from .twofactor import (
     two_factor_remove,
     two_factor_setup,
 )
+from .staff import (
+    permission_group_create,
+    permission_group_delete,
+    permission_group_update,
+    staff_create,
+    staff_update,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -50,10 +59,14 @@ __all__ = [
     "address_create",
     "address_delete",
     "address_update",
+    "audit_record",
     "customer_set_active",
     "password_change",
     "password_reset",
     "password_reset_request",
+    "permission_group_create",
+    "permission_group_delete",
+    "permission_group_update",
     "refresh_token_revoke",
     "refresh_token_rotate",
     "refresh_tokens_delete_expired",
@@ -64,6 +77,8 @@ __all__ = [
     "sign_in_complete",
     "sign_in_failed",
     "sign_in_proven",
+    "staff_create",
+    "staff_update",
     "token_auth",
     "token_auth_two_factor",
     "TwoFactorSecret",

@@ -5,6 +5,7 @@ from django.db import transaction
 from apps.core.errors import ServiceError
 
 from ..models import User
+from .audit import audit_record
 from .sessions import refresh_tokens_revoke_all
 
 
@@ -21,8 +22,11 @@ def customer_set_active(*, actor: User, customer: User, is_active: bool) -> User
             "This is a staff account: staff are managed elsewhere, not as customers.",
             field="id",
         )
+    was_active = customer.is_active
     customer.is_active = is_active
     customer.save(update_fields=["is_active", "updated_at"])
+    audit_record(actor=actor, action="customer.set_active", target=customer,
+                 details={"is_active": [was_active, is_active]})
     if not is_active:
         refresh_tokens_revoke_all(user=customer)
     return customer

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.services import audit_record
 from apps.core import events
 from apps.core.errors import ErrorCode, ServiceError
 from apps.orders.models import Order, OrderEvent
@@ -23,6 +24,19 @@ MOVE_NAMES = {
     Move.PAY_LATE: "record a payment taken after its cancellation",
     Move.REFUND_FAIL: "have a refund fail",
     Move.REFUND_FAIL_PART: "have a refund fail",
+}
+
+
+# The moves the order desk makes, as the audit log names them: made by staff
+# (orderFulfill, orderMarkDelivered, orderAdminCancel, orderRefund, the Django
+# admin's actions) they are kept there, in the move's transaction. The moves
+# a payment makes are the gateway's, not the staff's.
+AUDITED = {
+    Move.FULFIL: "order.fulfil",
+    Move.DELIVER: "order.deliver",
+    Move.CANCEL: "order.cancel",
+    Move.REFUND_PART: "order.refund",
+    Move.REFUND_ALL: "order.refund",
 }
 
 
@@ -87,6 +101,13 @@ def order_transition(
         order_id=order.pk, event_type=str(rule.event),
         actor_id=getattr(actor, "pk", None),
     ))
+    if move in AUDITED:
+        audit_record(actor=actor, action=AUDITED[move], target=order, details={
+            "move": move.value, "message": message,
+            "status": [before["status"], order.status],
+            "payment_status": [before["payment_status"], order.payment_status],
+            **{name: str(value) for name, value in changes.items() if value not in (None, "")},
+        })
     return order
 
 
