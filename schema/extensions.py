@@ -71,23 +71,36 @@ class PersistedQueries(SchemaExtension):
 
 class OperationFacts(SchemaExtension):
     """Note the operation in its request's log line (apps.core.request_context):
-    its name and type, the user, and the error codes the client was given."""
+    its name and type, the user, and the error codes the client was given.
+
+    The name and type are noted again as execution starts, so that an
+    unexpected error, logged (and reported, commerce.error_reports) while
+    the operation runs, already has them.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        self._note_operation()
+        yield
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
         user = getattr(context.context, "user", None)
         errors = getattr(context.result, "errors", None) or ()
-        try:
-            operation_type = context.operation_type.value
-        except Exception:  # noqa: BLE001 - no operation: a document that did not parse
-            operation_type = None
+        self._note_operation()
         request_context.note(
-            operation=context.operation_name, operation_type=operation_type,
             user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
             error_codes=sorted({str((error.extensions or {}).get("code")) for error in errors})
             or None,
         )
+
+    def _note_operation(self) -> None:
+        context = self.execution_context
+        try:
+            operation_type = context.operation_type.value
+        except Exception:  # noqa: BLE001 - no operation: a document that did not parse
+            operation_type = None
+        request_context.note(operation=context.operation_name, operation_type=operation_type)
 
 
 class ErrorCodes(SchemaExtension):
@@ -252,9 +265,17 @@ def schema_extensions() -> list:
     """The schema's extensions, in order: error codes, guards, limits, then
     parsing and validation, which must see the limits' rules.
 
-    Each is a class or a factory, instantiated per operation.
+    Each is a class or a factory, instantiated per operation. With traces
+    on (OTEL_EXPORTER_OTLP_ENDPOINT), the operation's span comes first, to
+    end last; off, it is not in the list at all.
     """
+    tracing: list = []
+    if settings.TRACING:
+        from schema.telemetry import OperationSpan
+
+        tracing.append(OperationSpan)
     return [
+        *tracing,
         OperationFacts,
         ErrorCodes,
         Authentication,
