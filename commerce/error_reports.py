@@ -86,6 +86,9 @@ def setup(*, dsn: str | None = None, transport: Any = None) -> bool:
     # Strawberry logs every resolver error (settings.LOGGING silences it);
     # ours are logged once, by schema.extensions.
     ignore_logger("strawberry.execution")
+    # A collector that is down is logged by the exporter at every batch;
+    # it is in the logs, not an error of the application's.
+    ignore_logger("opentelemetry.*")
     return True
 
 

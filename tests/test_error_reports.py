@@ -5,6 +5,7 @@ the operation, with no token, email or password in it; the client's own
 errors are not reported."""
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,6 +116,12 @@ def test_retries_are_not_reported_only_the_last_failure(reports, monkeypatch):
         task.apply(arguments, retries=task.max_retries)
     [event] = reports.events
     assert event["exception"]["values"][-1]["type"] == "ConnectionRefusedError"
+
+
+def test_a_collector_that_is_down_is_not_an_error_report(reports):
+    logging.getLogger("opentelemetry.exporter.otlp.proto.http.trace_exporter").error(
+        "Failed to export spans batch due to timeout, max retries or shutdown.")
+    assert reports.events == []
 
 
 def test_scrubbing_filters_credentials_and_emails():

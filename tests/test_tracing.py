@@ -29,7 +29,7 @@ from commerce import telemetry
 from schema.extensions import schema_extensions
 from schema.schema import schema
 from schema.telemetry import OperationSpan
-from tests.conftest import Client, client_for, make_user
+from tests.conftest import Client, client_for, make_user, token_for
 
 ADA = "ada@example.com"
 RESET = 'mutation Forgot { passwordResetRequest(email: "' + ADA + '") { errors { code } } }'
@@ -168,6 +168,26 @@ def test_an_internal_error_marks_the_operation_span(traced, monkeypatch):
     assert not span.status.is_ok
 
 
+@pytest.mark.django_db
+def test_an_operation_over_websocket_has_its_span_and_facts(traced):
+    from asgiref.sync import async_to_sync
+
+    from tests.websocket import socket
+
+    customer = make_user(email=ADA)
+
+    async def run() -> dict:
+        async with socket(token=token_for(customer)) as ws:
+            await ws.subscribe("query Mine { me { id } }")
+            return await ws.receive()
+
+    assert async_to_sync(run)()["type"] == "next"
+    span = traced.named("query Mine")
+    assert span.attributes["enduser.id"] == str(customer.pk)
+    assert span.attributes["commerce.request_id"]
+    assert traced.ancestors(span)[-1].name == "HTTP /graphql/"  # the connection's span
+
+
 def test_a_task_message_carries_the_trace_to_the_worker(traced):
     """What Celery does on each side, through the real instrumentation: the
     publishing process's signals write the trace context into the message's
@@ -223,18 +243,41 @@ def test_traces_off_add_no_extension(settings):
     assert schema_extensions()[0] is OperationSpan
 
 
+def loaded_app(probe: str, **variables: str) -> str:
+    """What `probe` prints in a process that loaded the ASGI app with these
+    OTEL_ and SENTRY_ variables (and none else)."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("OTEL_", "SENTRY_"))}
+    env.update(variables, DJANGO_SETTINGS_MODULE="commerce.settings_test")
+    loaded = subprocess.run([sys.executable, "-c", "import sys, commerce.asgi\n" + probe],
+                            env=env, cwd=settings.BASE_DIR, capture_output=True, text=True,
+                            timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    return loaded.stdout.strip().splitlines()[-1]
+
+
 def test_traces_and_reports_off_load_neither():
     """The ASGI app, loaded without OTEL_EXPORTER_OTLP_ENDPOINT or
     SENTRY_DSN, loads no tracer, instrumentation, exporter or Sentry.
     (redis-py 8 imports OpenTelemetry's API and metrics for its own
     optional observability, whatever our settings.)"""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("OTEL_", "SENTRY_"))}
-    env["DJANGO_SETTINGS_MODULE"] = "commerce.settings_test"
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, commerce.asgi; print(sorted(m for m in sys.modules "
-         "if m.startswith(('opentelemetry.sdk.trace', 'opentelemetry.instrumentation', "
-         "'opentelemetry.exporter', 'sentry_sdk', 'schema.telemetry'))))"],
-        env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip().splitlines()[-1] == "[]"
+    assert loaded_app(
+        "print(sorted(m for m in sys.modules if m.startswith(('opentelemetry.sdk.trace', "
+        "'opentelemetry.instrumentation', 'opentelemetry.exporter', 'sentry_sdk', "
+        "'schema.telemetry'))))") == "[]"
+
+
+def test_traces_and_reports_on_wrap_the_app_and_lead_the_extensions():
+    """On, the app is the ASGI instrumentation's, the operation span leads
+    the schema's extensions, and Sentry's Strawberry extension (a hook on
+    every field) is not among them: Sentry starts after the schema."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    printed = loaded_app(
+        "from schema.schema import schema\n"
+        "print(type(commerce.asgi.application).__name__, "
+        "[e.__name__ for e in schema.extensions][:2])",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}",
+        SENTRY_DSN="https://public@sentry.invalid/1")
+    assert printed == "OpenTelemetryMiddleware ['OperationSpan', 'OperationFacts']"
