@@ -71,36 +71,27 @@ class PersistedQueries(SchemaExtension):
 
 class OperationFacts(SchemaExtension):
     """Note the operation in its request's log line (apps.core.request_context):
-    its name and type, the user, and the error codes the client was given.
-
-    The name and type are noted again as execution starts, so that an
-    unexpected error, logged (and reported, commerce.error_reports) while
-    the operation runs, already has them.
-    """
-
-    def on_execute(self) -> Iterator[None]:
-        self._note_operation()
-        yield
+    its name and type, the user, and the error codes the client was given."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
         user = getattr(context.context, "user", None)
         errors = getattr(context.result, "errors", None) or ()
-        self._note_operation()
+        note_operation(context)
         request_context.note(
             user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
             error_codes=sorted({str((error.extensions or {}).get("code")) for error in errors})
             or None,
         )
 
-    def _note_operation(self) -> None:
-        context = self.execution_context
-        try:
-            operation_type = context.operation_type.value
-        except Exception:  # noqa: BLE001 - no operation: a document that did not parse
-            operation_type = None
-        request_context.note(operation=context.operation_name, operation_type=operation_type)
+
+def note_operation(context: ExecutionContext) -> None:
+    try:
+        operation_type = context.operation_type.value
+    except Exception:  # noqa: BLE001 - no operation: a document that did not parse
+        operation_type = None
+    request_context.note(operation=context.operation_name, operation_type=operation_type)
 
 
 class ErrorCodes(SchemaExtension):
@@ -134,6 +125,9 @@ class ErrorCodes(SchemaExtension):
             # `start` takes subscriptions only.
             return with_code(error, "BAD_REQUEST")
         if original is not None and not isinstance(original, GraphQLError):
+            # Noted before OperationFacts would, so that the error's report
+            # (commerce.error_reports) names the operation.
+            note_operation(self.execution_context)
             logger.error(
                 "Unexpected error in %s", error.path, exc_info=(type(original), original,
                                                                original.__traceback__)
@@ -149,6 +143,7 @@ class ErrorCodes(SchemaExtension):
         # Parsing, validation and variable coercion code their own errors
         # (schema/parsing.py, validation.py, executor.py); anything else
         # uncoded is a bug to fix.
+        note_operation(self.execution_context)
         logger.error("Uncoded GraphQL error at %s: %s", error.path, error.message)
         error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
         return error
