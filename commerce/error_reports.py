@@ -17,7 +17,8 @@ What is reported, once each:
   reported. Celery's own log line of the failure is not an event.
 
 Every event is tagged with the request id (the same as in the logs and the
-X-Request-ID header) and the operation's name, or the task's. Nothing
+X-Request-ID header; a task's is its request's) and the operation's name
+(a task's event names the task). Nothing
 personal leaves: Sentry's `data_collection` collects no user, cookies,
 request bodies (GraphQL variables hold emails and passwords), query
 strings, task arguments or local variables of the traceback's frames, and
@@ -110,7 +111,8 @@ def before_send(event: "Event", hint: "Hint") -> "Event | None":
         operation = record.facts.get("operation")
         if operation:
             tags["operation"] = operation
-    return _scrubbed(event)
+    scrubbed: Event = _scrubbed(event)
+    return scrubbed
 
 
 def _mechanism(event: "Event") -> str | None:

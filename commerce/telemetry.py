@@ -110,7 +110,7 @@ def traced_asgi(app: Any, provider: "TracerProvider | None") -> Any:
                                    server_request_hook=_hide_query)
 
 
-def _hide_query(span: Any, scope: dict) -> None:
+def _hide_query(span: Any, scope: dict[str, Any]) -> None:
     """A GET's query string is a GraphQL document with its variables (an
     email, an address): the server span keeps the URL without it."""
     if not scope.get("query_string") or not span.is_recording():

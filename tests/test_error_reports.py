@@ -94,6 +94,27 @@ def test_a_task_that_fails_is_reported_once(reports, monkeypatch):
     assert ADA not in json.dumps(event)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_task_a_request_started_fails_once_in_the_reports(reports, monkeypatch):
+    """Eager (no REDIS_URL), the task fails inside the outbox's dispatch,
+    which logs the failure and keeps the event to retry: still one report,
+    the task's, with the request's id."""
+    make_user(email=ADA)
+
+    def broken(*args: Any, **kwargs: Any):
+        raise LookupError("template missing")
+
+    monkeypatch.setattr(tasks.delivery, "send", broken)
+    response = Client().request("POST", json={
+        "query": 'mutation Forgot { passwordResetRequest(email: "' + ADA + '") '
+                 '{ errors { code } } }'})
+    assert response.status_code == 200
+    [event] = reports.events
+    assert event["exception"]["values"][-1]["type"] == "LookupError"
+    assert event["tags"]["request_id"] == response.headers["X-Request-ID"]
+    assert event["extra"]["celery-job"]["task_name"] == tasks.send_password_reset_email.name
+
+
 @pytest.mark.django_db
 def test_retries_are_not_reported_only_the_last_failure(reports, monkeypatch):
     """The notifications' tasks retry an OSError: each attempt but the last
