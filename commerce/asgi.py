@@ -18,7 +18,8 @@ from commerce.startup import (  # noqa: E402
     refuse_development_secret_key,
 )
 
-# Before the schema is built, which takes the operation span when traces are on.
+# Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set), before anything connects:
+# a PostgreSQL connection is traced when it is made.
 tracer_provider = telemetry.setup("commerce-web")
 
 from schema.views import GraphQLWebSocketConsumer  # noqa: E402
