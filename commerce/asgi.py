@@ -12,23 +12,31 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from commerce import error_reports, telemetry  # noqa: E402
 from commerce.startup import (  # noqa: E402
     refuse_broken_payment_gateways,
     refuse_development_secret_key,
 )
+
+# Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set), before anything connects:
+# a PostgreSQL connection is traced when it is made.
+tracer_provider = telemetry.setup("commerce-web")
+
 from schema.views import GraphQLWebSocketConsumer  # noqa: E402
 
 refuse_development_secret_key()
 refuse_broken_payment_gateways()
 
-application = ProtocolTypeRouter(
+application = telemetry.traced_asgi(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": URLRouter(
             [re_path(r"^graphql/?$", GraphQLWebSocketConsumer.as_asgi())]
         ),
     }
-)
+), tracer_provider)
+# After the schema is built: see commerce.error_reports.
+error_reports.setup()
 
 # Everything loaded so far (Django, the schema, the app's modules) lives as
 # long as the process: moved out of the collector's sight, so that its full

@@ -41,6 +41,27 @@ def _refuse_to_start(**kwargs) -> None:
         raise SystemExit(str(error)) from error
 
 
+@worker_init.connect
+def _report_and_trace_worker(**kwargs: Any) -> None:
+    _report_and_trace("commerce-worker")
+
+
+@beat_init.connect
+def _report_and_trace_beat(**kwargs: Any) -> None:
+    _report_and_trace("commerce-beat")
+
+
+def _report_and_trace(service_name: str) -> None:
+    """Error reports and traces, each when its variable is set (README
+    "Traces and error reports"). In prefork's parent: the span processor
+    starts its thread again in each child, Sentry its own when it first
+    sends."""
+    from commerce import error_reports, telemetry
+
+    error_reports.setup()
+    telemetry.setup(service_name)
+
+
 # --- Request ids and one log line per task (README "Logs and request ids") ----
 
 task_log = logging.getLogger("commerce.tasks")

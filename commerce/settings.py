@@ -529,6 +529,14 @@ CELERY_BEAT_SCHEDULE["anonymise-old-order-records"] = {
 # enough to read over the phone, and unique because ids are.
 ORDER_NUMBER_OFFSET = env_int("ORDER_NUMBER_OFFSET", 1000)
 
+# Traces (README "Traces and error reports"): OpenTelemetry over OTLP/HTTP
+# when the endpoint is set (the exporter reads the OTEL_* variables itself);
+# error reports to Sentry when SENTRY_DSN is. Unset, neither is loaded.
+TRACING = bool(env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
+SENTRY_RELEASE = env("SENTRY_RELEASE")
+
 # LOG_FORMAT: "json" (one JSON object a line, for a log pipeline; the
 # default without DEBUG) or "plain" (readable lines; the default with DEBUG).
 LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")

@@ -79,16 +79,20 @@ class OperationFacts(SchemaExtension):
         context = self.execution_context
         user = getattr(context.context, "user", None)
         errors = getattr(context.result, "errors", None) or ()
-        try:
-            operation_type = context.operation_type.value
-        except Exception:  # noqa: BLE001 - no operation: a document that did not parse
-            operation_type = None
+        note_operation(context)
         request_context.note(
-            operation=context.operation_name, operation_type=operation_type,
             user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
             error_codes=sorted({str((error.extensions or {}).get("code")) for error in errors})
             or None,
         )
+
+
+def note_operation(context: ExecutionContext) -> None:
+    try:
+        operation_type = context.operation_type.value
+    except Exception:  # noqa: BLE001 - no operation: a document that did not parse
+        operation_type = None
+    request_context.note(operation=context.operation_name, operation_type=operation_type)
 
 
 class ErrorCodes(SchemaExtension):
@@ -122,6 +126,9 @@ class ErrorCodes(SchemaExtension):
             # `start` takes subscriptions only.
             return with_code(error, "BAD_REQUEST")
         if original is not None and not isinstance(original, GraphQLError):
+            # Noted before OperationFacts would, so that the error's report
+            # (commerce.error_reports) names the operation.
+            note_operation(self.execution_context)
             logger.error(
                 "Unexpected error in %s", error.path, exc_info=(type(original), original,
                                                                original.__traceback__)
@@ -137,6 +144,7 @@ class ErrorCodes(SchemaExtension):
         # Parsing, validation and variable coercion code their own errors
         # (schema/parsing.py, validation.py, executor.py); anything else
         # uncoded is a bug to fix.
+        note_operation(self.execution_context)
         logger.error("Uncoded GraphQL error at %s: %s", error.path, error.message)
         error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
         return error
@@ -253,9 +261,17 @@ def schema_extensions() -> list:
     """The schema's extensions, in order: error codes, guards, limits, then
     parsing and validation, which must see the limits' rules.
 
-    Each is a class or a factory, instantiated per operation.
+    Each is a class or a factory, instantiated per operation. With traces
+    on (OTEL_EXPORTER_OTLP_ENDPOINT), the operation's span comes first, to
+    end last; off, it is not in the list at all.
     """
+    tracing: list = []
+    if settings.TRACING:
+        from schema.telemetry import OperationSpan
+
+        tracing.append(OperationSpan)
     return [
+        *tracing,
         OperationFacts,
         ErrorCodes,
         Authentication,
