@@ -7,6 +7,7 @@ switches on PostgreSQL and Redis (cache, Celery broker and results, channel
 layer). The README lists every variable.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -252,11 +253,28 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # MEDIA_ROOT, read only by the view that checks a signed link. With object
 # storage this alias would name a private bucket.
 PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "private")))
+def _storage(prefix: str, backend: str, options: dict) -> dict:
+    """A storage from the environment: `<prefix>_BACKEND` (a dotted path, such
+    as django-storages' "storages.backends.s3.S3Storage") and
+    `<prefix>_OPTIONS` (JSON), so that several machines share one bucket
+    (README "Scaling out")."""
+    configured = env(f"{prefix}_BACKEND")
+    if not configured:
+        return {"BACKEND": backend, **({"OPTIONS": options} if options else {})}
+    try:
+        given = json.loads(env(f"{prefix}_OPTIONS", "{}"))
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{prefix}_OPTIONS must be a JSON object.") from error
+    if not isinstance(given, dict):
+        raise ImproperlyConfigured(f"{prefix}_OPTIONS must be a JSON object.")
+    return {"BACKEND": configured, "OPTIONS": given}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _storage("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage", {}),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "private": {"BACKEND": "apps.privacy.storage.PrivateFileSystemStorage",
-                "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT)}},
+    "private": _storage("PRIVATE_STORAGE", "apps.privacy.storage.PrivateFileSystemStorage",
+                        {"location": str(PRIVATE_STORAGE_ROOT)}),
 }
 
 # --- HTTP and CORS ----------------------------------------------------------------
