@@ -247,6 +247,10 @@ def test_a_deactivated_account_is_refused(db, client, provider):
     before = counts()
     payload = sign_in(client, provider)
     assert refused(payload, before) == [(None, "INVALID_CREDENTIALS")]
+    from apps.accounts.models import SignInAttempt
+
+    assert [(a.reason, a.method) for a in SignInAttempt.objects.filter(user=user)] == [
+        ("INACTIVE", "oidc:fake"), ("OK", "oidc:fake"), ("INACTIVE", "oidc:fake")]
 
 
 def test_social_sign_in_never_bypasses_two_factor_sign_in(db, client, provider):

@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from apps.core.errors import ErrorCode, ServiceError
 from apps.core.validation import normalize_email
 
-from ..models import ExternalIdentity, User
-from ..services import IssuedTokens, refresh_tokens_revoke_all, sign_in_proven
+from ..models import ExternalIdentity, SignInAttempt, User
+from ..services import IssuedTokens, refresh_tokens_revoke_all, sign_in_failed, sign_in_proven
 from . import github, oidc
 from .providers import ExternalProfile, Provider, provider_named
 
@@ -91,8 +91,15 @@ def external_identity_proven(
 
 
 def external_sign_in(*, proven: ProvenIdentity, ip: str = "", user_agent: str = "") -> IssuedTokens:
-    """The second half: the account linked or made, and signed in."""
-    user = _account_for(proven.provider, proven.profile)
+    """The second half: the account linked or made, and signed in. A
+    deactivated account's refusal is kept in its sign-in history, outside
+    the transaction that refused it."""
+    try:
+        user = _account_for(proven.provider, proven.profile)
+    except _Inactive as refused:
+        sign_in_failed(user=refused.user, ip=ip, user_agent=user_agent,
+                       method=proven.provider.method, reason=SignInAttempt.Reason.INACTIVE)
+        raise
     return sign_in_proven(user=user, ip=ip, user_agent=user_agent, method=proven.provider.method)
 
 
@@ -181,9 +188,15 @@ def _verified_email(profile: ExternalProfile) -> str:
     return email
 
 
+class _Inactive(ServiceError):
+    def __init__(self, user: User):
+        super().__init__("This account cannot sign in.", code=ErrorCode.INVALID_CREDENTIALS)
+        self.user = user
+
+
 def _active(user: User) -> User:
     if not user.is_active:
-        raise ServiceError("This account cannot sign in.", code=ErrorCode.INVALID_CREDENTIALS)
+        raise _Inactive(user)
     return user
 
 
