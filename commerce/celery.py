@@ -14,8 +14,10 @@ from celery.signals import (
     task_prerun,
     worker_init,
 )
+from django.conf import settings
 
 from apps.core import request_context
+from commerce import metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings")
 
@@ -41,7 +43,8 @@ def _refuse_to_start(**kwargs) -> None:
         raise SystemExit(str(error)) from error
 
 
-# --- Request ids and one log line per task (README "Logs and request ids") ----
+# --- Request ids and one log line per task (README "Logs and request ids"),
+# and its metrics with METRICS_ENABLED (README "Metrics") -------------------
 
 task_log = logging.getLogger("commerce.tasks")
 _serving: dict[str, tuple[ExitStack, float]] = {}
@@ -70,8 +73,11 @@ def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
 def _task_finished(task_id: str = "", task: Any = None, state: str | None = None,
                    **kwargs: Any) -> None:
     stack, started = _serving.pop(task_id, (None, time.perf_counter()))
-    duration = round((time.perf_counter() - started) * 1000, 1)
+    seconds = time.perf_counter() - started
+    duration = round(seconds * 1000, 1)
     name = getattr(task, "name", "")
+    if settings.METRICS_ENABLED:
+        metrics.observe_task(name=name, state=str(state), seconds=seconds)
     task_log.info("task %s %s %.1f ms", name, state, duration,
                   extra={"task": name, "task_id": task_id, "state": state,
                          "duration_ms": duration})

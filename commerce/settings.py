@@ -418,6 +418,16 @@ CELERY_BEAT_SCHEDULE["expire-unpaid-orders"] = {
 # enough to read over the phone, and unique because ids are.
 ORDER_NUMBER_OFFSET = env_int("ORDER_NUMBER_OFFSET", 1000)
 
+# Prometheus metrics (README "Metrics"): off unless METRICS_ENABLED, then
+# served at /metrics to METRICS_ALLOWED_ADDRESSES (addresses or CIDR
+# networks) or to a bearer token equal to METRICS_BEARER_TOKEN. At most
+# METRICS_MAX_OPERATIONS operation names per process are labels; later
+# ones are counted as "other".
+METRICS_ENABLED = env_bool("METRICS_ENABLED")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN")
+METRICS_MAX_OPERATIONS = env_int("METRICS_MAX_OPERATIONS", 100)
+
 # LOG_FORMAT: "json" (one JSON object a line, for a log pipeline; the
 # default without DEBUG) or "plain" (readable lines; the default with DEBUG).
 LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")

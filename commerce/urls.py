@@ -5,6 +5,7 @@ from django.views.static import serve
 
 from apps.notifications.unsubscribe import UNSUBSCRIBE_PATH
 from commerce.health import healthz
+from commerce.metrics import metrics_view
 from commerce.unsubscribe import unsubscribe
 from commerce.webhooks import stripe_webhook
 from schema.views import GraphQLView
@@ -16,6 +17,10 @@ urlpatterns = [
     path("webhooks/stripe/", stripe_webhook),
     path(f"{UNSUBSCRIBE_PATH}<str:token>/", unsubscribe),
 ]
+
+if settings.METRICS_ENABLED:
+    # For Prometheus, from the addresses or with the token the settings allow.
+    urlpatterns.append(path("metrics", metrics_view))
 
 if settings.DEBUG:
     # Production serves media from object storage or the front proxy.
