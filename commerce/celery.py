@@ -13,6 +13,7 @@ from celery.signals import (
     task_postrun,
     task_prerun,
     worker_init,
+    worker_process_shutdown,
 )
 from django.conf import settings
 
@@ -83,3 +84,16 @@ def _task_finished(task_id: str = "", task: Any = None, state: str | None = None
                          "duration_ms": duration})
     if stack is not None:
         stack.close()
+
+
+@worker_init.connect
+def _serve_worker_metrics(**kwargs: Any) -> None:
+    """The worker's /metrics (README "Metrics"), when METRICS_WORKER_PORT is set."""
+    if settings.METRICS_ENABLED and settings.METRICS_WORKER_PORT:
+        metrics.serve_worker_metrics(port=settings.METRICS_WORKER_PORT)
+
+
+@worker_process_shutdown.connect
+def _worker_process_ended(pid: int | None = None, **kwargs: Any) -> None:
+    if settings.METRICS_ENABLED and pid is not None:
+        metrics.worker_process_ended(pid)

@@ -13,11 +13,14 @@ process's own registry is served.
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
 from django.db.backends.signals import connection_created
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -237,16 +240,18 @@ class _ThisProcess(Collector):
         return REGISTRY.collect()
 
 
-def registry() -> CollectorRegistry:
-    """What a scrape reads: every process's counters (or this one's) and the
-    state read now."""
+def registry(*, state: bool = True) -> CollectorRegistry:
+    """What a scrape reads: every process's counters (or this one's) and,
+    from the web, the state read now (a worker leaves that to the web, so
+    that it is not reported twice)."""
     scraped = CollectorRegistry()
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         multiprocess.MultiProcessCollector(scraped, path=directory)
     else:
         scraped.register(_ThisProcess())
-    scraped.register(ShopState())
+    if state:
+        scraped.register(ShopState())
     return scraped
 
 
@@ -266,9 +271,52 @@ def scrape_allowed(request: HttpRequest) -> bool:
     return address_in(request_client_address(request.META), "METRICS_ALLOWED_ADDRESSES")
 
 
-def metrics_view(request: HttpRequest) -> HttpResponse:
+def metrics_view(request: HttpRequest, *, state: bool = True) -> HttpResponse:
     if not settings.METRICS_ENABLED:
         raise Http404
     if not scrape_allowed(request):
         return HttpResponse(status=403)
-    return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(registry(state=state)),
+                        content_type=CONTENT_TYPE_LATEST)
+
+
+# --- The Celery worker's own /metrics -------------------------------------------
+
+
+def worker_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The worker's tasks counted by its pool's processes, on any path, to
+    whom the web's /metrics answers (a WSGI app: the worker has no HTTP
+    server of its own)."""
+    response = metrics_view(WSGIRequest(environ), state=False)
+    start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+    return [response.content]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve_worker_metrics(*, port: int, address: str = "0.0.0.0") -> WSGIServer:
+    """Start serving worker_app in a thread of the worker's main process
+    (commerce.celery, at worker_init). A previous run's values files in
+    PROMETHEUS_MULTIPROC_DIR are removed first, as gunicorn.conf.py does."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+    else:
+        logger.warning("metrics: PROMETHEUS_MULTIPROC_DIR is not set, so the tasks the "
+                       "worker's pool processes run are not seen by its /metrics")
+    server = make_server(address, port, worker_app, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True,
+                     name="commerce-worker-metrics").start()
+    return server
+
+
+def worker_process_ended(pid: int) -> None:
+    """A pool process that ended: its counters stay, its live gauges go."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)

@@ -427,6 +427,8 @@ METRICS_ENABLED = env_bool("METRICS_ENABLED")
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
 METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN")
 METRICS_MAX_OPERATIONS = env_int("METRICS_MAX_OPERATIONS", 100)
+# The Celery worker's own /metrics (its tasks), on this port; 0: none.
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
 
 # LOG_FORMAT: "json" (one JSON object a line, for a log pipeline; the
 # default without DEBUG) or "plain" (readable lines; the default with DEBUG).

@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from django.db import connection
 from django.db.backends.signals import connection_created
@@ -317,3 +318,21 @@ def test_in_multiprocess_mode_the_processes_counts_add_up(metrics_on, tmp_path, 
     assert scraped["commerce_checkouts_total[('outcome', 'completed')]"] == 2
     assert scraped["commerce_checkouts_total[('outcome', 'PAYMENT_DECLINED')]"] == 2
     assert "commerce_outbox_unsent_events[]" in scraped  # and what is read now, once
+
+
+def test_the_worker_serves_its_tasks_counts_to_whom_the_web_does(metrics_on):
+    dispatch_pending_events.delay()
+    server = metrics.serve_worker_metrics(port=0, address="127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+        answer = httpx.get(url)
+        refused = httpx.get(url, headers={"Authorization": "Bearer wrong"})
+        with_token = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (answer.status_code, refused.status_code, with_token.status_code) == (200, 403, 200)
+    assert refused.content == b""
+    assert f'commerce_celery_tasks_total{{state="SUCCESS",task="{dispatch_pending_events.name}"}}' \
+        in answer.text
+    assert "commerce_outbox_unsent_events" not in answer.text  # the web reports it, once
