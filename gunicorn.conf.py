@@ -18,13 +18,12 @@ if METRICS:
 
 
 def on_starting(server):
-    """A previous run's files would add its counts (and reuse its pids)."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-        for name in os.listdir(directory):
-            if name.endswith(".db"):
-                os.remove(os.path.join(directory, name))
+    """Before any worker starts: a previous run's values files would add
+    its counts (and reuse its pids)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from commerce.metrics import clear_values
+
+        clear_values()
 
 
 def child_exit(server, worker):

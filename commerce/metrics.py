@@ -297,17 +297,25 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def clear_values() -> bool:
+    """Remove a previous run's values files from PROMETHEUS_MULTIPROC_DIR
+    (creating it if need be), before any process of this run writes there:
+    they would add that run's counts, under pids this run reuses. Whether
+    multiprocess mode is on."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return False
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+    return True
+
+
 def serve_worker_metrics(*, port: int, address: str = "0.0.0.0") -> WSGIServer:
     """Start serving worker_app in a thread of the worker's main process
-    (commerce.celery, at worker_init). A previous run's values files in
-    PROMETHEUS_MULTIPROC_DIR are removed first, as gunicorn.conf.py does."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-        for name in os.listdir(directory):
-            if name.endswith(".db"):
-                os.remove(os.path.join(directory, name))
-    else:
+    (commerce.celery, at worker_init), after clear_values."""
+    if not clear_values():
         logger.warning("metrics: PROMETHEUS_MULTIPROC_DIR is not set, so the tasks the "
                        "worker's pool processes run are not seen by its /metrics")
     server = make_server(address, port, worker_app, handler_class=_QuietHandler)
