@@ -17,6 +17,5 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
 USER shop
 
 EXPOSE 8000
-# gunicorn also reads /app/gunicorn.conf.py: multiprocess metrics with METRICS_ENABLED.
 CMD ["gunicorn", "commerce.asgi:application", "-k", "uvicorn_worker.UvicornWorker", \
      "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
