@@ -18,3 +18,29 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # our own line: commerce.requests
+
+# Prometheus's multiprocess mode when METRICS_ENABLED is on (README
+# "Metrics"): each worker is a process of its own; for /metrics to add up
+# all of them, whichever worker answers, every worker writes its counters
+# into files in PROMETHEUS_MULTIPROC_DIR, which must be set before the
+# workers import anything: here, in the master, inherited by every worker.
+METRICS = os.environ.get("METRICS_ENABLED", "").strip().lower() in {"1", "true", "yes", "on"}
+if METRICS:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/commerce-metrics")
+
+
+def on_starting(server):
+    """Before any worker starts: a previous run's values files would add
+    its counts (and reuse its pids)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from commerce.metrics import clear_values
+
+        clear_values()
+
+
+def child_exit(server, worker):
+    """A worker that ended: its counters stay counted, its live gauges go."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

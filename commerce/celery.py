@@ -13,9 +13,12 @@ from celery.signals import (
     task_postrun,
     task_prerun,
     worker_init,
+    worker_process_shutdown,
 )
+from django.conf import settings
 
 from apps.core import request_context
+from commerce import metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings")
 
@@ -62,7 +65,8 @@ def _report_and_trace(service_name: str) -> None:
     telemetry.setup(service_name)
 
 
-# --- Request ids and one log line per task (README "Logs and request ids") ----
+# --- Request ids and one log line per task (README "Logs and request ids"),
+# and its metrics with METRICS_ENABLED (README "Metrics") -------------------
 
 task_log = logging.getLogger("commerce.tasks")
 _serving: dict[str, tuple[ExitStack, float]] = {}
@@ -91,10 +95,26 @@ def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
 def _task_finished(task_id: str = "", task: Any = None, state: str | None = None,
                    **kwargs: Any) -> None:
     stack, started = _serving.pop(task_id, (None, time.perf_counter()))
-    duration = round((time.perf_counter() - started) * 1000, 1)
+    seconds = time.perf_counter() - started
+    duration = round(seconds * 1000, 1)
     name = getattr(task, "name", "")
+    if settings.METRICS_ENABLED:
+        metrics.observe_task(name=name, state=str(state), seconds=seconds)
     task_log.info("task %s %s %.1f ms", name, state, duration,
                   extra={"task": name, "task_id": task_id, "state": state,
                          "duration_ms": duration})
     if stack is not None:
         stack.close()
+
+
+@worker_init.connect
+def _serve_worker_metrics(**kwargs: Any) -> None:
+    """The worker's /metrics (README "Metrics"), when METRICS_WORKER_PORT is set."""
+    if settings.METRICS_ENABLED and settings.METRICS_WORKER_PORT:
+        metrics.serve_worker_metrics(port=settings.METRICS_WORKER_PORT)
+
+
+@worker_process_shutdown.connect
+def _worker_process_ended(pid: int | None = None, **kwargs: Any) -> None:
+    if settings.METRICS_ENABLED and pid is not None:
+        metrics.worker_process_ended(pid)

@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 
 from apps.core import request_context
 from apps.core.addresses import peer_is_trusted
+from commerce import metrics
 
 request_log = logging.getLogger("commerce.requests")
 
@@ -29,7 +30,8 @@ class SyncAndAsync:
 
 
 class RequestLogMiddleware(SyncAndAsync):
-    """One log line per request, and the request id (apps.core.request_context).
+    """One log line per request, and the request id (apps.core.request_context);
+    with METRICS_ENABLED, its metrics from the same facts (commerce.metrics).
 
     Outermost, so a refused request (413, CSRF, a 500) has its line and id
     too. The line: method, path, status, duration, and the facts the layers
@@ -64,8 +66,12 @@ class RequestLogMiddleware(SyncAndAsync):
     def _finish(request: HttpRequest, response: HttpResponseBase,
                 record: request_context.Record, started: float) -> HttpResponseBase:
         response[request_context.HEADER] = record.request_id
+        seconds = time.perf_counter() - started
+        if settings.METRICS_ENABLED:
+            metrics.observe_request(path=request.path, status=response.status_code,
+                                    seconds=seconds, record=record)
         if request_log.isEnabledFor(logging.INFO):
-            duration = round((time.perf_counter() - started) * 1000, 1)
+            duration = round(seconds * 1000, 1)
             facts = {"method": request.method, "path": request.path,
                      "status": response.status_code, "duration_ms": duration, **record.facts}
             operation = record.facts.get("operation")

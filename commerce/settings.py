@@ -554,6 +554,17 @@ TRACING = bool(env("OTEL_EXPORTER_OTLP_ENDPOINT"))
 SENTRY_DSN = env("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
 SENTRY_RELEASE = env("SENTRY_RELEASE")
+# Prometheus metrics (README "Metrics"): off unless METRICS_ENABLED, then
+# served at /metrics to METRICS_ALLOWED_ADDRESSES (addresses or CIDR
+# networks) or to a bearer token equal to METRICS_BEARER_TOKEN. At most
+# METRICS_MAX_OPERATIONS operation names per process are labels; later
+# ones are counted as "other".
+METRICS_ENABLED = env_bool("METRICS_ENABLED")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN")
+METRICS_MAX_OPERATIONS = env_int("METRICS_MAX_OPERATIONS", 100)
+# The Celery worker's own /metrics (its tasks), on this port; 0: none.
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
 
 # LOG_FORMAT: "json" (one JSON object a line, for a log pipeline; the
 # default without DEBUG) or "plain" (readable lines; the default with DEBUG).

@@ -20,6 +20,12 @@ urlpatterns = [
     path(f"{EXPORT_PATH}<str:token>/", account_data_export_download),
 ]
 
+if settings.METRICS_ENABLED:
+    # For Prometheus, from the addresses or with the token the settings allow.
+    from commerce.metrics import metrics_view
+
+    urlpatterns.append(path("metrics", metrics_view))
+
 if settings.DEBUG:
     # Production serves media from object storage or the front proxy.
     urlpatterns += [

@@ -75,10 +75,18 @@ class OperationFacts(SchemaExtension):
     its name and type, the user, and the error codes the client was given."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # Refused by a hook (a syntax error, a bad token, an unknown
+            # persisted query): strawberry answers it after this has ended.
+            self._note([error])
+            raise
+        self._note(getattr(self.execution_context.result, "errors", None) or ())
+
+    def _note(self, errors: Any) -> None:
         context = self.execution_context
         user = getattr(context.context, "user", None)
-        errors = getattr(context.result, "errors", None) or ()
         note_operation(context)
         request_context.note(
             user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,

@@ -24,7 +24,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from cross_web import AsyncDjangoHTTPRequestAdapter, HTTPException
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 
-from apps.core.addresses import client_address
+from apps.core.addresses import client_address, request_client_address
 from schema.context import Context
 from schema.cost_limits import COST_HEADER
 from schema.csrf import MESSAGE as CSRF_MESSAGE
@@ -34,12 +34,6 @@ from schema.extensions import apq_key
 from schema.schema import schema
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-
-
-def _client_ip(meta: dict) -> str:
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
-    return client_address(peer=meta.get("REMOTE_ADDR", ""),
-                          forwarded_for=[forwarded] if forwarded else [])
 
 
 def _websocket_user_agent(scope: dict) -> str:
@@ -98,7 +92,7 @@ class GraphQLView(AsyncGraphQLView[Context, None]):
         )
 
     async def get_context(self, request: HttpRequest, response: HttpResponse) -> Context:
-        context = Context(request=request, response=response, client_ip=_client_ip(request.META),
+        context = Context(request=request, response=response, client_ip=request_client_address(request.META),
                           user_agent=request.META.get("HTTP_USER_AGENT", "")[:255])
         await context.authenticate(request.headers.get("Authorization"))
         return context

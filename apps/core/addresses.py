@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -22,17 +23,22 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @functools.cache
-def trusted_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    """GRAPHQL_TRUSTED_PROXIES parsed once: addresses or CIDR networks."""
+def networks_of(setting: str, entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """A setting's addresses or CIDR networks, parsed once."""
     networks = []
     for entry in entries:
         try:
             networks.append(ipaddress.ip_network(entry.strip(), strict=False))
         except ValueError as error:
             raise ImproperlyConfigured(
-                f"GRAPHQL_TRUSTED_PROXIES: {entry!r} is not an address or a network."
+                f"{setting}: {entry!r} is not an address or a network."
             ) from error
     return tuple(networks)
+
+
+def trusted_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """GRAPHQL_TRUSTED_PROXIES parsed once: addresses or CIDR networks."""
+    return networks_of("GRAPHQL_TRUSTED_PROXIES", entries)
 
 
 def client_address(*, peer: str, forwarded_for: Iterable[str] = ()) -> str:
@@ -52,6 +58,21 @@ def client_address(*, peer: str, forwarded_for: Iterable[str] = ()) -> str:
             break
         current = previous
     return str(current)
+
+
+def request_client_address(meta: Mapping[str, Any]) -> str:
+    """client_address of a Django request's META (its peer and X-Forwarded-For)."""
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    return client_address(peer=meta.get("REMOTE_ADDR", ""),
+                          forwarded_for=[forwarded] if forwarded else [])
+
+
+def address_in(value: str, setting: str) -> bool:
+    """Whether an address (a peer's, a client's) is one of the addresses or
+    networks listed in the setting named `setting`."""
+    address = _parse(value)
+    networks = networks_of(setting, tuple(getattr(settings, setting)))
+    return address is not None and _trusted(address, networks)
 
 
 def _trusted(address: Address, networks: tuple[Network, ...]) -> bool:
@@ -78,6 +99,4 @@ def _parse(value: str) -> Address | None:
 def peer_is_trusted(peer: str) -> bool:
     """Whether the request's immediate peer is one of GRAPHQL_TRUSTED_PROXIES,
     whose headers (a forwarded address, a request id) may be believed."""
-    address = _parse(peer)
-    networks = trusted_networks(tuple(settings.GRAPHQL_TRUSTED_PROXIES))
-    return address is not None and _trusted(address, networks)
+    return address_in(peer, "GRAPHQL_TRUSTED_PROXIES")

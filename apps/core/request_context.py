@@ -34,6 +34,9 @@ _WELL_FORMED = re.compile(r"[A-Za-z0-9._:@+=/-]{1,128}")
 class Record:
     request_id: str
     facts: dict[str, Any] = field(default_factory=dict)
+    # SQL queries made while it was served, counted only with metrics on
+    # (commerce.metrics), from whichever thread ran them.
+    queries: int = 0
 
 
 _current: ContextVar[Record | None] = ContextVar("commerce_request", default=None)

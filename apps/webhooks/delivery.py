@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core import request_context
+from apps.core import metrics, request_context
 from apps.webhooks import signing
 from apps.webhooks.models import WebhookDelivery
 from apps.webhooks.services import url_problem
@@ -117,6 +117,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             changes.update(next_attempt_at=retry_at)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
     delivery.refresh_from_db()
+    metrics.webhook_attempted(status=delivery.status)
     log = logger.info if not error else logger.warning
     log("Webhook %s %s to %s: attempt %d, %s in %.2f s%s.", delivery.event_type,
         delivery.event_id, delivery.endpoint.url, attempts,

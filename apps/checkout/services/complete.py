@@ -49,6 +49,7 @@ from apps.checkout.models import Cart, CartState
 from apps.checkout.pricing import BLOCKING, PricedCart, WarningCode, price_cart
 from apps.checkout import throttling
 from apps.checkout.selectors import signed_in
+from apps.core import metrics
 from apps.core.errors import ErrorCode, FieldError, ServiceError
 from apps.core.validation import Problems
 from apps.discounts.services import coupon_use_record
@@ -169,6 +170,23 @@ def _refuse_declined(payment: Payment | None, *, email: str, client_address: str
 
 def checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: str,
                       client_address: str = "") -> Checkout:
+    """Place the cart's order and pay for it, or change nothing (see
+    _checkout_complete), counted by outcome for the shop's metrics."""
+    try:
+        placed = _checkout_complete(user=user, token=token, gateway=gateway,
+                                    payment_token=payment_token, client_address=client_address)
+    except ServiceError as error:
+        metrics.checkout_finished(outcome=error.errors[0].code if error.errors else "INVALID")
+        raise
+    except Exception:
+        metrics.checkout_finished(outcome="INTERNAL_SERVER_ERROR")
+        raise
+    metrics.checkout_finished(outcome=metrics.COMPLETED)
+    return placed
+
+
+def _checkout_complete(*, user: Any, token: Token, gateway: str, payment_token: str,
+                       client_address: str) -> Checkout:
     """Place the cart's order and pay for it, or change nothing (see the
     module's docstring). A gateway that is not enabled is INVALID on
     `payment.gateway`; a declined payment is PAYMENT_DECLINED; a gateway that
