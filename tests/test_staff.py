@@ -568,3 +568,26 @@ def test_a_group_change_and_a_deactivation_at_once_leave_a_staff_manager(
     assert selectors.staff_with_perm(perm=Perm.MANAGE_STAFF).exists()
     assert {through_group.pk, direct.pk} & set(
         selectors.staff_with_perm(perm=Perm.MANAGE_STAFF).values_list("pk", flat=True))
+
+
+def test_the_django_admin_cannot_go_around_the_staff_rules(db):
+    """Staff and groups are changed through the API only: the admin's user
+    page shows permissions without writing them, and groups are read-only."""
+    from django.test import Client as Browser
+
+    browser = Browser()
+    browser.force_login(make_user(is_staff=True, is_superuser=True))
+    clerk = make_user(email="clerk@shop.example")
+    group = Group.objects.create(name="Everything")
+    response = browser.post(f"/admin/accounts/user/{clerk.pk}/change/", {
+        "email": clerk.email, "first_name": "", "last_name": "",
+        "is_staff": "on", "is_superuser": "on", "groups": [str(group.pk)],
+        "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0",
+        "external_identities-TOTAL_FORMS": "0", "external_identities-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.content[:2000]
+    clerk.refresh_from_db()
+    assert (clerk.is_staff, clerk.is_superuser, list(clerk.groups.all())) == (False, False, [])
+    assert browser.get("/admin/auth/group/").status_code == 200
+    assert browser.get("/admin/auth/group/add/").status_code == 403
+    assert browser.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Group.objects.filter(pk=group.pk).exists()

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +97,12 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "first_name", "last_name")
     ordering = ("-date_joined",)
     raw_id_fields = ("default_shipping_address", "default_billing_address")
+    # Who is staff and what they may do is changed through the API's staff
+    # mutations (staffCreate, staffUpdate, customerSetActive), whose rules
+    # (no granting what one does not hold, never no one left to manage
+    # staff) and audit log this page would otherwise go around.
+    readonly_fields = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions",
+                       "last_login", "date_joined")
     inlines = [AddressInline, ExternalIdentityInline]
 
     def get_inlines(self, request, obj):
@@ -212,3 +219,18 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return staff_has_perm(request.user, Perm.MANAGE_STAFF)
+
+
+class GroupAdmin(ReadOnlyAdmin):
+    """Permission groups, to read: they are written by permissionGroupCreate,
+    permissionGroupUpdate and permissionGroupDelete (README "Staff, roles and
+    the audit log"), which hold staff to the permissions they have and
+    keep the audit log."""
+
+    list_display = ("name",)
+    search_fields = ("name",)
+    fields = readonly_fields = ("name", "permissions")
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)
