@@ -51,6 +51,7 @@ from bench.run import (  # noqa: E402 - after the path is set
     git_commit,
     operation_text,
     server_environment,
+    stop,
     wait_healthy,
 )
 
@@ -278,12 +279,7 @@ def running(command: list[str], env: dict[str, str], log: Path, label: str) -> I
     try:
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.returncode not in (0, -signal.SIGTERM):
             print(f"{label} exited with {process.returncode}; its log's end:\n"
                   + log.read_text(errors="replace")[-2000:], flush=True)
@@ -378,6 +374,8 @@ def render(stats: list[dict[str, str]], *, outcomes: dict[str, int], database: d
     lines += ["", "| outcome | count |", "|---|---:|"]
     figures = {"checkouts completed": outcomes.get("checkouts completed", 0),
                "sold out (INSUFFICIENT_STOCK)": outcomes.get("sold out", 0),
+               **{f"sold out at {name.split(': ', 1)[1]}": count
+                  for name, count in sorted(outcomes.items()) if name.startswith("sold out: ")},
                **database, **queue}
     lines += [f"| {name} | {value} |" for name, value in figures.items()]
     return "\n".join(lines) + "\n"

@@ -51,7 +51,8 @@ def test_the_report_renders_from_a_locust_csv(tmp_path):
     path.write_text(SAMPLE_CSV)
     args = argparse.Namespace(users=20, spawn_rate=5, duration=60, workers=2, hot_stock=5)
     report = loadtest.render(
-        loadtest.read_stats(path), outcomes={"checkouts completed": 11, "sold out": 3},
+        loadtest.read_stats(path), outcomes={"checkouts completed": 11, "sold out": 3,
+                                            "sold out: CartCreate": 3},
         database={"orders placed": 11, "oversold units": 0},
         queue={"tasks received by the worker": 30, "tasks left in the queue": 0}, args=args,
     )
@@ -60,6 +61,7 @@ def test_the_report_renders_from_a_locust_csv(tmp_path):
     assert "| **all** | 412 | 6.9 | 130 | 320 | 710 | 2 |" in report
     assert "| checkouts completed | 11 |" in report
     assert "| sold out (INSUFFICIENT_STOCK) | 3 |" in report
+    assert "| sold out at CartCreate | 3 |" in report
     assert "| oversold units | 0 |" in report
     assert "| tasks left in the queue | 0 |" in report
     assert report.index("| ProductList |") < report.index("| **all** |")
