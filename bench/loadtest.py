@@ -307,7 +307,9 @@ def run_locust(args: argparse.Namespace, *, base_url: str, work: Path) -> None:
     env.update(LOADTEST_DATA=str(work / "data.json"),
                LOADTEST_OUTCOMES=str(work / "outcomes.json"))
     # Locust exits 1 when a request failed: the table says which.
-    subprocess.run(command, env=env, cwd=ROOT, timeout=args.duration + 120, check=False)
+    done = subprocess.run(command, env=env, cwd=ROOT, timeout=args.duration + 120, check=False)
+    if not (work / "locust_stats.csv").exists():
+        raise SystemExit(f"Locust wrote no statistics (exit status {done.returncode}).")
 
 
 def drain(before: Snapshot, worker_log: Path) -> dict[str, int]:
