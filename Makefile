@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz lint install migrate demo schema schema-check bench profile bench-checkout bench-shapes clean
+.PHONY: run test fuzz lint install migrate demo schema schema-check bench profile bench-checkout bench-shapes loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,23 @@ bench-checkout: install
 # Parse and validation time of the costliest document of each shape.
 bench-shapes: install
 	$(PY) bench/shapes.py
+
+# Locust in a virtualenv of its own (gevent stays out of the server's .venv),
+# made once like the install stamp.
+LOAD_VENV := .venv-load
+LOAD_STAMP := $(LOAD_VENV)/.installed
+
+$(LOAD_STAMP): requirements-loadtest.txt
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOAD_VENV)/bin/python -m pip install --quiet -r requirements-loadtest.txt
+	touch $(LOAD_STAMP)
+
+# A shop's mix (browse and search 80 %, cart 15 %, checkout 5 %) from Locust
+# against gunicorn, PostgreSQL, Redis and a Celery worker, 60 s by default;
+# LOADTEST_ARGS="--users 50 --duration 120" changes it. Not part of CI.
+loadtest: install $(LOAD_STAMP)
+	$(PY) bench/loadtest.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache

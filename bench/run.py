@@ -401,12 +401,17 @@ def running_server(port: int, workers: int, env: dict[str, str]):
         wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
         yield server
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL after `timeout` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
