@@ -362,6 +362,10 @@ GRAPHQL_TOTAL_COUNT_CAP = env_int("GRAPHQL_TOTAL_COUNT_CAP", 10_000)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 GRAPHQL_FIELD_SUGGESTIONS = env_bool("GRAPHQL_FIELD_SUGGESTIONS", DEBUG)
 GRAPHQL_IDE = env_bool("GRAPHQL_IDE", True)
+# Compiled plans (schema/compiled.py): selections of plain and direct fields
+# answered by readers built once per operation; 0 executes every field
+# through graphql-core (the tests compare the two).
+GRAPHQL_COMPILED_PLANS = env_bool("GRAPHQL_COMPILED_PLANS", True)
 # Query cost (README, "Query cost and limits"): an operation costing more than
 # GRAPHQL_MAX_COST points is refused; each client (user, else address) has a
 # bucket of GRAPHQL_COST_BUCKET_SIZE points refilled at GRAPHQL_COST_RESTORE_RATE

@@ -106,19 +106,26 @@ def _direct_read(strawberry_field: StrawberryField, graphql_field: GraphQLField
     fallback = graphql_field.resolve
     readers: dict[type, Callable[[Any], Any] | None] = {}
 
-    def resolve_direct(source: Any, info: Any, **kwargs: Any) -> Any:
+    def read(source: Any) -> Any:
+        """The value read off `source`, or MISSING."""
         cls = type(source)
         try:
             reader = readers[cls]
         except KeyError:
             reader = readers[cls] = _reader(cls, attname)
-        if reader is not None:
-            value = reader(source)
-            # A queryset is the optimizer's to fetch (schema/optimizer.py).
-            if value is not MISSING and not isinstance(value, (QuerySet, BaseManager)):
-                return value
+        if reader is None:
+            return MISSING
+        value = reader(source)
+        # A queryset is the optimizer's to fetch (schema/optimizer.py).
+        return MISSING if isinstance(value, (QuerySet, BaseManager)) else value
+
+    def resolve_direct(source: Any, info: Any, **kwargs: Any) -> Any:
+        value = read(source)
+        if value is not MISSING:
+            return value
         return fallback(source, info, **kwargs)
 
+    resolve_direct.direct_read = read  # type: ignore[attr-defined]  # schema/compiled.py
     return resolve_direct
 
 
@@ -167,6 +174,7 @@ def _direct_call(strawberry_field: StrawberryField, info_class: type) -> Resolve
             kwargs[info_name] = info_class(_raw_info=info, _field=strawberry_field)
         return func(source, **kwargs) if with_self else func(**kwargs)
 
+    resolve_direct.direct_call = True  # type: ignore[attr-defined]  # schema/compiled.py
     return resolve_direct
 
 

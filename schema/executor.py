@@ -5,10 +5,12 @@ BAD_USER_INPUT."""
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from graphql import GraphQLSchema, Undefined
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.compiled import compiled_field, readers_of
 from schema.errors import BAD_USER_INPUT, with_code
 from schema.plain_fields import MISSING, PlainFields, plain_fields
 from schema.validation import MAX_INPUT_DEPTH, hide_suggestions
@@ -68,8 +70,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     A plain field (schema/plain_fields.py: a scalar read off its object, with
     no resolver, argument or rule of its own) is answered by reading it,
-    without the resolver chain or a Path; anything unexpected takes the
-    ordinary path.
+    without the resolver chain or a Path; a compiled field (schema/compiled.py:
+    everything under it plain or direct) by its reader, without graphql-core
+    below it. Anything unexpected takes the ordinary path.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -77,15 +80,27 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self.plain = _plain_fields_of(self.schema)
         # Per grouped field set (graphql-core makes one per selection and
         # type, and reuses it for every row): its fields with their plain
-        # reading, found once per operation. The set is kept with its plan,
-        # so its id cannot be reused while the operation runs.
-        self._plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any]]]] = {}
+        # reading or compiled reader, found once per operation. The set is
+        # kept with its plan, so its id cannot be reused while the operation
+        # runs.
+        self._plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any, Any]]]] = {}
+        self._readers: Any = Undefined  # schema/compiled.py's, for this operation
+
+    @property
+    def readers(self) -> Any:
+        """The operation's compiled readers (None: none are used)."""
+        if self._readers is Undefined:
+            middleware = self.middleware_manager
+            self._readers = (readers_of(self) if settings.GRAPHQL_COMPILED_PLANS
+                             and not (middleware and middleware.middlewares) else None)
+        return self._readers
 
     def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
                        grouped_field_set: Any, position_context: Any) -> Any:
         """graphql-core's execute_fields, with each plain field answered by
-        reading it (before a Path is made for it); anything else, and a
-        plain field whose reading is MISSING, is executed the ordinary way."""
+        reading it (before a Path is made for it) and each compiled one by
+        its reader; anything else, a plain field whose reading is MISSING
+        and a compiled one that falls back, is executed the ordinary way."""
         key = (parent_type.name, id(grouped_field_set))
         known = self._plans.get(key)
         if known is None:
@@ -95,12 +110,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list, plain in known[1]:
+            for response_name, field_details_list, plain, compiled in known[1]:
                 if plain is not None:
                     value = plain.read(source_value)
                     if value is not MISSING:
                         results[response_name] = value
                         continue
+                elif compiled is not None:
+                    try:
+                        results[response_name] = compiled(self, source_value, path)
+                        continue
+                    except Exception:  # noqa: BLE001, S110 - Fallback, or the resolver's error: the ordinary path answers it
+                        pass
                 result = self.execute_field(parent_type, source_value, field_details_list,
                                             Path(path, response_name, parent_type.name),
                                             position_context)
@@ -117,11 +138,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
         return _gathered(results, awaitable_fields)
 
-    def _plan(self, parent_type: Any, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
+    def _plan(self, parent_type: Any, grouped_field_set: Any
+              ) -> list[tuple[str, Any, Any, Any]]:
         fields = self.plain.get(parent_type.name) or {}
-        return [(response_name, field_details_list,
-                 fields.get(field_details_list[0].node.name.value))
-                for response_name, field_details_list in grouped_field_set.items()]
+        readers = self.readers
+        plan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            plain = fields.get(field_details_list[0].node.name.value)
+            compiled = None
+            if plain is None and readers is not None:
+                compiled = compiled_field(self, readers, self.plain, parent_type,
+                                          field_details_list)
+            plan.append((response_name, field_details_list, plain, compiled))
+        return plan
 
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
