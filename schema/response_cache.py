@@ -99,6 +99,17 @@ def _remember(key: tuple[str, str | None], shape: cacheable.Shape | None) -> Non
         _shapes.popitem(last=False)
 
 
+def operation_shape(context: Any, document: str) -> cacheable.Shape | None:
+    """The Shape of the operation `context` runs, `document` being the sha256
+    of its text: walked once per document and operation, then remembered
+    (for the replicas' routing too, schema/replicas.py)."""
+    key = (document, context.operation_name)
+    if key not in _shapes:
+        _remember(key, cacheable.shape_of(
+            context.schema._schema, context.graphql_document, context.operation_name))
+    return _shapes[key]
+
+
 def _document_hash(data: GraphQLRequestData) -> str | None:
     if data.query:
         return hashlib.sha256(data.query.encode()).hexdigest()
@@ -234,11 +245,7 @@ class ResponseCacheStore(SchemaExtension):
                 or not isinstance(result.data, dict) or context.graphql_document is None
                 or noted.shown.unknown):
             return
-        shape_key = (noted.document, noted.operation_name)
-        if shape_key not in _shapes:
-            _remember(shape_key, cacheable.shape_of(
-                context.schema._schema, context.graphql_document, noted.operation_name))
-        shape = _shapes[shape_key]
+        shape = operation_shape(context, noted.document)
         if shape is None:
             return
         found_nodes = cacheable.node_tags(shape, context.variables, result.data)

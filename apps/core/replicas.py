@@ -104,11 +104,12 @@ def replica_for_catalog_read(*, client: str) -> str | None:
     use, or None for the primary. Runs SQL: call it in a thread."""
     if not enabled():
         return None
-    wrote = cache.get(WROTE + client)
+    found = cache.get_many([WROTE + client, CHANGED_AT])  # one round trip
+    wrote = found.get(WROTE + client)
     if isinstance(wrote, float) and time.time() - wrote < settings.REPLICA_READ_YOUR_WRITES_SECONDS:
         return None
     alias = random.choice(settings.DATABASE_REPLICAS)
-    return alias if _caught_up(alias, cache.get(CHANGED_AT)) else None
+    return alias if _caught_up(alias, found.get(CHANGED_AT)) else None
 
 
 def note_client_wrote(*, client: str) -> None:

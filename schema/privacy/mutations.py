@@ -33,7 +33,8 @@ class PrivacyMutation:
         extensions=[SignedIn()],
         description="Email the signed-in customer a link to one JSON file of everything the "
         "shop holds about them (profile, addresses, orders, reviews, wishlist, carts, "
-        "sessions, emails sent). The link works ACCOUNT_EXPORT_LINK_MAX_AGE seconds. THROTTLED "
+        "sessions, sign-in history, two-factor status, linked social accounts, emails "
+        "sent). The link works ACCOUNT_EXPORT_LINK_MAX_AGE seconds. THROTTLED "
         "while an earlier export is still being prepared.",
     )
     def account_data_export(self, info: Info) -> AccountDataExportPayload:
