@@ -38,6 +38,7 @@ from graphql import (
 from strawberry import relay
 
 from apps.catalog import cache as tags
+from schema.compiled import reads_only_context
 
 # Root field -> the list tag its answer depends on, when it found nothing
 # (a slug lookup) or always (a list).
@@ -278,4 +279,6 @@ def _noting(is_type_of: Callable, note: Callable[[Shown, Any], None],
                 shown.unknown = True
         return is_type_of(obj, info)
 
+    # schema/compiled.py passes a context alone when the check needs no more.
+    noted.reads_only_context = reads_only_context(is_type_of)  # type: ignore[attr-defined]
     return noted

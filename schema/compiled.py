@@ -31,11 +31,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from types import CoroutineType
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from graphql import (
     DirectiveNode,
+    GraphQLBoolean,
+    GraphQLString,
     FieldNode,
     FragmentSpreadNode,
     GraphQLList,
@@ -50,11 +52,15 @@ from graphql import (
 )
 from graphql.pyutils import Path
 
-from schema.plain_fields import MISSING, PlainFields
+from strawberry.relay.utils import to_base64
+
+from schema.plain_fields import MISSING, PlainField, PlainFields
 
 # A value read is answered as it is when its type is one of these (nothing
-# to await, no exception); any other is checked first.
-_SETTLED = frozenset({type(None), bool, int, float, str, list, tuple, dict})
+# to await, no exception); any other is checked first, and its class joins
+# them when no instance of it can be either (schema/compiled.py's _settle).
+_SETTLED: set[type] = {type(None), bool, int, float, str, list, tuple, dict}
+MAX_SETTLED = 4096
 MAX_OPERATIONS = 512
 
 
@@ -159,13 +165,19 @@ def _skip_include_variable(directive: DirectiveNode) -> str | None:
 def _settle(executor: Any, value: Any) -> None:
     """Fall back for a value graphql-core would not complete as it is: an
     exception, or an awaitable (a coroutine is closed unstarted: the ordinary
-    path calls its resolver again)."""
+    path calls its resolver again). A class whose instances are never either
+    (not an exception, no `__await__`, not a generator, which may be a
+    coroutine by its flags) is not checked again."""
     if isinstance(value, Exception):
         raise Fallback
     if executor.is_awaitable(value):
         if isinstance(value, CoroutineType):
             value.close()
         raise Fallback
+    cls = type(value)
+    if (not isinstance(value, GeneratorType) and not hasattr(cls, "__await__")
+            and len(_SETTLED) < MAX_SETTLED):
+        _SETTLED.add(cls)
 
 
 class _Compiler:
@@ -278,7 +290,7 @@ class _Compiler:
         if defers:
             return None
         plain = self.plain.get(object_type.name) or {}
-        entries: list[tuple[str, Any, Reader | None]] = []
+        entries: list[tuple[str, PlainField | None, Reader | None]] = []
         needs_path = False
         for response_name, sub_details in grouped.items():
             plain_field = plain.get(sub_details[0].node.name.value)
@@ -286,7 +298,7 @@ class _Compiler:
                 details.node.arguments or details.defer_usage is not None
                 or details.fragment_variable_values is not None for details in sub_details
             ):
-                entries.append((response_name, plain_field.read, None))
+                entries.append((response_name, plain_field, None))
                 continue
             compiled = self.field(object_type, sub_details)
             if compiled is None:
@@ -294,24 +306,104 @@ class _Compiler:
             entries.append((response_name, None, compiled[0]))
             needs_path = needs_path or compiled[1]
         is_type_of = object_type.is_type_of
+        context_only = is_type_of is not None and reads_only_context(is_type_of)
+        # Per class of value met: its fields' plan (None: a plain field is
+        # not a read of __dict__ for that class, so the ordinary path).
+        by_class: dict[type, list[tuple[Any, ...]] | None] = {}
 
         def complete_object(executor: Any, value: Any, path: Path | None, info: Any) -> Any:
             if value is None or value is Undefined:
                 return None
-            if is_type_of is not None and is_type_of(value, info) is not True:
+            if is_type_of is not None and is_type_of(
+                value, executor.context_only_info if context_only else info
+            ) is not True:
+                raise Fallback
+            cls = type(value)
+            try:
+                fields = by_class[cls]
+            except KeyError:
+                fields = by_class[cls] = _class_plan(entries, cls)
+            if fields is None:
                 raise Fallback
             result = {}
-            for response_name, read_plain, read in entries:
-                if read_plain is not None:
-                    answer = read_plain(value)
-                    if answer is MISSING:
+            attributes = value.__dict__
+            for response_name, attname, serialize, exact, non_null, node_type, read in fields:
+                if read is not None:
+                    result[response_name] = read(executor, value, path)
+                    continue
+                answer = attributes.get(attname, MISSING)
+                if answer is None:
+                    if non_null:
                         raise Fallback
-                else:
-                    answer = read(executor, value, path)  # type: ignore[misc]
+                elif answer is MISSING:
+                    raise Fallback
+                elif node_type is not None:
+                    answer = to_base64(node_type, str(answer))
+                elif type(answer) is not exact:
+                    try:
+                        answer = serialize(answer)
+                    except Exception as error:
+                        raise Fallback from error
+                    if answer is None or answer is Undefined:
+                        raise Fallback
                 result[response_name] = answer
             return result
 
-        return complete_object, needs_path, is_type_of is not None
+        return complete_object, needs_path, is_type_of is not None and not context_only
+
+
+def _class_plan(entries: list[tuple[str, PlainField | None, Reader | None]], cls: type
+                ) -> list[tuple[Any, ...]] | None:
+    """The fields of an object of this class, each plain one as what
+    PlainField.read does for it, inline: its attribute, its serialiser and
+    the type whose values that serialiser returns unchanged."""
+    fields: list[tuple[Any, ...]] = []
+    for response_name, plain_field, read in entries:
+        if plain_field is None:
+            fields.append((response_name, None, None, None, False, None, read))
+            continue
+        if not plain_field.is_plain_for(cls):
+            return None
+        fields.append((response_name, plain_field.attname, plain_field.serialize,
+                       _UNCHANGED.get(plain_field.serialize, _NOTHING), plain_field.non_null,
+                       plain_field.node_type, None))
+    return fields
+
+
+class _Nothing:
+    """No value is of this type: the serialiser is always called."""
+
+
+_NOTHING = _Nothing
+# Serialisers that return a value of exactly this type as it is (graphql-core's
+# String and Boolean check the type, then answer the value itself).
+_UNCHANGED: dict[Any, type] = {GraphQLString.serialize: str, GraphQLBoolean.serialize: bool}
+
+
+class ContextOnlyInfo:
+    """What a type check that reads nothing of its info but the context is
+    given: the request's context, without a path or an info per row."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+def reads_only_context(is_type_of: Any) -> bool:
+    """Whether this type check reads nothing of its info but `context`:
+    strawberry-django's own (an isinstance of the model or the type, when no
+    base type has a check of its own), or one marked so (schema/cacheable.py
+    wraps the catalog's)."""
+    marked = getattr(is_type_of, "reads_only_context", None)
+    if marked is not None:
+        return bool(marked)
+    func = getattr(is_type_of, "__func__", None)
+    owner = getattr(is_type_of, "__self__", None)
+    if func is None or not isinstance(owner, type) or func.__module__ != "strawberry_django.type":
+        return False
+    return func.__name__ == "is_type_of" and getattr(super(owner, owner), "is_type_of",
+                                                      None) is None
 
 
 def _leaf_completer(coerce: Callable[[Any], Any]) -> Completer:

@@ -10,7 +10,7 @@ from graphql import GraphQLSchema, Undefined
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.compiled import compiled_field, readers_of
+from schema.compiled import ContextOnlyInfo, compiled_field, readers_of
 from schema.errors import BAD_USER_INPUT, with_code
 from schema.plain_fields import MISSING, PlainFields, plain_fields
 from schema.validation import MAX_INPUT_DEPTH, hide_suggestions
@@ -85,6 +85,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # runs.
         self._plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any, Any]]]] = {}
         self._readers: Any = Undefined  # schema/compiled.py's, for this operation
+        self.context_only_info = ContextOnlyInfo(self.context_value)
 
     @property
     def readers(self) -> Any:

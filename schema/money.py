@@ -31,8 +31,13 @@ class Money:
         when left out; None stays None."""
         if amount is None:
             return None
-        rounded = money.Money.of(amount, currency)  # rounded already: not twice
-        return cls(amount=rounded.amount, currency=rounded.currency)
+        # What money.Money.of checks and rounds, without an instance of it
+        # for each of a listing's two hundred prices.
+        code = money.currency_code(currency or money.shop_currency())
+        rounded = money.quantize(amount, code)
+        if not rounded.is_finite():
+            raise ValueError(f"Not an amount: {rounded}")
+        return cls(amount=rounded, currency=code)
 
     @classmethod
     def from_money(cls, value: money.Money) -> "Money":

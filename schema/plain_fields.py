@@ -48,12 +48,15 @@ class PlainField:
     # Per class of object met: whether getattr is a read of __dict__ for it.
     plain_for: dict[type, bool] = field(default_factory=dict)
 
-    def read(self, source: Any) -> Any:
-        cls = type(source)
+    def is_plain_for(self, cls: type) -> bool:
+        """Whether the field of an object of this class is its __dict__'s."""
         plain = self.plain_for.get(cls)
         if plain is None:
             plain = self.plain_for[cls] = self._plain_for(cls)
-        if not plain:
+        return plain
+
+    def read(self, source: Any) -> Any:
+        if not self.is_plain_for(type(source)):
             return MISSING
         value = source.__dict__.get(self.attname, MISSING)
         if value is None:

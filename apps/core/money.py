@@ -46,6 +46,16 @@ def shop_currency() -> str:
 
 
 @functools.cache
+def currency_code(currency: str) -> str:
+    """The ISO 4217 code, upper case, as Money keeps it; ValueError for
+    anything else. Once per currency: a listing shows two hundred prices."""
+    code = str(currency).upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValueError(f"Not an ISO 4217 currency code: {currency!r}")
+    return code
+
+
+@functools.cache
 def _smallest_unit(currency: str) -> Decimal:
     """1 in the currency's last decimal place (0.01 for USD), once per currency."""
     return Decimal(1).scaleb(-currency_places(currency))
@@ -69,10 +79,7 @@ class Money:
             object.__setattr__(self, "amount", Decimal(self.amount))
         if not self.amount.is_finite():
             raise ValueError(f"Not an amount: {self.amount}")
-        currency = str(self.currency).upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise ValueError(f"Not an ISO 4217 currency code: {self.currency!r}")
-        object.__setattr__(self, "currency", currency)
+        object.__setattr__(self, "currency", currency_code(self.currency))
 
     @classmethod
     def of(cls, amount: Amount, currency: str | None = None) -> Money:

@@ -16,11 +16,13 @@ from typing import cast
 
 import strawberry
 import strawberry_django
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import DefaultStorage, FileSystemStorage
+from django.utils.functional import empty
 from strawberry import Info, relay
 
 from apps.accounts.permissions import Perm
 from apps.catalog import models, selectors
+from apps.core.money import shop_currency
 from schema.catalog import dataloaders
 from schema.cost import list_size
 from schema.inventory.types import VariantStock
@@ -243,8 +245,12 @@ def with_card(root: models.Product, info: Info, build, *names: str):
     the product came from a listing, else (a mutation's answer, a cart
     line's product) one batched load for all such products."""
     loaded = root.__dict__  # the annotations are instance attributes, not descriptors
-    if all(name in loaded for name in names):
-        return build({name: loaded[name] for name in names})
+    try:
+        card = {name: loaded[name] for name in names}
+    except KeyError:
+        pass
+    else:
+        return build(card)
 
     async def load():
         return build(await info.context.loader(dataloaders.product_listing).load(root.pk))
@@ -304,8 +310,9 @@ class Product(relay.Node):
         def build(card: dict) -> PriceRange | None:
             if card["lowest_price"] is None:
                 return None
-            return PriceRange(start=Money.of(card["lowest_price"]),
-                              stop=Money.of(card["highest_price"]))
+            currency = shop_currency()
+            return PriceRange(start=Money.of(card["lowest_price"], currency),
+                              stop=Money.of(card["highest_price"], currency))
 
         return with_card(root, info, build, "lowest_price", "highest_price")
 
@@ -336,7 +343,10 @@ class Product(relay.Node):
         return selectors.visible_reviews(product=root)
 
 
+@functools.cache
 def media_storage():
+    # The field's storage object is the process's (default_storage, a lazy
+    # object, when none is named): what it wraps may change with settings.
     return models.ProductMedia._meta.get_field("image").storage
 
 
@@ -346,6 +356,10 @@ def media_url(name: str) -> str:
     process (a listing asks for a hundred on every page); another storage's
     (signed, expiring) URL is asked for every time."""
     storage = media_storage()
+    if type(storage) is DefaultStorage:
+        wrapped = object.__getattribute__(storage, "_wrapped")  # not through its proxy
+        if wrapped is not empty:
+            storage = wrapped  # skips the lazy object's proxy, twice a product
     if storage.__class__ is FileSystemStorage:  # the wrapped class, behind default_storage
         return _file_system_url(storage.base_url, name)
     return storage.url(name)
