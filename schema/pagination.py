@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, F, OrderBy, Q, QuerySet, Value
 from django.db.models.expressions import CombinedExpression, Expression
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry import Info, relay
 from strawberry.relay.types import PREFIX
 from strawberry.utils.inspect import in_async_context
@@ -298,11 +299,37 @@ class KeysetConnection(CountableConnection[relay.NodeType]):
                 ),
             )
             connection.nodes = nodes
+            if _selects_total_count(info):
+                # Counted here, in the same thread as the page, rather than
+                # by a later hop of its own.
+                connection.count = _count_up_to_cap(nodes)
             return connection
 
         if in_async_context():
             return sync_to_async(finish)()
         return finish()
+
+
+TOTAL_COUNT_FIELDS = frozenset({"totalCount", "totalCountIsExact"})
+
+
+def _selects_total_count(info: Info) -> bool:
+    """Whether the connection's selection asks for its count, without a
+    directive that might leave it out."""
+    raw = info._raw_info
+    stack = [node.selection_set for node in raw.field_nodes if node.selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in TOTAL_COUNT_FIELDS and not selection.directives:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = raw.fragments.get(selection.name.value)
+                if fragment is not None:
+                    stack.append(fragment.selection_set)
+    return False
 
 
 def _count_up_to_cap(queryset: QuerySet) -> int:

@@ -34,7 +34,7 @@ from strawberry.http import GraphQLRequestData
 
 from apps.catalog.selectors import may_see_unpublished
 from apps.core import cache_tags, request_context
-from schema import cacheable
+from schema import cacheable, encoding
 from schema.cost_limits import charge, cost_extensions, operation_cost, shows_cost
 
 PREFIX = "rc:"
@@ -185,8 +185,7 @@ def _answer(request: HttpRequest, context: Any, noted: Lookup,
     noted.entry = entry
     body = b'{"data":' + entry.data
     if shows_cost(context):
-        body += b',"extensions":' + json.dumps(cost_extensions(entry.cost, spend),
-                                               separators=(",", ":")).encode()
+        body += b',"extensions":' + encoding.dumps(cost_extensions(entry.cost, spend))
     return HttpResponse(body + b"}", content_type="application/json")
 
 
@@ -260,7 +259,7 @@ class ResponseCacheStore(SchemaExtension):
         versions = cache_tags.stamp(tags, since=noted.clock)
         if versions is None:
             return
-        data = json.dumps(result.data, separators=(",", ":")).encode()
+        data = encoding.dumps(result.data)
         noted.entry = Entry(data=data, versions=versions, cost=operation_cost(context),
                             digest=hashlib.sha256(data).hexdigest()[:32])
         cache.set(noted.key, noted.entry, timeout=settings.GRAPHQL_RESPONSE_CACHE_TIMEOUT)

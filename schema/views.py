@@ -25,6 +25,7 @@ from cross_web import AsyncDjangoHTTPRequestAdapter, HTTPException
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 
 from apps.core.addresses import client_address, request_client_address
+from schema import encoding
 from schema.context import Context
 from schema.cost_limits import COST_HEADER
 from schema.csrf import MESSAGE as CSRF_MESSAGE
@@ -177,6 +178,9 @@ class GraphQLView(AsyncGraphQLView[Context, None]):
         except (MultiPartParserError, SuspiciousOperation, BadRequest, UnicodeDecodeError,
                 AttributeError, TypeError, ValueError, IndexError) as error:
             raise HTTPException(400, "Malformed multipart request.") from error
+
+    def encode_json(self, data: object) -> bytes:
+        return encoding.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         # json.loads would guess UTF-16 or UTF-32 from the first bytes and let

@@ -6,6 +6,7 @@ from strawberry import Info
 
 from apps.accounts import models, selectors
 from apps.accounts.permissions import Perm
+from schema.connection_fields import connection
 from schema.pagination import CountableConnection
 from schema.permissions import Public, StaffPerm, current_user
 
@@ -25,7 +26,7 @@ class AccountQuery:
         # prefetch what the query asks for (addresses) in constant queries.
         return selectors.user_as_queryset(user=viewer)  # type: ignore[return-value]
 
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[User],
         extensions=[StaffPerm(Perm.MANAGE_CUSTOMERS)],
         description="Customers (accounts that are not staff), newest first. `search` "

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import strawberry
-import strawberry_django
 from django.contrib.auth.models import Group
 from strawberry import Info
 
 from apps.accounts import models, selectors, services
 from apps.accounts.permissions import Perm
+from schema.connection_fields import connection
 from schema.errors import Payload, payload_mutation
 from schema.ids import decode_id, get_node, get_nodes, pk_from_global_id
 from schema.pagination import CountableConnection, KeysetConnection
@@ -121,7 +121,7 @@ def _audit_filters(value: AuditLogFilter | None) -> dict[str, Any]:
 
 @strawberry.type
 class StaffQuery:
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[User],
         extensions=[StaffPerm(MANAGE_STAFF)],
         description="Staff accounts, newest first, deactivated ones too unless `isActive` "
@@ -132,7 +132,7 @@ class StaffQuery:
                     is_active: bool | None = None) -> Iterable[models.User]:
         return selectors.staff_search(search=search, is_active=is_active)
 
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[PermissionGroup],
         extensions=[StaffPerm(MANAGE_STAFF)],
         description="Permission groups by name; `search` keeps those whose name contains "
@@ -141,7 +141,7 @@ class StaffQuery:
     def permission_groups(self, search: str | None = None) -> Iterable[Group]:
         return selectors.permission_group_search(search=search)
 
-    @strawberry_django.connection(
+    @connection(
         KeysetConnection[AuditEntry],
         extensions=[StaffPerm(MANAGE_STAFF)],
         description="What staff did (these mutations, the order desk's, the Django "

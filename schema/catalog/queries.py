@@ -14,13 +14,14 @@ from apps.core.errors import ServiceError
 from schema.catalog.filters import ProductFilter, ProductOrder, product_filters, product_ordering
 from schema.catalog.types import Category, Product
 from schema.errors import bad_user_input
+from schema.connection_fields import connection
 from schema.pagination import CountableConnection, KeysetConnection
 from schema.permissions import Public, current_user, refusal
 
 
 @strawberry.type
 class CatalogQuery:
-    @strawberry_django.connection(
+    @connection(
         KeysetConnection[Product],
         extensions=[Public()],
         description="Published products; catalog managers also see unpublished ones.",
@@ -50,7 +51,7 @@ class CatalogQuery:
         # The Product type's get_queryset applies the visibility rule.
         return models.Product.objects.filter(slug=slug)
 
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[Category],
         extensions=[Public()],
         description="Every category, in tree order.",

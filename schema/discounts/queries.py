@@ -1,10 +1,10 @@
 from collections.abc import Iterable
 
 import strawberry
-import strawberry_django
 
 from apps.accounts.permissions import Perm
 from apps.discounts import models, selectors
+from schema.connection_fields import connection
 from schema.discounts.types import Coupon
 from schema.pagination import CountableConnection
 from schema.permissions import StaffPerm
@@ -12,7 +12,7 @@ from schema.permissions import StaffPerm
 
 @strawberry.type
 class DiscountsQuery:
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[Coupon],
         extensions=[StaffPerm(Perm.MANAGE_DISCOUNTS)],
         description="Every coupon, newest first. Staff with MANAGE_DISCOUNTS only.",

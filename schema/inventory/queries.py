@@ -9,6 +9,7 @@ from apps.catalog import models as catalog_models
 from apps.catalog import selectors as catalog_selectors
 from apps.core.errors import ServiceError
 from apps.inventory import models, selectors
+from schema.connection_fields import connection
 from schema.catalog.types import ProductVariant
 from schema.cost import list_size
 from schema.errors import bad_user_input
@@ -20,7 +21,7 @@ from schema.permissions import StaffPerm
 
 @strawberry.type
 class InventoryQuery:
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[ProductVariant],
         extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="Variants (of products not deleted) whose available quantity is at or "
@@ -38,7 +39,7 @@ class InventoryQuery:
     def warehouses(self) -> Iterable[models.Warehouse]:
         return models.Warehouse.objects.all()
 
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[StockMovement],
         extensions=[StaffPerm(Perm.MANAGE_PRODUCTS)],
         description="The stock audit trail, newest first: every change of on-hand or "

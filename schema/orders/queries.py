@@ -12,6 +12,7 @@ from strawberry_django.optimizer import optimize
 from apps.accounts.permissions import Perm
 from apps.core.errors import ServiceError
 from apps.orders import models, selectors
+from schema.connection_fields import connection
 from schema.errors import bad_user_input
 from schema.orders.filters import OrderFilter, order_filters
 from schema.orders.types import Order
@@ -42,7 +43,7 @@ class OrderQuery:
             token=token, queryset=optimize(models.Order.objects.all(), info)
         )
 
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[Order],
         extensions=[StaffPerm(Perm.MANAGE_ORDERS)],
         description="Every order, newest first, for the order desk. Staff with "

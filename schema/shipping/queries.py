@@ -1,10 +1,10 @@
 from collections.abc import Iterable
 
 import strawberry
-import strawberry_django
 
 from apps.accounts.permissions import Perm
 from apps.shipping import models
+from schema.connection_fields import connection
 from schema.pagination import CountableConnection
 from schema.permissions import StaffPerm
 from schema.shipping.types import ShippingZone
@@ -12,7 +12,7 @@ from schema.shipping.types import ShippingZone
 
 @strawberry.type
 class ShippingQuery:
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[ShippingZone],
         extensions=[StaffPerm(Perm.MANAGE_SHIPPING)],
         description="The shipping zones by name, with their countries and methods. Staff with "

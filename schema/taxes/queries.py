@@ -1,10 +1,10 @@
 from collections.abc import Iterable
 
 import strawberry
-import strawberry_django
 
 from apps.accounts.permissions import Perm
 from apps.taxes import models, selectors
+from schema.connection_fields import connection
 from schema.pagination import CountableConnection
 from schema.permissions import StaffPerm
 from schema.taxes.types import TaxRate
@@ -12,7 +12,7 @@ from schema.taxes.types import TaxRate
 
 @strawberry.type
 class TaxQuery:
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[TaxRate],
         extensions=[StaffPerm(Perm.MANAGE_SHIPPING)],
         description="The tax rate table by country, region and category, narrowed to a country "

@@ -1,11 +1,11 @@
 from collections.abc import Iterable
 
 import strawberry
-import strawberry_django
 
 from apps.accounts.permissions import Perm
 from apps.core.errors import ServiceError
 from apps.webhooks import models, selectors
+from schema.connection_fields import connection
 from schema.errors import bad_user_input
 from schema.ids import decode_id
 from schema.pagination import CountableConnection
@@ -15,7 +15,7 @@ from schema.webhooks.types import Webhook, WebhookDelivery, WebhookDeliveryStatu
 
 @strawberry.type
 class WebhookQuery:
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[Webhook],
         extensions=[StaffPerm(Perm.MANAGE_APPS)],
         description="Every webhook, newest first. Staff with MANAGE_APPS only.",
@@ -23,7 +23,7 @@ class WebhookQuery:
     def webhooks(self) -> Iterable[models.WebhookEndpoint]:
         return selectors.webhook_list()
 
-    @strawberry_django.connection(
+    @connection(
         CountableConnection[WebhookDelivery],
         extensions=[StaffPerm(Perm.MANAGE_APPS)],
         description="Deliveries, newest first, with their status and last response: those "
