@@ -15,6 +15,7 @@ from django.db.models import (
 )
 
 from apps.catalog.models import Product, ProductMedia, ProductVariant, Review
+from apps.core.correlated import CorrelatedSubquery
 from apps.catalog.selectors.stock import available_variant_expression
 
 
@@ -63,9 +64,10 @@ def first_media_expression(field: str) -> Subquery:
     )
 
 
-# What a product card shows, as annotations, by the name each gets. The
-# GraphQL Product type asks the optimizer for the ones a query selects.
-LISTING_ANNOTATIONS = {
+# What a product card shows, as annotations, by the name each gets: each a
+# subquery on the outer product, compiled once (apps/core/correlated.py).
+# The GraphQL Product type asks the optimizer for the ones a query selects.
+LISTING_SUBQUERIES = {
     # The cover (first image): the file, its small rendition, its alt text.
     "cover_image": lambda: first_media_expression("image"),
     "cover_thumbnail": lambda: first_media_expression("thumbnail"),
@@ -75,6 +77,10 @@ LISTING_ANNOTATIONS = {
     "in_stock": available_variant_expression,
     "review_count": review_count_expression,
     "review_stars": review_stars_expression,
+}
+LISTING_ANNOTATIONS = {
+    name: (lambda build=build: CorrelatedSubquery(build))
+    for name, build in LISTING_SUBQUERIES.items()
 }
 
 
