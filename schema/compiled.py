@@ -54,6 +54,7 @@ from graphql.pyutils import Path
 
 from strawberry.relay.utils import to_base64
 
+from schema.direct_fields import DirectCall
 from schema.plain_fields import MISSING, PlainField, PlainFields
 
 # A value read is answered as it is when its type is one of these (nothing
@@ -123,18 +124,40 @@ def compiled_field(executor: Any, readers: dict[tuple[Any, ...], Reader | None],
     return reader
 
 
+_DIRECTIVES: OrderedDict[int, tuple[OperationDefinitionNode, tuple[str, ...] | None]] = (
+    OrderedDict())
+
+
+def directive_variables(operation: OperationDefinitionNode,
+                        fragments: dict[str, Any]) -> tuple[str, ...] | None:
+    """_directive_variables, once per operation (schema/optimizer.py asks on
+    every request)."""
+    known = _DIRECTIVES.get(id(operation))
+    if known is not None and known[0] is operation:
+        return known[1]
+    found = _directive_variables(operation, fragments)
+    _DIRECTIVES[id(operation)] = (operation, found)
+    while len(_DIRECTIVES) > MAX_OPERATIONS:
+        _DIRECTIVES.popitem(last=False)
+    return found
+
+
 def _directive_variables(operation: OperationDefinitionNode,
                          fragments: dict[str, Any]) -> tuple[str, ...] | None:
     """The variables the operation's @skip and @include read, in order; None
     when it has another directive in its selections, or a fragment with
-    variables of its own."""
+    variables of its own. `fragments`: graphql-core's fragment details (the
+    executor's) or their definitions (an info's)."""
     names: list[str] = []
     seen: set[str] = set()
     stack: list[SelectionSetNode] = [operation.selection_set]
     for details in fragments.values():
-        if getattr(details, "variable_signatures", None):
+        definition = getattr(details, "definition", details)
+        if getattr(details, "variable_signatures", None) or getattr(
+            definition, "variable_definitions", None
+        ):
             return None
-        stack.append(details.definition.selection_set)
+        stack.append(definition.selection_set)
     while stack:
         for selection in stack.pop().selections:
             for directive in selection.directives or ():
@@ -203,21 +226,23 @@ class _Compiler:
             return None
         resolve = field_def.resolve
         direct_read = getattr(resolve, "direct_read", None)
-        if direct_read is None and not getattr(resolve, "direct_call", False):
+        direct_call = getattr(resolve, "call", None)
+        if direct_read is None and direct_call is None:
             return None
         completed = self.completer(field_def.type, field_details_list)
         if completed is None:
             return None
         complete, needs_path, needs_info = completed
+        get: Callable[[Any, Any, Any], Any]
         if direct_read is not None:
-            def get(source: Any, info: Any) -> Any:
+            def get(executor: Any, source: Any, info: Any) -> Any:
                 value = direct_read(source)
                 if value is MISSING:
                     raise Fallback
                 return value
         else:
-            get = resolve  # called as graphql-core calls it: (source, info)
-            needs_info = True
+            assert direct_call is not None
+            get = _context_only_call(direct_call)
         needs_path = needs_path or needs_info
         response_name = (first.alias or first.name).value
         type_name = parent_type.name
@@ -227,7 +252,7 @@ class _Compiler:
             path = Path(parent_path, response_name, type_name) if needs_path else None
             info = (executor.build_resolve_info(field_def, list(nodes), parent_type, path)
                     if needs_info else None)
-            value = get(source, info)
+            value = get(executor, source, info)
             if type(value) not in _SETTLED:
                 _settle(executor, value)
             return complete(executor, value, path, info)
@@ -404,6 +429,28 @@ def reads_only_context(is_type_of: Any) -> bool:
         return False
     return func.__name__ == "is_type_of" and getattr(super(owner, owner), "is_type_of",
                                                       None) is None
+
+
+def _context_only_call(call: DirectCall) -> Callable[[Any, Any, Any], Any]:
+    """A direct call (schema/direct_fields.py) whose info is one per field
+    and request, carrying the context alone: the card resolvers read nothing
+    else of it, and one that did would raise, which falls back to the
+    ordinary path and its full info. So no path and no info per row."""
+    func, with_self, roots, info_name = call.func, call.with_self, call.roots, call.info_name
+    field, info_class = call.field, call.info_class
+
+    def get(executor: Any, source: Any, _: Any) -> Any:
+        kwargs = dict.fromkeys(roots, source)
+        if info_name is not None:
+            infos = executor.context_only_infos
+            info = infos.get(field)
+            if info is None:
+                info = infos[field] = info_class(_raw_info=executor.context_only_info,
+                                                 _field=field)
+            kwargs[info_name] = info
+        return func(source, **kwargs) if with_self else func(**kwargs)
+
+    return get
 
 
 def _leaf_completer(coerce: Callable[[Any], Any]) -> Completer:

@@ -26,6 +26,7 @@ before.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -175,7 +176,23 @@ def _direct_call(strawberry_field: StrawberryField, info_class: type) -> Resolve
         return func(source, **kwargs) if with_self else func(**kwargs)
 
     resolve_direct.direct_call = True  # type: ignore[attr-defined]  # schema/compiled.py
+    resolve_direct.call = DirectCall(  # type: ignore[attr-defined]
+        func=func, with_self=with_self, roots=tuple(roots), info_name=info_name,
+        field=strawberry_field, info_class=info_class)
     return resolve_direct
+
+
+@dataclass(frozen=True)
+class DirectCall:
+    """How a direct call calls its function: what schema/compiled.py needs
+    to call it with an info of its own."""
+
+    func: Callable[..., Any]
+    with_self: bool
+    roots: tuple[str, ...]
+    info_name: str | None
+    field: StrawberryField
+    info_class: type
 
 
 def _unwrapped(strawberry_field: StrawberryField) -> Any:

@@ -86,6 +86,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any, Any]]]] = {}
         self._readers: Any = Undefined  # schema/compiled.py's, for this operation
         self.context_only_info = ContextOnlyInfo(self.context_value)
+        self.context_only_infos: dict[Any, Any] = {}  # schema/compiled.py's, by field
 
     @property
     def readers(self) -> Any:

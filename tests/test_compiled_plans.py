@@ -200,3 +200,23 @@ def test_an_awaitable_value_is_awaited_the_ordinary_way(client, monkeypatch):
         result = both(client, storefront(), {"first": 10}, operation_name="ProductList")
     assert result["data"]["products"]["edges"][1]["node"]["rating"] == {"average": 4.0,
                                                                        "count": 7}
+
+
+def test_a_card_resolver_reading_more_than_the_context_falls_back(client, monkeypatch, executed):
+    """Compiled plans give the card resolvers an info carrying the context
+    alone; one that read more (here its path) would raise there, and the
+    field is answered the ordinary way, with its full info, the same."""
+    seed_catalog(3)
+    paths: list = []
+    absolute_url = catalog_types.absolute_url
+
+    def reading_the_path(info, url):
+        paths.append(info.path.key)
+        return absolute_url(info, url)
+
+    monkeypatch.setattr(catalog_types, "absolute_url", reading_the_path)
+    result = both(client, storefront(), {"first": 10}, operation_name="ProductList")
+    assert "errors" not in result and len(result["data"]["products"]["edges"]) == 3
+    assert result["data"]["products"]["edges"][0]["node"]["thumbnail"]["url"].startswith("http")
+    assert set(paths) == {"thumbnail"}
+    assert ("ProductConnection", "edges") in executed  # fell back
