@@ -66,13 +66,7 @@ class OptimizerExtension(DjangoOptimizerExtension):
         if not isinstance(qs, QuerySet) or is_optimized(qs) or qs._result_cache is not None:
             return qs
         raw = info._raw_info if isinstance(info, Info) else info
-        config = OptimizerConfig(
-            enable_only=self.enable_only and raw.operation.operation == OperationType.QUERY,
-            enable_select_related=self.enable_select_related,
-            enable_prefetch_related=self.enable_prefetch_related,
-            enable_annotate=self.enable_annotate_optimization,
-            prefetch_custom_queryset=self.prefetch_custom_queryset,
-        )
+        config = _config(self, raw)
         remembered = _remembered_store(qs, raw, config)
         if remembered is None:
             return super().optimize(qs, info)
@@ -165,13 +159,20 @@ def _optimized(result: Any, info: GraphQLResolveInfo, extension: DjangoOptimizer
     if isinstance(result, BaseManager):
         result = result.all()
     if isinstance(result, QuerySet) and result._result_cache is None:
-        config = OptimizerConfig(
-            enable_only=extension.enable_only and info.operation.operation == OperationType.QUERY,
-            enable_select_related=extension.enable_select_related,
-            enable_prefetch_related=extension.enable_prefetch_related,
-            enable_annotate=extension.enable_annotate_optimization,
-            prefetch_custom_queryset=extension.prefetch_custom_queryset,
-            enable_nested_relations_prefetch=extension.enable_nested_relations_prefetch,
-        )
+        config = _config(extension, info, enable_nested_relations_prefetch=(
+            extension.enable_nested_relations_prefetch))
         result = django_fetch(optimize(qs=result, info=info, config=config))
     return result
+
+
+def _config(extension: DjangoOptimizerExtension, info: GraphQLResolveInfo,
+            **extra: Any) -> OptimizerConfig:
+    """The config strawberry-django's extension builds for the operation."""
+    return OptimizerConfig(
+        enable_only=extension.enable_only and info.operation.operation == OperationType.QUERY,
+        enable_select_related=extension.enable_select_related,
+        enable_prefetch_related=extension.enable_prefetch_related,
+        enable_annotate=extension.enable_annotate_optimization,
+        prefetch_custom_queryset=extension.prefetch_custom_queryset,
+        **extra,
+    )
