@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
+from apps.core.from_db import plain_from_db
 from apps.catalog.sort_keys import price_key, rating_key, tie_break
 from apps.core.money import Money
 
@@ -30,6 +31,9 @@ class Category(MP_Node):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # A listing's page builds a category per product (apps/core/from_db.py).
+    from_db = classmethod(plain_from_db)
 
     class Meta:
         verbose_name_plural = "categories"
@@ -82,6 +86,8 @@ class Product(models.Model):
     average_rating = models.FloatField(null=True, editable=False)
 
     objects = ProductQuerySet.as_manager()
+    # A listing's page builds a hundred at a time (apps/core/from_db.py).
+    from_db = classmethod(plain_from_db)
 
     class Meta:
         ordering = ["name", "id"]
