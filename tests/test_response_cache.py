@@ -378,6 +378,21 @@ def test_a_version_lost_while_anything_changed_refuses_the_entry():
     assert cache.get(cache_tags.version_key("product:1")) > since
 
 
+def test_versions_are_read_as_the_cache_holds_them():
+    """cache_tags reads versions in one MGET past Django's key checks on
+    Redis: the same values as the cache API gives."""
+    from django.core.cache import cache
+
+    cache_tags.bump(["product:7", "category:3"])
+    keys = [cache_tags.version_key(tag) for tag in ("product:7", "category:3", "product:8")]
+    found = cache_tags._versions(keys)
+    assert found == cache.get_many(keys)
+    assert set(found) == set(keys[:2]) and all(isinstance(v, int) for v in found.values())
+    assert cache_tags.current({"product:7": found[keys[0]], "category:3": found[keys[1]]})
+    cache_tags.bump(["category:3"])
+    assert not cache_tags.current({"product:7": found[keys[0]], "category:3": found[keys[1]]})
+
+
 def test_a_hit_is_charged_to_the_budget_as_an_execution_is(client, shop, settings):
     told = client.post(storefront(), PRODUCT_LIST, operation_name="ProductList",
                        headers={COST_HEADER: "1"})
