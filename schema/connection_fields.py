@@ -19,6 +19,7 @@ from typing import Any
 
 import strawberry_django
 from asgiref.sync import sync_to_async
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry.utils.inspect import in_async_context
 from strawberry_django.fields.field import StrawberryDjangoConnectionExtension
 
@@ -35,8 +36,50 @@ class OneHopConnectionExtension(StrawberryDjangoConnectionExtension):
         if source is None and resolver is not None and not resolver.is_async and (
             in_async_context()
         ):
-            return sync_to_async(super().resolve)(next_, source, info, **kwargs)
+            return sync_to_async(self._resolve_and_fill)(next_, source, info, **kwargs)
         return super().resolve(next_, source, info, **kwargs)
+
+    def _resolve_and_fill(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+        """The connection, then, still in the database thread, what its node
+        type fills ahead for the page (`fill_loaders(nodes, info, selected)`:
+        the dataloaders its selected fields read, so that they answer each
+        row at once instead of by a coroutine per row)."""
+        connection = super().resolve(next_, source, info, **kwargs)
+        fill = getattr(self.field.django_type, "fill_loaders", None)
+        edges = getattr(connection, "edges", None)
+        if fill is not None and edges:
+            selected = node_selection(info)
+            if selected:
+                fill([edge.node for edge in edges], info, selected)
+        return connection
+
+
+def node_selection(info: Any) -> set[str]:
+    """The fields a connection's `edges { node { ... } }` selects, through
+    fragments (those under a directive too: filling one more is harmless)."""
+    raw = info._raw_info
+    fragments = raw.fragments
+
+    def selections(selection_sets: list[Any]) -> list[Any]:
+        found: list[Any] = []
+        stack = list(selection_sets)
+        while stack:
+            for selection in stack.pop().selections:
+                if isinstance(selection, FieldNode):
+                    found.append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    stack.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    fragment = fragments.get(selection.name.value)
+                    if fragment is not None:
+                        stack.append(fragment.selection_set)
+        return found
+
+    level = [node.selection_set for node in raw.field_nodes if node.selection_set]
+    for name in ("edges", "node"):
+        level = [field.selection_set for field in selections(level)
+                 if field.name.value == name and field.selection_set]
+    return {field.name.value for field in selections(level)}
 
 
 def connection(graphql_type: Any, **kwargs: Any) -> Any:

@@ -578,3 +578,32 @@ def test_card_fields_of_a_variants_product(client, django_assert_num_queries):
         "rating": {"average": 4.0, "count": 1},
         "thumbnail": {"alt": "mug"},
     }
+
+
+def test_the_category_tree_is_answered_from_loaders_filled_ahead(client, monkeypatch):
+    """The categories' connection fills the loaders its page's fields read
+    (schema/connection_fields.py, Category.fill_loaders): no field waits on a
+    batch of its own, and the answer is the one the batches give."""
+    from schema.dataloaders import BatchedLoader
+
+    root = make_category(slug="root")
+    child = make_category(slug="child", parent=root)
+    make_category(slug="leaf", parent=child)
+    make_product(category=child)
+    filled = run(client, "CategoryTree")
+    loads: list = []
+
+    def load(self, key):
+        loads.append(key)
+        raise AssertionError("a field waited on a batch")
+
+    monkeypatch.setattr(BatchedLoader, "load", load)
+    assert run(client, "CategoryTree") == filled
+    assert loads == []
+    monkeypatch.undo()
+    monkeypatch.setattr(BatchedLoader, "fill", lambda self, keys: None)
+    assert run(client, "CategoryTree") == filled  # the same through the batches
+    nodes = {e["node"]["slug"]: e["node"] for e in filled["categories"]["edges"]}
+    assert nodes["leaf"]["parent"] == {"id": gid("Category", child.pk)}
+    assert [c["slug"] for c in nodes["root"]["children"]] == ["child"]
+    assert nodes["root"]["productCount"] == 1

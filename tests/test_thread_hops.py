@@ -37,7 +37,7 @@ def test_a_product_list_is_one_hop_with_its_count(client, settings, hops):
                     if name.startswith(("schema.", "strawberry"))}
     # strawberry-django's own resolve, run whole in the one hop.
     assert graphql_hops == {
-        "strawberry_django.fields.field.StrawberryDjangoConnectionExtension.resolve": 1}, hops
+        "schema.connection_fields.OneHopConnectionExtension._resolve_and_fill": 1}, hops
 
 
 def test_without_total_count_nothing_is_counted(client, settings, django_assert_num_queries):

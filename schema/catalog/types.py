@@ -116,17 +116,20 @@ class Category(relay.Node):
     created_at: datetime
     updated_at: datetime
 
+    # Each answers at once when the categories' connection filled its loader
+    # for the page (fill_loaders), else through the loader's batch.
     @strawberry_django.field(only=["path", "depth"])
-    async def parent(self, root: models.Category, info: Info) -> Category | None:
+    @async_safe
+    def parent(self, root: models.Category, info: Info) -> Category | None:
         if root.depth <= 1:
             return None
-        parent_path = root.path[: -models.Category.steplen]
-        return await info.context.loader(dataloaders.category_by_path).load(parent_path)
+        return info.context.loader(dataloaders.category_by_path).answer(_parent_path(root))
 
     @strawberry_django.field(only=["path"], description="Subcategories, in menu order.",
                              directives=list_size(10))
-    async def children(self, root: models.Category, info: Info) -> list[Category]:
-        return list(await info.context.loader(dataloaders.category_children).load(root.path))
+    @async_safe
+    def children(self, root: models.Category, info: Info) -> list[Category]:
+        return info.context.loader(dataloaders.category_children).answer(root.path, list)
 
     @strawberry_django.field(only=["path"], description="From the root down to the parent.",
                              directives=list_size(10))
@@ -137,8 +140,22 @@ class Category(relay.Node):
         only=["path"],
         description="Products customers can see in this category and the ones below it.",
     )
-    async def product_count(self, root: models.Category, info: Info) -> int:
-        return await info.context.loader(dataloaders.category_product_count).load(root.path)
+    @async_safe
+    def product_count(self, root: models.Category, info: Info) -> int:
+        return info.context.loader(dataloaders.category_product_count).answer(root.path)
+
+    @classmethod
+    def fill_loaders(cls, nodes: list[models.Category], info: Info, selected: set[str]) -> None:
+        """What a page of categories will ask, one query each, in the
+        database thread (schema/connection_fields.py)."""
+        context = info.context
+        if "children" in selected:
+            context.loader(dataloaders.category_children).fill(node.path for node in nodes)
+        if "productCount" in selected:
+            context.loader(dataloaders.category_product_count).fill(node.path for node in nodes)
+        if "parent" in selected:
+            context.loader(dataloaders.category_by_path).fill(
+                _parent_path(node) for node in nodes if node.depth > 1)
 
     @strawberry_django.connection(
         KeysetConnection["Product"],
@@ -147,6 +164,10 @@ class Category(relay.Node):
     )
     def products(self, root: models.Category, info: Info) -> Iterable[models.Product]:
         return selectors.products_in_category(user=current_user(info), category=root)
+
+
+def _parent_path(category: models.Category) -> str:
+    return category.path[: -models.Category.steplen]
 
 
 @strawberry_django.type(models.Review, name="Review")
