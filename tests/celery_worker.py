@@ -87,6 +87,32 @@ class Worker:
             self.process.kill()
             self.process.wait()
 
+    def settle(self, *, timeout: float = 20) -> None:
+        """Wait until the worker is done with what the test set off: nothing
+        queued or unacknowledged on the broker, and no database session but
+        this one in a transaction, twice in a row. The test's flush (one
+        TRUNCATE of every table) would otherwise deadlock with a task the
+        test's events set off, still running on the worker."""
+        def idle() -> bool:
+            with app.connection_for_read() as broker:
+                client = broker.default_channel.client
+                queued = client.llen(app.conf.task_default_queue) + client.hlen("unacked")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    " AND state <> 'idle'")
+                busy = cursor.fetchone()[0]
+            return queued == 0 and busy == 0
+
+        def settled() -> bool:
+            if not idle():
+                return False
+            time.sleep(0.1)
+            return idle()
+
+        self.eventually(settled, timeout=timeout)
+
     def eventually(self, check: Callable[[], T], *, timeout: float = 20) -> T:
         """`check()` once it answers something true, asked every 50 ms for up
         to `timeout` seconds; fails with the worker's log otherwise."""
@@ -166,6 +192,7 @@ def _worker(running_worker: Worker, transactional_db) -> Iterator[Worker]:
         yield running_worker
     finally:
         app.conf.task_always_eager = eager
+        running_worker.settle()  # before transactional_db's flush
 
 
 @contextlib.contextmanager
