@@ -36,10 +36,8 @@ class BatchedLoader(DataLoader[Any, Any]):
     def answer(self, key: Hashable, then: Callable[[Any], Any] = lambda value: value) -> Any:
         """`then(value)` for the key: at once when it was filled, else an
         awaitable of it through the ordinary batch."""
-        try:
+        if key in self.known:
             return then(self.known[key])
-        except KeyError:
-            pass
 
         async def later() -> Any:
             return then(await self.load(key))
