@@ -55,13 +55,19 @@ class OneHopConnectionExtension(StrawberryDjangoConnectionExtension):
 
 
 def node_selection(info: Any) -> set[str]:
-    """The fields a connection's `edges { node { ... } }` selects, through
-    fragments (those under a directive too: filling one more is harmless)."""
+    """The fields a connection's `edges { node { ... } }` selects (those
+    under a directive too: filling one more is harmless)."""
+    return {field.name.value for field in selected_fields(info, "edges", "node")}
+
+
+def selected_fields(info: Any, *path: str) -> list[FieldNode]:
+    """The field nodes a resolver's selection holds at `path` (field names
+    from its own selection down), through inline fragments and spreads."""
     raw = info._raw_info
     fragments = raw.fragments
 
-    def selections(selection_sets: list[Any]) -> list[Any]:
-        found: list[Any] = []
+    def fields_of(selection_sets: list[Any]) -> list[FieldNode]:
+        found: list[FieldNode] = []
         stack = list(selection_sets)
         while stack:
             for selection in stack.pop().selections:
@@ -76,10 +82,10 @@ def node_selection(info: Any) -> set[str]:
         return found
 
     level = [node.selection_set for node in raw.field_nodes if node.selection_set]
-    for name in ("edges", "node"):
-        level = [field.selection_set for field in selections(level)
+    for name in path:
+        level = [field.selection_set for field in fields_of(level)
                  if field.name.value == name and field.selection_set]
-    return {field.name.value for field in selections(level)}
+    return fields_of(level)
 
 
 def connection(graphql_type: Any, **kwargs: Any) -> Any:

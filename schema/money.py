@@ -31,12 +31,9 @@ class Money:
         when left out; None stays None."""
         if amount is None:
             return None
-        # What money.Money.of checks and rounds, without an instance of it
-        # for each of a listing's two hundred prices.
-        code = money.currency_code(currency or money.shop_currency())
-        rounded = money.quantize(amount, code)
-        if not rounded.is_finite():
-            raise ValueError(f"Not an amount: {rounded}")
+        # Rounded and checked as money.Money.of does, without an instance of
+        # it for each of a listing's two hundred prices.
+        rounded, code = money.rounded_amount(amount, currency)
         return cls(amount=rounded, currency=code)
 
     @classmethod

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, F, OrderBy, Q, QuerySet, Value
 from django.db.models.expressions import CombinedExpression, Expression
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry import Info, relay
 from strawberry.relay.types import PREFIX
 from strawberry.utils.inspect import in_async_context
@@ -24,6 +23,7 @@ from strawberry_django.optimizer import is_optimized_by_prefetching
 from strawberry_django.relay import DjangoListConnection
 from strawberry_django.relay.utils import resolve_edge_class
 
+from schema.connection_fields import selected_fields
 from schema.errors import bad_user_input
 
 # An offset past this cannot name a row, and larger numbers overflow the
@@ -316,20 +316,8 @@ TOTAL_COUNT_FIELDS = frozenset({"totalCount", "totalCountIsExact"})
 def _selects_total_count(info: Info) -> bool:
     """Whether the connection's selection asks for its count, without a
     directive that might leave it out."""
-    raw = info._raw_info
-    stack = [node.selection_set for node in raw.field_nodes if node.selection_set]
-    while stack:
-        for selection in stack.pop().selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value in TOTAL_COUNT_FIELDS and not selection.directives:
-                    return True
-            elif isinstance(selection, InlineFragmentNode):
-                stack.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = raw.fragments.get(selection.name.value)
-                if fragment is not None:
-                    stack.append(fragment.selection_set)
-    return False
+    return any(field.name.value in TOTAL_COUNT_FIELDS and not field.directives
+               for field in selected_fields(info))
 
 
 def _count_up_to_cap(queryset: QuerySet) -> int:

@@ -66,6 +66,18 @@ def quantize(amount: Amount, currency: str) -> Decimal:
     return Decimal(amount).quantize(_smallest_unit(currency), rounding=ROUNDING)
 
 
+def rounded_amount(amount: Amount, currency: str | None = None) -> tuple[Decimal, str]:
+    """`amount` rounded to `currency`'s places (the shop's when left out),
+    with the currency's code; ValueError for an amount that is not finite or
+    a code that is not one. What `Money.of` holds, without making one (the
+    GraphQL Money type takes these two values)."""
+    code = currency_code(currency or shop_currency())
+    rounded = quantize(amount, code)
+    if not rounded.is_finite():
+        raise ValueError(f"Not an amount: {rounded}")
+    return rounded, code
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount and its currency (ISO 4217 code, upper case). Immutable;
@@ -84,8 +96,7 @@ class Money:
     @classmethod
     def of(cls, amount: Amount, currency: str | None = None) -> Money:
         """`amount` in `currency` (the shop's when left out), rounded."""
-        currency = currency or shop_currency()
-        return cls(quantize(amount, currency), currency)
+        return cls(*rounded_amount(amount, currency))
 
     @classmethod
     def zero(cls, currency: str | None = None) -> Money:
