@@ -31,6 +31,8 @@ def test_cancellations_at_once_cancel_and_refund_once(transactional_db):
     rose, lily = (make_variant(product=make_product(), stock=10) for _ in range(2))
     order = paid_order(rose, lily)
     results = in_threads(4, lambda i: cancellation.order_cancel(order=order, actor=None))
+    # The others find the order cancelled, or, coming between the first's
+    # committed refund attempt and its cancellation, that attempt on its way.
     assert codes(results) == ["applied", *[ErrorCode.INVALID_TRANSITION] * 3], results
     order.refresh_from_db()
     assert (order.status, order.payment_status) == ("CANCELLED", "REFUNDED")

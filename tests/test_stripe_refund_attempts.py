@@ -210,7 +210,27 @@ def test_a_cancellation_whose_answer_was_lost_refunds_once_when_asked_again(
     assert len(stripe_api.refunds) == 1 and Refund.objects.get().status == "SUCCEEDED"
 
 
-# --- Two refunds at once (PostgreSQL: the order's row lock) -----------------------------------
+# --- Two refunds, or a refund and a cancellation, at once (PostgreSQL: the order's row lock) ---
+
+
+def while_stripe_refunds(stripe_api, call) -> list:
+    """Make `call` while Stripe is making the first refund (its request
+    waits for the answer, holding no lock), from the fake's thread; a list
+    that then holds what it answered or raised."""
+    second: list = []
+
+    def meanwhile(method: str, path: str) -> None:
+        if (method, path) == ("POST", "/v1/refunds") and not second:
+            second.append(None)
+            try:
+                second[0] = call()
+            except Exception as error:  # noqa: BLE001 - the test reads it
+                second[0] = error
+            finally:
+                connection.close()  # the fake's thread's own
+
+    stripe_api.on_request = meanwhile
+    return second
 
 
 @pytest.mark.postgresql
@@ -222,22 +242,27 @@ def test_two_refunds_at_once_never_exceed_what_was_paid(
     is committed and held back, and left alone (it is on its way, not
     lost), so the second may refund only what is left."""
     order, _, _ = paid_order
-    second: list = []
-
-    def meanwhile(method: str, path: str) -> None:
-        if (method, path) == ("POST", "/v1/refunds") and not second:
-            second.append(None)
-            try:
-                refunds.order_refund(order=Order(pk=order.pk), actor=None,
-                                     amount=Decimal("40.00"))
-            except Exception as error:  # noqa: BLE001 - the test reads it
-                second[0] = error
-            finally:
-                connection.close()  # the fake's thread's own
-
-    stripe_api.on_request = meanwhile
+    second = while_stripe_refunds(stripe_api, lambda: refunds.order_refund(
+        order=Order(pk=order.pk), actor=None, amount=Decimal("40.00")))
     first = refund(staff_client, order, "40.00")
     assert first["errors"] == []
     assert "At most 9.50 USD is left to refund." in str(second[0])
     assert state(order)[1:] == ("PARTIALLY_REFUNDED", "40.00")
     assert len(stripe_api.refunds) == 1 and Refund.objects.count() == 1
+
+
+@pytest.mark.postgresql
+@pytest.mark.usefixtures("keeps_default_warehouse")
+def test_a_cancellation_while_a_full_refund_is_on_its_way_is_refused_and_changes_nothing(
+        transactional_db, staff_client, stripe_api, paid_order, variant):
+    """The customer cancels while Stripe is making the staff's full refund:
+    the attempt holds back all that was paid and is on its way, not lost, so
+    the cancellation is refused as a second one would be (INVALID_TRANSITION,
+    saying why), gives nothing back and leaves the refund to apply."""
+    order, _, customer = paid_order
+    second = while_stripe_refunds(stripe_api, lambda: cancel(customer, order))
+    assert refund(staff_client, order, "49.50")["errors"] == []
+    assert problems(second[0]) == [(None, "INVALID_TRANSITION")]
+    assert "being refunded by another request" in second[0]["errors"][0]["message"]
+    assert state(order) == ("PROCESSING", "REFUNDED", "49.50") and allocated(variant) == 2
+    assert len(stripe_api.refunds) == 1 and Refund.objects.get().status == "SUCCEEDED"

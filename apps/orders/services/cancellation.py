@@ -7,8 +7,9 @@ module) it can be cancelled: its stock allocation is released, its coupon
 use given back, a charge still waiting for the customer is given up, and
 what was paid is refunded in full through the gateway (REFUNDED). All in one
 transaction with the order's row locked, so a second cancellation waits,
-then finds the order cancelled (INVALID_TRANSITION), and nothing is given
-back twice.
+then finds the order cancelled (INVALID_TRANSITION), or, coming between the
+first's committed attempt and its cancellation, finds that attempt on its
+way (INVALID_TRANSITION too, saying so), and nothing is given back twice.
 
 The refund is an attempt committed first (apps.orders.services.
 refund_attempts), under the order's lock, then asked inside the
@@ -26,7 +27,7 @@ from django.db import transaction
 
 from apps.core.validation import Problems, clean_text, max_length
 from apps.discounts.services import coupon_use_release
-from apps.core.errors import ServiceError
+from apps.core.errors import ErrorCode, ServiceError
 from apps.orders.models import Order, OrderEvent, Refund
 from apps.orders.services.charges import payments_give_up
 from apps.orders.services.locks import order_locked, stock_release
@@ -37,6 +38,7 @@ from apps.orders.services.refund_attempts import (
     attempt_apply,
     attempt_ask,
     attempt_unanswered,
+    attempts_lost,
     attempts_settle,
     left_to_refund,
     reserved,
@@ -109,8 +111,8 @@ def _cancel_locked(*, order: Order, actor: Any, message: str, attempt: Refund | 
         return attempt_apply(order=order, result=result, actor=actor,
                              attempt=Refund.objects.select_for_update().get(pk=attempt.pk))
     if order.payment_status in REFUNDABLE:
-        if reserved(order) > 0:  # another's attempt, its answer lost meanwhile
-            raise RefundUnavailable(UNAVAILABLE)
+        if reserved(order) > 0:
+            _refuse_while_refunding(order)
         return order_transition(order=order, move=Move.REFUND_ALL, actor=actor,
                                 message="Nothing was left to refund.")
     # A charge still open to the customer (waiting for them, or declined but
@@ -118,3 +120,16 @@ def _cancel_locked(*, order: Order, actor: Any, message: str, attempt: Refund | 
     # cancelled order, which then was not charged.
     return payments_give_up(order=order, actor=actor,
                             message="The payment waiting for the customer was cancelled.")
+
+
+def _refuse_while_refunding(order: Order) -> None:
+    """Another request's attempt holds back what this cancellation would
+    refund. One whose answer was lost meanwhile is PAYMENT_UNAVAILABLE (the
+    next try settles it first); one still on its way belongs to a refund or
+    cancellation that committed its attempt but has not yet taken the order's
+    lock again, so this one is refused as a second cancellation is once the
+    first has applied (INVALID_TRANSITION), saying why."""
+    if attempts_lost(order=order).exists():
+        raise RefundUnavailable(UNAVAILABLE)
+    raise ServiceError("The order's payment is being refunded by another request; try again "
+                       "once it is answered.", code=ErrorCode.INVALID_TRANSITION)

@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core import events
@@ -213,6 +213,16 @@ def attempt_settle(*, attempt_id: int, actor: Any = None,
     return order, result
 
 
+def attempts_lost(*, order: Order) -> QuerySet[Refund]:
+    """The order's attempts whose answer was lost: asked without an answer,
+    or older than STRIPE_RECONCILE_AFTER (their request died). The others
+    still REQUESTED are on their way: another request awaits the answer."""
+    return Refund.objects.filter(
+        Q(unanswered=True) | Q(created_at__lte=timezone.now() - settings.STRIPE_RECONCILE_AFTER),
+        payment__order=order, status=Refund.Status.REQUESTED,
+    )
+
+
 def attempts_settle(*, order: Order) -> list[RefundResult]:
     """Settle the order's attempts left without an answer, oldest first
     (before it is refunded or cancelled again); their answers.
@@ -220,10 +230,7 @@ def attempts_settle(*, order: Order) -> list[RefundResult]:
     (another request is waiting for its answer) is left to that request;
     one older than STRIPE_RECONCILE_AFTER has been given up (its request
     died) and is settled too."""
-    pending = Refund.objects.filter(
-        Q(unanswered=True) | Q(created_at__lte=timezone.now() - settings.STRIPE_RECONCILE_AFTER),
-        payment__order=order, status=Refund.Status.REQUESTED,
-    ).order_by("pk").values_list("pk", flat=True)
+    pending = attempts_lost(order=order).order_by("pk").values_list("pk", flat=True)
     answers = []
     for pk in list(pending):
         _, result = attempt_settle(attempt_id=pk, message=_settled_message(pk))
