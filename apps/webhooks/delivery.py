@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from apps.core import metrics, request_context
 from apps.webhooks import signing
-from apps.webhooks.models import WebhookDelivery
+from apps.webhooks.models import WebhookDelivery, refusal
 from apps.webhooks.services import url_problem
 
 logger = logging.getLogger(__name__)
@@ -86,8 +86,7 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
                 if len(excerpt) >= RESPONSE_EXCERPT:
                     break
             text = excerpt[:RESPONSE_EXCERPT].decode("utf-8", "replace").strip()
-            return response.status_code, f"HTTP {response.status_code}" + (
-                f": {text}" if text else "")
+            return response.status_code, refusal(response.status_code, text)
     except httpx.HTTPError as error:
         return None, f"{type(error).__name__}: {error}"[:1000]
 

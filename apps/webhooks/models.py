@@ -6,6 +6,11 @@ one endpoint: made once (unique by endpoint and event), then attempted until
 the endpoint answers 2xx or a day has gone by. Its payload is written when it
 is made, so every attempt and every re-send carries the same body under the
 same `webhook-id`, and the receiver can tell a repeat from a new event.
+
+A delivery about an order names it (`order`), so that what the deliveries
+keep of a person can be erased with them (an account deleted, old order
+records anonymised: apps.webhooks.services.deliveries_erase) without reading
+every body in the log.
 """
 
 from django.conf import settings
@@ -14,6 +19,13 @@ from django.db.models import Q
 
 from apps.webhooks.event_types import WebhookEventType
 from apps.webhooks.signing import generate_secret
+
+
+def refusal(status_code: int, excerpt: str = "") -> str:
+    """A delivery's `last_error` for an answer that was not 2xx: the status,
+    and the start of the answer's body when there was one. The body may echo
+    what was sent, so an erasure keeps the status alone."""
+    return f"HTTP {status_code}" + (f": {excerpt}" if excerpt else "")
 
 
 class WebhookEndpoint(models.Model):
@@ -54,6 +66,9 @@ class WebhookDelivery(models.Model):
     # The outbox event (apps.core.OutboxEvent) it tells of; its webhook-id.
     event_id = models.UUIDField()
     payload = models.JSONField()
+    # The order the event is about (order.* types); null for the others.
+    order = models.ForeignKey("orders.Order", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     # When a pending delivery is next tried (an attempt under way holds it a

@@ -5,6 +5,11 @@ its currency).
 
 The data is read when the delivery is made, just after the change committed,
 and kept on the delivery: every attempt sends the same body.
+
+An order whose email was erased (its account deleted, or its record past
+its retention: apps.privacy) is told of without the person, and the bodies
+kept of it before are rewritten so (`erased_order_data`): the webhooks' log
+is no invoice, and has no reason to keep a name the person asked to lose.
 """
 
 import base64
@@ -14,6 +19,7 @@ from typing import Any
 
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.core import events
+from apps.core.erased import erased_email, is_erased
 from apps.core.money import Money, shop_currency
 from apps.inventory.selectors import variant_quantity_available
 from apps.orders.models import Order
@@ -37,6 +43,47 @@ def money(amount: Decimal, currency: str) -> JSON:
     return {"amount": str(value.amount), "currency": value.currency}
 
 
+# The order's shipping address as a body has it: its key there, the Order's field.
+ADDRESS_FIELDS = {
+    "firstName": "shipping_first_name",
+    "lastName": "shipping_last_name",
+    "company": "shipping_company",
+    "streetAddress1": "shipping_street_address_1",
+    "streetAddress2": "shipping_street_address_2",
+    "city": "shipping_city",
+    "postalCode": "shipping_postal_code",
+    "countryArea": "shipping_country_area",
+    "country": "shipping_country",
+    "phone": "shipping_phone",
+}
+# What an erased address keeps: the country, as the order past its retention does.
+KEPT_WHEN_ERASED = frozenset({"country"})
+
+
+def _without_person(address: JSON) -> JSON:
+    return {key: value if key in KEPT_WHEN_ERASED else "" for key, value in address.items()}
+
+
+def erased_order_data(data: JSON, *, order_id: int) -> JSON:
+    """An order's data as a delivery keeps it (`order_data`), without the
+    person: the email the order has once erased, the address blank but for
+    its country. What a body does not have (one of an order that was gone)
+    stays missing."""
+    erased = dict(data)
+    if "email" in erased:
+        erased["email"] = erased_email("order", order_id)
+    if isinstance(erased.get("shippingAddress"), dict):
+        erased["shippingAddress"] = _without_person(erased["shippingAddress"])
+    return erased
+
+
+def order_id_of(event: events.Event) -> int | None:
+    """The order the event is about; None when it is about something else."""
+    if isinstance(event, events.OrderPlaced | events.OrderChanged):
+        return event.order_id
+    return None
+
+
 def order_data(order_id: int) -> JSON:
     order = Order.objects.prefetch_related("lines").filter(pk=order_id).first()
     if order is None:
@@ -45,6 +92,7 @@ def order_data(order_id: int) -> JSON:
     def price(amount: Decimal) -> JSON:
         return money(amount, order.currency)
 
+    address = {key: getattr(order, field) for key, field in ADDRESS_FIELDS.items()}
     return {
         "id": global_id("Order", order.pk),
         "number": order.number,
@@ -60,18 +108,7 @@ def order_data(order_id: int) -> JSON:
         "couponCode": order.coupon_code or None,
         "shippingMethodName": order.shipping_method_name,
         "trackingNumber": order.tracking_number or None,
-        "shippingAddress": {
-            "firstName": order.shipping_first_name,
-            "lastName": order.shipping_last_name,
-            "company": order.shipping_company,
-            "streetAddress1": order.shipping_street_address_1,
-            "streetAddress2": order.shipping_street_address_2,
-            "city": order.shipping_city,
-            "postalCode": order.shipping_postal_code,
-            "countryArea": order.shipping_country_area,
-            "country": order.shipping_country,
-            "phone": order.shipping_phone,
-        },
+        "shippingAddress": _without_person(address) if is_erased(order.email) else address,
         "lines": [
             {
                 "sku": line.sku,
@@ -160,8 +197,8 @@ def stock_data(variant_id: int) -> JSON:
 
 def event_data(event: events.Event) -> JSON:
     """What the event is about, as it is now."""
-    if isinstance(event, events.OrderPlaced | events.OrderChanged):
-        return order_data(event.order_id)
+    if (order_id := order_id_of(event)) is not None:
+        return order_data(order_id)
     if isinstance(event, events.ProductMoved | events.ProductCreated):
         return product_data(event.product_id)
     if isinstance(event, events.ProductChanged):

@@ -1,5 +1,6 @@
 """Webhook writes: endpoints (registered, changed, deleted by staff with
-manage_apps), the deliveries an event makes, and a delivery sent again.
+manage_apps), the deliveries an event makes, a delivery sent again, and
+what deliveries keep of a person erased (apps.privacy calls it).
 
 Where a delivery may go is decided here, for the API, the Django admin and
 every attempt alike (`url_problem`): http or https, and, unless
@@ -11,7 +12,7 @@ whoever registers it make the server call its own private network.
 import ipaddress
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,9 +27,12 @@ from apps.core.models import OutboxEvent
 from apps.core.validation import Problems, max_length, reject_unknown
 from apps.webhooks import payloads
 from apps.webhooks.event_types import WebhookEventType, webhook_event_type
-from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
+from apps.orders.models import Order
+from apps.webhooks.models import WebhookDelivery, WebhookEndpoint, refusal
 
 ENDPOINT_FIELDS = {"url", "event_types", "is_active"}
+# Deliveries rewritten by one statement of an erasure.
+ERASE_BATCH = 500
 
 # --- Where deliveries may go ------------------------------------------------------------------
 
@@ -166,15 +170,55 @@ def deliveries_create(*, event_id: uuid.UUID, event: events.Event) -> list[int]:
     now = timezone.now()
     occurred_at = (OutboxEvent.objects.filter(pk=event_id).values_list("created_at", flat=True)
                    .first()) or now
-    body = payloads.payload(event_type=event_type, event=event, occurred_at=occurred_at)
-    WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(endpoint=endpoint, event_type=event_type, event_id=event_id,
-                         payload=body, next_attempt_at=now) for endpoint in endpoints],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        order_id = _order_locked(payloads.order_id_of(event))
+        body = payloads.payload(event_type=event_type, event=event, occurred_at=occurred_at)
+        WebhookDelivery.objects.bulk_create(
+            [WebhookDelivery(endpoint=endpoint, event_type=event_type, event_id=event_id,
+                             payload=body, order_id=order_id, next_attempt_at=now)
+             for endpoint in endpoints],
+            ignore_conflicts=True,
+        )
     return list(WebhookDelivery.objects.filter(
         event_id=event_id, endpoint__in=endpoints, status=WebhookDelivery.Status.PENDING,
     ).values_list("pk", flat=True))
+
+
+def _order_locked(order_id: int | None) -> int | None:
+    """The order's id, its row locked until the deliveries about it are
+    written (None when there is no such order). An erasure of the order
+    (deliveries_erase, in an account's deletion) takes the same lock first:
+    deliveries made meanwhile are either written before it, and erased by
+    it, or read from the erased order after its commit, never read before
+    and written after."""
+    if order_id is None:
+        return None
+    return Order.objects.select_for_update().filter(pk=order_id).values_list(
+        "pk", flat=True).first()
+
+
+def deliveries_erase(*, order_ids: Collection[int]) -> int:
+    """Take the person out of what the deliveries about these orders keep,
+    in the caller's transaction, which holds the orders' locks (an account's
+    deletion, old order records' retention: apps.privacy): the body's email
+    and address (payloads.erased_order_data), and the text of a refusal,
+    which may echo the body (its status stays). A pending one goes out so.
+    How many deliveries were rewritten."""
+    now = timezone.now()
+    erased = []
+    about = (WebhookDelivery.objects.filter(order_id__in=list(order_ids))
+             .only("pk", "order_id", "payload", "last_error", "last_response_status"))
+    for delivery in about.iterator(chunk_size=ERASE_BATCH):
+        assert delivery.order_id is not None
+        delivery.payload = {**delivery.payload, "data": payloads.erased_order_data(
+            delivery.payload.get("data") or {}, order_id=delivery.order_id)}
+        if delivery.last_error and delivery.last_response_status is not None:
+            delivery.last_error = refusal(delivery.last_response_status)
+        delivery.updated_at = now
+        erased.append(delivery)
+    WebhookDelivery.objects.bulk_update(erased, ["payload", "last_error", "updated_at"],
+                                        batch_size=ERASE_BATCH)
+    return len(erased)
 
 
 @transaction.atomic
