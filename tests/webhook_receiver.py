@@ -61,10 +61,12 @@ def signature_is_valid(secret: str, headers: dict[str, str], body: bytes) -> boo
 
 @dataclass
 class Receiver:
-    """`answers` are the statuses it gives, one a request, then 200s."""
+    """`answers` are the statuses it gives, one a request, then 200s; with
+    `echo`, a refusal answers the body it was sent, as some error pages do."""
 
     secret: str = ""
     answers: list[int] = field(default_factory=list)
+    echo: bool = False
     requests: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -77,7 +79,8 @@ class Receiver:
                 receiver.requests.append(Received(
                     self.path, headers, body, signature_is_valid(receiver.secret, headers, body)))
                 status = receiver.answers.pop(0) if receiver.answers else 200
-                answer = b"ok" if status < 300 else b"receiver trouble"
+                answer = b"ok" if status < 300 else (
+                    body if receiver.echo else b"receiver trouble")
                 self.send_response(status)
                 self.send_header("content-length", str(len(answer)))
                 self.end_headers()

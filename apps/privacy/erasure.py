@@ -16,6 +16,11 @@ What stays, and why:
   customer".
 - The notification log: its rows stay (what was sent, when), with the
   address erased.
+- The webhooks' log: its deliveries about the orders stay (what was sent,
+  when, how it was answered), their bodies without the person: the email
+  the order now has, the address blank but for its country (the log is no
+  invoice), a refusal's text gone (it may echo the body). Those still
+  pending go out so.
 """
 
 from collections.abc import Callable
@@ -30,6 +35,7 @@ from apps.catalog.models import Review
 from apps.core.erased import ERASED_DOMAIN, erased_email
 from apps.notifications.models import Notification
 from apps.orders.models import Order
+from apps.webhooks import services as webhooks
 
 from .models import AccountDataExport
 
@@ -40,6 +46,16 @@ def unlink_orders(user: User) -> None:
     for pk in Order.objects.filter(user=user).values_list("pk", flat=True):
         Order.objects.filter(pk=pk).update(user=None, email=erased_email("order", pk),
                                            token=uuid.uuid4(), updated_at=timezone.now())
+
+
+def erase_webhook_deliveries(user: User) -> None:
+    """Before unlink_orders, while the orders still name the account; their
+    rows locked first, so that a delivery being made of one at this moment
+    is either erased here or made from the erased order (webhooks'
+    deliveries_create takes the same lock)."""
+    order_ids = list(Order.objects.select_for_update().filter(user=user).order_by("pk")
+                     .values_list("pk", flat=True))
+    webhooks.deliveries_erase(order_ids=order_ids)
 
 
 def unsign_reviews(user: User) -> None:
@@ -69,6 +85,7 @@ def revoke_sessions(user: User) -> None:
 
 ERASERS: list[Eraser] = [
     revoke_sessions,
+    erase_webhook_deliveries,
     unlink_orders,
     unsign_reviews,
     erase_notification_addresses,

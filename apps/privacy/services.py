@@ -22,6 +22,7 @@ from apps.core import events
 from apps.core.erased import ERASED_DOMAIN, erased_email
 from apps.core.errors import ErrorCode, ServiceError
 from apps.orders.models import Order, OrderStatus
+from apps.webhooks import services as webhooks
 
 from . import erasure, links
 from .models import AccountDataExport
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 # so that the customer can still be reached about it and refunded.
 OPEN_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.SHIPPED)
 FORMAT_VERSION = 1
+# Old orders whose records are anonymised in one transaction.
+RETENTION_BATCH = 500
 
 
 def _locked(user: User) -> User:
@@ -165,13 +168,22 @@ def order_records_anonymise(*, now: datetime | None = None) -> int:
     """Blank the address snapshot and email of orders linked to no person
     (guests', deleted accounts') once ORDER_RECORDS_RETENTION_DAYS have
     passed: the books no longer need who they were for. Totals, lines and
-    the country (tax reports) stay. Run daily by beat; how many orders."""
+    the country (tax reports) stay, and the webhooks' bodies of those orders
+    lose the same. Run daily by beat; how many orders."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ORDER_RECORDS_RETENTION_DAYS)
     kept = {name: "" for name in SHIPPING_FIELDS if name != "shipping_country"}
     named = Q(*[~Q(**{name: ""}) for name in kept], _connector=Q.OR)
     old = Order.objects.filter(user__isnull=True, created_at__lt=cutoff)
+    due = list(old.filter(named | ~Q(email__endswith=f"@{ERASED_DOMAIN}"))
+               .order_by("pk").values_list("pk", flat=True))
     changed = 0
-    for pk in old.filter(named | ~Q(email__endswith=f"@{ERASED_DOMAIN}")).values_list(
-            "pk", flat=True):
-        changed += Order.objects.filter(pk=pk).update(email=erased_email("order", pk), **kept)
+    for start in range(0, len(due), RETENTION_BATCH):
+        batch = due[start:start + RETENTION_BATCH]
+        # The webhooks' bodies of these orders lose the snapshot with them,
+        # under the orders' locks (the updates' own), as in a deletion.
+        with transaction.atomic():
+            for pk in batch:
+                changed += Order.objects.filter(pk=pk).update(email=erased_email("order", pk),
+                                                              **kept)
+            webhooks.deliveries_erase(order_ids=batch)
     return changed
