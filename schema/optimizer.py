@@ -90,9 +90,9 @@ def _remembered_store(qs: QuerySet, info: GraphQLResolveInfo, config: OptimizerC
     it, rather than walking the selection and the types' hints on every
     request: a thousandth of a second a ProductList page.
 
-    None (worked out the ordinary way, every time) when it may depend on
-    more than the document: a store with prefetches (their querysets are
-    the viewer's), a model with subclasses, a document whose selections
+    A store with prefetches is worked out each time and not kept (their
+    querysets are the viewer's). None (left to strawberry-django's own
+    `optimize`) for a model with subclasses or a document whose selections
     carry other directives than @skip/@include."""
     directives = directive_variables(info.operation, info.fragments)
     if directives is None or is_inheritance_qs(qs):
@@ -117,7 +117,7 @@ def _remembered_store(qs: QuerySet, info: GraphQLResolveInfo, config: OptimizerC
         if found is not None:
             store |= found
     if store.prefetch_related:
-        return None
+        return store
     _STORES[key] = (info.operation, store)
     while len(_STORES) > MAX_STORES:
         _STORES.popitem(last=False)
