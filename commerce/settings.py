@@ -424,6 +424,8 @@ CELERY_BEAT_SCHEDULE["delete-old-sign-in-attempts"] = {
 # tokenAuth answers stays usable, and the issuer authenticator apps show.
 TWO_FACTOR_CHALLENGE_MAX_AGE = env_int("TWO_FACTOR_CHALLENGE_MAX_AGE", 300)
 TWO_FACTOR_ISSUER = env("TWO_FACTOR_ISSUER", "Commerce")
+# The Django admin's login refuses staff without two-factor sign-in on.
+ADMIN_TWO_FACTOR_REQUIRED = env_bool("ADMIN_TWO_FACTOR_REQUIRED", False)
 # Card testing: this many declined checkoutComplete payments for one email, or
 # CHECKOUT_DECLINE_LIMIT_IP from one client address, within
 # CHECKOUT_DECLINE_WINDOW seconds refuse checkoutComplete (THROTTLED) for the

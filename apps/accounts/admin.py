@@ -1,13 +1,17 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin_bases import ReadOnlyAdmin, ServiceAdmin, ServiceForm
+from apps.core.addresses import request_client_address
+from apps.core.admin_bases import ReadOnlyAdmin, ServiceAdmin, ServiceForm, show_on_form
+from apps.core.errors import ErrorCode, ServiceError
 from apps.core.validation import normalize_email
 
 from . import services
@@ -34,6 +38,41 @@ class UserChangeForm(_LowerCaseEmail, DjangoUserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login, with the code of two-factor sign-in: the email,
+    password and code go to `services.admin_sign_in` (README "Two-factor
+    sign-in"), which refuses a staff member with two-factor sign-in on
+    without a right code; its refusals show on the form."""
+
+    code = forms.CharField(
+        label=_("Two-factor code"), required=False,
+        help_text=_("With two-factor sign-in on: the code from your authenticator app, "
+                    "or a recovery code."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
+        meta = self.request.META if self.request is not None else {}
+        try:
+            self.user_cache = services.admin_sign_in(
+                email=email, password=password, code=self.cleaned_data.get("code") or "",
+                ip=request_client_address(meta), user_agent=meta.get("HTTP_USER_AGENT", ""),
+            )
+        except ServiceError as error:
+            if error.errors and error.errors[0].code == ErrorCode.INVALID_CREDENTIALS:
+                # Django's words, which say the account must be staff's.
+                raise self.get_invalid_login_error() from None
+            show_on_form(self, error)
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminLoginForm
+admin.site.login_template = "accounts/admin_login.html"
 
 
 class _ReadOnlyInline:

@@ -1,10 +1,11 @@
 """Writes of the accounts domain, one module per topic: sign-up, sessions
 (sign-in sessions and their tokens), the sign-in history, two-factor
-sign-in, profile and addresses, passwords, what staff change about
-customers, staff accounts and permission groups, and the audit log. Every
-refusal is a ServiceError the API turns into payload
-errors. Callers use the package (`services.token_auth`)."""
+sign-in, signing in to the Django admin, profile and addresses, passwords,
+what staff change about customers, staff accounts and permission groups,
+and the audit log. Every refusal is a ServiceError the API turns into
+payload errors. Callers use the package (`services.token_auth`)."""
 
+from .admin_site import admin_sign_in
 from .audit import audit_record
 from .customers import customer_set_active
 from .history import sign_in_attempts_delete_old
@@ -59,6 +60,7 @@ __all__ = [
     "address_create",
     "address_delete",
     "address_update",
+    "admin_sign_in",
     "audit_record",
     "customer_set_active",
     "password_change",

@@ -32,3 +32,12 @@ def throttled(field: str | None = None) -> ServiceError:
         code=ErrorCode.THROTTLED,
         field=field,
     )
+
+
+def two_factor_required(*, field: str | None = None, payload: dict | None = None) -> ServiceError:
+    """The right password of an account with two-factor sign-in on, without
+    its code yet: one wording for every way in that asks for it."""
+    return ServiceError(
+        "Enter the code from your authenticator app, or a recovery code.",
+        code=ErrorCode.TWO_FACTOR_REQUIRED, field=field, payload=payload,
+    )

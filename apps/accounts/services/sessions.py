@@ -23,7 +23,7 @@ from apps.core.validation import normalize_email
 from .. import selectors, throttling, tokens
 from ..jwt import encode_access_token
 from ..models import RefreshToken, Session, SignInAttempt, User
-from .checks import invalid_token, throttled
+from .checks import invalid_token, throttled, two_factor_required
 from .history import sign_in_failed_for_email, sign_in_succeeded
 # Re-exported: the other ways in (two-factor, social) record their refusals with it.
 from .history import sign_in_failed as sign_in_failed
@@ -55,9 +55,21 @@ def _issue_tokens(user: User, *, family: uuid.UUID,
 def token_auth(*, email: str, password: str, ip: str = "", user_agent: str = "") -> IssuedTokens:
     """Sign in. A wrong password, an unknown email and a deactivated account
     get the same answer, so the answer does not tell which emails exist."""
+    user = password_proven(email=email, password=password, ip=ip, user_agent=user_agent,
+                           method="password")
+    return sign_in_proven(user=user, ip=ip, user_agent=user_agent, method="password")
+
+
+def password_proven(*, email: str, password: str, ip: str = "", user_agent: str = "",
+                    method: str) -> User:
+    """The password step of every way in that asks for one (`token_auth`,
+    the Django admin's login), so each is throttled and recorded alike: a
+    throttled email or address is refused even with the right password, a
+    wrong one counts and is kept in the history, and a wrong password, an
+    unknown email and a deactivated account get the same refusal."""
     email = normalize_email(email)
     refused = functools.partial(sign_in_failed_for_email, email=email, password=password,
-                                ip=ip, user_agent=user_agent, method="password")
+                                ip=ip, user_agent=user_agent, method=method)
     if throttling.is_locked(email=email, ip=ip):
         refused(throttled=True)
         raise throttled()
@@ -70,7 +82,7 @@ def token_auth(*, email: str, password: str, ip: str = "", user_agent: str = "")
             "The email or password is not right.", code=ErrorCode.INVALID_CREDENTIALS
         )
     throttling.record_success(email=email)
-    return sign_in_proven(user=user, ip=ip, user_agent=user_agent, method="password")
+    return user
 
 
 def sign_in_proven(*, user: User, ip: str = "", user_agent: str = "", method: str) -> IssuedTokens:
@@ -85,11 +97,7 @@ def sign_in_proven(*, user: User, ip: str = "", user_agent: str = "", method: st
         challenge = tokens.make_two_factor_challenge(user_id=user.pk, method=method)
         sign_in_failed(user=user, ip=ip[:45], user_agent=user_agent[:255], method=method,
                        reason=SignInAttempt.Reason.TWO_FACTOR_REQUIRED)
-        raise ServiceError(
-            "Enter the code from your authenticator app, or a recovery code.",
-            code=ErrorCode.TWO_FACTOR_REQUIRED,
-            payload={"challenge": challenge},
-        )
+        raise two_factor_required(payload={"challenge": challenge})
     return sign_in_complete(user=user, ip=ip, user_agent=user_agent, method=method)
 
 

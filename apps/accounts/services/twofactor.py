@@ -9,7 +9,9 @@ the sign-in throttle (apps.accounts.throttling, per user and address).
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +25,8 @@ from .checks import invalid_token, throttled
 from .sessions import IssuedTokens, sign_in_complete, sign_in_failed
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,36 @@ def two_factor_remove(*, user: User) -> None:
             _remove(device)
 
 
+def confirmed_device(*, user: User) -> TwoFactorDevice | None:
+    """The device that makes signing in ask `user` for a code: one confirmed
+    by a code, not one merely set up (selectors.two_factor_enabled)."""
+    return TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+
+
+def second_factor_spend(*, user: User, device: TwoFactorDevice, code: str, ip: str,
+                        user_agent: str, method: str, then: Callable[[], T]) -> T:
+    """The second step of a sign-in whose password was right, the same for
+    every way in that asks for it (`token_auth_two_factor`, the Django
+    admin's login): refused while the account or the address is throttled;
+    a TOTP or recovery code spent, so never accepted twice; `then` (what the
+    sign-in becomes: tokens, an admin session's history row) run in the
+    transaction that spent it, so a `then` that raises gives the code back;
+    a wrong or spent code kept in the history and counted."""
+    if throttling.two_factor_is_locked(user_id=user.pk, ip=ip):
+        raise throttled("code")
+    with transaction.atomic():
+        spent = _spend_code(device, code)
+        if spent:
+            done = then()
+    if not spent:
+        # Outside the transaction: the history keeps the refusal.
+        sign_in_failed(user=user, ip=ip, user_agent=user_agent, method=method,
+                       reason=SignInAttempt.Reason.INVALID_TOKEN)
+        raise _code_refused(user=user, ip=ip)
+    throttling.record_two_factor_success(user_id=user.pk)
+    return done
+
+
 def token_auth_two_factor(
     *, challenge: str, code: str, ip: str = "", user_agent: str = ""
 ) -> IssuedTokens:
@@ -177,25 +211,14 @@ def token_auth_two_factor(
         raise invalid_token("challenge", "The challenge is unknown, used or expired; "
                                          "sign in again.") from None
     user = User.objects.filter(pk=found.user_id, is_active=True).first()
-    device = (
-        TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
-        if user is not None else None
-    )
+    device = confirmed_device(user=user) if user is not None else None
     if user is None or device is None:  # deactivated, or 2FA turned off since
         raise invalid_token("challenge", "The challenge is no longer valid; sign in again.")
-    if throttling.two_factor_is_locked(user_id=user.pk, ip=ip):
-        raise throttled("code")
-    with transaction.atomic():
-        spent = _spend_code(device, code)
-        if spent:
-            if not tokens.spend_two_factor_challenge(challenge):
-                raise invalid_token("challenge", "The challenge was used already; sign in again.")
-            issued = sign_in_complete(user=user, ip=ip, user_agent=user_agent,
-                                      method=found.method)
-    if not spent:
-        # Outside the transaction: the history keeps the refusal.
-        sign_in_failed(user=user, ip=ip, user_agent=user_agent, method=found.method,
-                       reason=SignInAttempt.Reason.INVALID_TOKEN)
-        raise _code_refused(user=user, ip=ip)
-    throttling.record_two_factor_success(user_id=user.pk)
-    return issued
+
+    def complete() -> IssuedTokens:
+        if not tokens.spend_two_factor_challenge(challenge):
+            raise invalid_token("challenge", "The challenge was used already; sign in again.")
+        return sign_in_complete(user=user, ip=ip, user_agent=user_agent, method=found.method)
+
+    return second_factor_spend(user=user, device=device, code=code, ip=ip,
+                               user_agent=user_agent, method=found.method, then=complete)
