@@ -69,7 +69,7 @@ def setup(service_name: str, *, processor: "SpanProcessor | None" = None,
     provider.add_span_processor(processor or _batch_processor())
     if processor is None:
         trace.set_tracer_provider(provider)
-    schema.telemetry.provider = provider
+    schema.telemetry.install(provider)
     request_context.span_ids = _span_ids_reader()
     _instrument(provider)
     return provider
@@ -116,7 +116,7 @@ def uninstrument() -> None:
 
     while _instrumentors:
         _instrumentors.pop().uninstrument()
-    schema.telemetry.provider = None
+    schema.telemetry.install(None)
     request_context.span_ids = None
 
 

@@ -24,6 +24,7 @@ from apps.accounts.permissions import Perm
 from apps.core import request_context
 from apps.core.tasks import dispatch_pending_events
 from commerce import telemetry
+from schema import response_cache
 from schema.extensions import schema_extensions
 from schema.telemetry import OperationSpan
 from tests.conftest import Client, client_for, make_user, token_for
@@ -188,8 +189,8 @@ def test_traces_off_add_no_extension(settings):
     settings.TRACING = False
     assert OperationSpan not in schema_extensions()
     assert telemetry.setup("commerce-web") is None
-    # No hook on a log line.
-    assert request_context.span_ids is None
+    # No hook on a log line or a response cache answer.
+    assert request_context.span_ids is None and response_cache.trace_hit is None
     app = object()
     assert telemetry.traced_asgi(app, None) is app
     settings.TRACING = True
