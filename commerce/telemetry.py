@@ -23,6 +23,9 @@ What is traced:
   the message's headers and the worker's run of it continues that trace,
   so a checkout and its confirmation email are one trace (an eager task
   runs inside the request's span).
+
+Every log line written inside a span gets its `trace_id` and `span_id`
+(apps.core.request_context.RequestIdFilter), which find its trace.
 """
 
 import os
@@ -30,7 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from apps.core import request_context
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 DEFAULT_EXPORT_TIMEOUT = "2"  # seconds
@@ -62,9 +69,25 @@ def setup(service_name: str, *, processor: "SpanProcessor | None" = None,
     provider.add_span_processor(processor or _batch_processor())
     if processor is None:
         trace.set_tracer_provider(provider)
-    schema.telemetry.provider = provider
+    schema.telemetry.install(provider)
+    request_context.span_ids = _span_ids_reader()
     _instrument(provider)
     return provider
+
+
+def _span_ids_reader() -> "Callable[[], tuple[str, str] | None]":
+    """What gives every log line its trace (apps.core.request_context.
+    RequestIdFilter): the current span's trace and span ids in hex, None
+    outside a span. Imported here, not per line."""
+    from opentelemetry.trace import format_span_id, format_trace_id, get_current_span
+
+    def span_ids() -> tuple[str, str] | None:
+        context = get_current_span().get_span_context()
+        if not context.is_valid:
+            return None
+        return format_trace_id(context.trace_id), format_span_id(context.span_id)
+
+    return span_ids
 
 
 def _batch_processor() -> "SpanProcessor":
@@ -93,7 +116,8 @@ def uninstrument() -> None:
 
     while _instrumentors:
         _instrumentors.pop().uninstrument()
-    schema.telemetry.provider = None
+    schema.telemetry.install(None)
+    request_context.span_ids = None
 
 
 def traced_asgi(app: Any, provider: "TracerProvider | None") -> Any:

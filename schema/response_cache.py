@@ -19,8 +19,9 @@ GRAPHQL_RESPONSE_CACHE turns it off (0), for `make bench` to measure both.
 
 import hashlib
 import json
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,9 @@ class Entry:
     versions: dict[str, int]  # the tags' versions it was built with
     cost: int  # what executing it costs, charged again on each hit
     digest: str  # of `data`, for the ETag
+    # The operation's name, which a request may leave out when its document
+    # has one operation (an APQ GET does): its hits' log line and span name it.
+    operation_name: str | None = None
 
 
 @dataclass
@@ -71,6 +75,12 @@ class Lookup:
     public: bool  # an anonymous caller, who is told no cost: the answer is everyone's
     shown: cacheable.Shown = field(default_factory=cacheable.Shown)
     entry: Entry | None = None  # the entry answered or stored
+
+
+# An answer runs no schema extension, so no operation span: while traces are
+# on, schema.telemetry sets this to make the answer's span, given the
+# lookup's start (ns). None while they are off: an answer costs nothing more.
+trace_hit: Callable[[int], None] | None = None
 
 
 def enabled() -> bool:
@@ -156,6 +166,7 @@ async def lookup(*, request: HttpRequest, data: Any, context: Any) -> None:
     document = _document_hash(data)
     if document is None or _shapes.get((document, data.operation_name), True) is None:
         return
+    started = time.time_ns() if trace_hit is not None else 0
     visibility = await _visibility_class(context.user)
     key = entry_key(document=document, operation_name=data.operation_name,
                     variables=data.variables, url_base=context.absolute_url("/").rstrip("/"),
@@ -170,18 +181,28 @@ async def lookup(*, request: HttpRequest, data: Any, context: Any) -> None:
     if isinstance(entry, Entry) and cache_tags.current(entry.versions):
         response = _answer(request, context, noted, entry)
         if response is not None:
+            if trace_hit is not None:
+                trace_hit(started)
             raise Answered(response)
 
 
 def _answer(request: HttpRequest, context: Any, noted: Lookup,
             entry: Entry) -> HttpResponseBase | None:
+    """The answer from `entry`, its facts noted as an execution's would be
+    (only queries are kept: schema.cacheable), or None to execute."""
+    operation = entry.operation_name or noted.operation_name
     if noted.public and request.method == "GET" and _matches(request, etag(request, entry)):
         noted.entry = entry
+        request_context.note(operation=operation, operation_type="query",
+                             response_cache="not_modified")
         return HttpResponseNotModified()
-    request_context.note(operation=noted.operation_name, cost=entry.cost, response_cache="hit")
     spend = charge(context, entry.cost)
     if spend is not None and not spend.spent:
         return None  # executed, to be refused THROTTLED as any execution is
+    user = context.user
+    request_context.note(operation=operation, operation_type="query", cost=entry.cost,
+                         user_id=user.pk if user.is_authenticated else None,
+                         response_cache="hit")
     noted.entry = entry
     body = b'{"data":' + entry.data
     if shows_cost(context):
@@ -261,6 +282,7 @@ class ResponseCacheStore(SchemaExtension):
             return
         data = encoding.dumps(result.data)
         noted.entry = Entry(data=data, versions=versions, cost=operation_cost(context),
+                            operation_name=context.operation_name,
                             digest=hashlib.sha256(data).hexdigest()[:32])
         cache.set(noted.key, noted.entry, timeout=settings.GRAPHQL_RESPONSE_CACHE_TIMEOUT)
 

@@ -9,6 +9,9 @@ is (an email, an address). This span has what the request's log line has,
 taken from the same record (apps.core.request_context), so one place
 computes the operation's facts: its name and type, the user's id (never
 an email), its cost and the error codes the client got.
+
+An operation the response cache answers runs no extension: `hit_span`, which
+the cache calls only while traces are on (`install`), is its span.
 """
 
 from collections.abc import Iterator
@@ -19,8 +22,9 @@ from opentelemetry.trace import Status, StatusCode, TracerProvider
 from strawberry.extensions import SchemaExtension
 
 from apps.core import request_context
+from schema import response_cache
 
-# Set by commerce.telemetry.setup; None reads the global provider.
+# Set by commerce.telemetry.setup (`install`); None reads the global provider.
 provider: TracerProvider | None = None
 
 # The log line's facts, and the attribute each is on the span
@@ -31,8 +35,18 @@ ATTRIBUTES = {
     "user_id": "enduser.id",
     "cost": "commerce.cost",
     "error_codes": "commerce.error_codes",
+    "response_cache": "graphql.response_cache",  # "hit", "not_modified": nothing executed
 }
 REQUEST_ID = "commerce.request_id"
+UNNAMED = "GraphQL operation"  # until its type and name are known
+
+
+def install(tracer_provider: TracerProvider | None) -> None:
+    """Trace operations, the response cache's answers among them, through
+    `tracer_provider`; None: the cache's answers no longer."""
+    global provider
+    provider = tracer_provider
+    response_cache.trace_hit = None if tracer_provider is None else hit_span
 
 
 def span_attributes(record: request_context.Record) -> dict[str, str | int | list[str]]:
@@ -42,6 +56,26 @@ def span_attributes(record: request_context.Record) -> dict[str, str | int | lis
         if value is not None:
             attributes[attribute] = str(value) if fact == "user_id" else value
     return attributes
+
+
+def span_name(attributes: dict[str, str | int | list[str]]) -> str:
+    """`<type> <name>` (`query ProductList`), as much of it as is known."""
+    return " ".join(str(attributes[key]) for key in (
+        ATTRIBUTES["operation_type"], ATTRIBUTES["operation"]) if key in attributes)
+
+
+def hit_span(started: int) -> None:
+    """The span of an operation the response cache answered (`started`: the
+    lookup's start, in ns), named and attributed as an executed one's, from
+    the same record. It has no children: nothing ran, and the cache reads
+    of the lookup are its siblings, made before anyone knew it would hit."""
+    record = request_context.current()
+    if record is None:
+        return
+    attributes = span_attributes(record)
+    tracer = trace.get_tracer(__name__, tracer_provider=provider)
+    tracer.start_span(span_name(attributes) or UNNAMED, start_time=started,
+                      attributes=attributes).end()
 
 
 class OperationSpan(SchemaExtension):
@@ -59,14 +93,13 @@ class OperationSpan(SchemaExtension):
                 record = stack.enter_context(
                     request_context.serving(request_context.new_request_id()))
             span = stack.enter_context(tracer.start_as_current_span(
-                "GraphQL operation", record_exception=False, set_status_on_exception=False))
+                UNNAMED, record_exception=False, set_status_on_exception=False))
             try:
                 yield
             finally:
                 attributes = span_attributes(record)
                 span.set_attributes(attributes)
-                name = " ".join(str(attributes[key]) for key in (
-                    "graphql.operation.type", "graphql.operation.name") if key in attributes)
+                name = span_name(attributes)
                 if name:
                     span.update_name(name)
                 if "INTERNAL_SERVER_ERROR" in record.facts.get("error_codes", ()):

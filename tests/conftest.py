@@ -232,6 +232,15 @@ def client() -> Client:
     return Client()
 
 
+@pytest.fixture
+def traced(monkeypatch):
+    """Traces on for the test, its spans kept in memory (tests/tracing.py,
+    imported only by a test that asks)."""
+    from tests import tracing
+
+    yield from tracing.in_memory(monkeypatch)
+
+
 def make_user(*, email: str | None = None, password: str = "correct-horse-battery",
               perms: list[Perm] | tuple = (), **extra: Any) -> User:
     email = email or f"user{next(_emails)}@example.com"

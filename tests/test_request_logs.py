@@ -113,16 +113,22 @@ def test_a_task_message_carries_the_id_to_the_worker():
         celery_app._task_finished(task_id="def", task=task, state="SUCCESS")
 
 
-def test_json_lines_carry_the_request_id():
+def json_line(record: logging.LogRecord) -> dict:
+    """`record` as the console handler writes it with LOG_FORMAT=json."""
     config = django_settings.LOGGING
     formatter = logging.config.DictConfigurator(config).configure_formatter(
         dict(config["formatters"]["json"]))
+    return json.loads(formatter.format(record))
+
+
+def test_json_lines_carry_the_request_id():
     record = logging.LogRecord("commerce.requests", logging.INFO, __file__, 1,
                                "POST %s", ("/graphql/",), None)
     record.operation = "Cards"
     with request_context.serving("req-9"):
         request_context.RequestIdFilter().filter(record)
-    line = json.loads(formatter.format(record))
+    line = json_line(record)
     assert (line["message"], line["request_id"], line["operation"], line["level"],
             line["logger"]) == ("POST /graphql/", "req-9", "Cards", "INFO", "commerce.requests")
     assert "time" in line
+    assert "trace_id" not in line and "span_id" not in line  # traces off

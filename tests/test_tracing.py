@@ -5,90 +5,33 @@ a worker in a task's message; a collector that cannot be reached costing a
 request nothing; and traces off adding nothing at all."""
 
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 from celery.signals import after_task_publish, before_task_publish, task_postrun, task_prerun
 from django.conf import settings
 from django.core import mail
 from django.db import connection
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
-import commerce.asgi
 from apps.accounts.permissions import Perm
+from apps.core import request_context
 from apps.core.tasks import dispatch_pending_events
 from commerce import telemetry
+from schema import response_cache
 from schema.extensions import schema_extensions
-from schema.schema import schema
 from schema.telemetry import OperationSpan
 from tests.conftest import Client, client_for, make_user, token_for
+from tests.tracing import ids, ids_of, trace_on
 
 ADA = "ada@example.com"
 RESET = 'mutation Forgot { passwordResetRequest(email: "' + ADA + '") { errors { code } } }'
-
-
-class Traced:
-    def __init__(self, provider: TracerProvider, exporter: InMemorySpanExporter):
-        self.provider = provider
-        self.exporter = exporter
-
-    def spans(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
-
-    def named(self, name: str) -> ReadableSpan:
-        [span] = [span for span in self.spans() if span.name == name]
-        return span
-
-    def ancestors(self, span: ReadableSpan) -> list[ReadableSpan]:
-        by_id = {s.context.span_id: s for s in self.spans()}
-        chain = []
-        while span.parent is not None and span.parent.span_id in by_id:
-            span = by_id[span.parent.span_id]
-            chain.append(span)
-        return chain
-
-
-def trace_on(monkeypatch, processor: SpanProcessor) -> Iterator[TracerProvider]:
-    """Traces on as commerce.asgi turns them on (the app wrapped, the
-    operation span first in the schema's extensions), with `processor`; and
-    off again after."""
-    provider = telemetry.setup("commerce-web", processor=processor)
-    assert provider is not None
-    monkeypatch.setattr(commerce.asgi, "application",
-                        telemetry.traced_asgi(commerce.asgi.application, provider))
-    monkeypatch.setattr(schema, "extensions", (OperationSpan, *schema.extensions))
-    fresh_database_connections()
-    try:
-        yield provider
-    finally:
-        telemetry.uninstrument()
-        provider.shutdown()
-        fresh_database_connections()
-
-
-def fresh_database_connections() -> None:
-    """PostgreSQL connections opened before the instrumentation (the pool's)
-    are not traced: the pool is closed so that the next is made through it
-    (and after it, so that no traced connection outlives the test). Only
-    between transactions: a test inside one keeps its connection, untraced."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        connection.close()
-        connection.close_pool()
-
-
-@pytest.fixture
-def traced(monkeypatch) -> Iterator[Traced]:
-    exporter = InMemorySpanExporter()
-    for provider in trace_on(monkeypatch, SimpleSpanProcessor(exporter)):
-        yield Traced(provider, exporter)
 
 
 def attribute_values(spans: list[ReadableSpan]) -> str:
@@ -96,9 +39,10 @@ def attribute_values(spans: list[ReadableSpan]) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_is_one_trace_down_to_its_statements_and_its_email(traced):
+def test_a_request_is_one_trace_down_to_its_statements_and_its_email(traced, caplog):
     make_user(email=ADA)
-    response = Client().request("POST", json={"query": RESET})
+    with caplog.at_level(logging.INFO):
+        response = Client().request("POST", json={"query": RESET})
     assert response.status_code == 200 and len(mail.outbox) == 1
 
     server = traced.named("POST /graphql/")
@@ -116,6 +60,10 @@ def test_a_request_is_one_trace_down_to_its_statements_and_its_email(traced):
     [task] = [s for s in traced.spans() if s.name.startswith("run/") and "password_reset" in s.name]
     assert operation in traced.ancestors(task)
     assert task.context.trace_id == server.context.trace_id
+    # The task's log line (written in its span) leads to it.
+    task_lines = [r for r in caplog.records if r.name == "commerce.tasks"
+                  and "password_reset" in r.task]
+    assert task_lines and {ids_of(r) for r in task_lines} == {ids(task)}
 
     # Beneath them, the statements and cache calls (the test's own, making
     # the user, are traces of their own).
@@ -188,7 +136,7 @@ def test_an_operation_over_websocket_has_its_span_and_facts(traced):
     assert traced.ancestors(span)[-1].name == "HTTP /graphql/"  # the connection's span
 
 
-def test_a_task_message_carries_the_trace_to_the_worker(traced):
+def test_a_task_message_carries_the_trace_to_the_worker(traced, caplog):
     """What Celery does on each side, through the real instrumentation: the
     publishing process's signals write the trace context into the message's
     headers; the worker's Context has the headers as request attributes."""
@@ -203,9 +151,10 @@ def test_a_task_message_carries_the_trace_to_the_worker(traced):
     # In the worker, no span is current: the message alone links the run.
     task.push_request(id="task-1", hostname="worker", traceparent=headers["traceparent"])
     try:
-        task_prerun.send(sender=task, task_id="task-1", task=task, args=(), kwargs={})
-        task_postrun.send(sender=task, task_id="task-1", task=task, args=(), kwargs={},
-                          retval=None, state="SUCCESS")
+        with caplog.at_level(logging.INFO, logger="commerce.tasks"):
+            task_prerun.send(sender=task, task_id="task-1", task=task, args=(), kwargs={})
+            task_postrun.send(sender=task, task_id="task-1", task=task, args=(), kwargs={},
+                              retval=None, state="SUCCESS")
     finally:
         task.pop_request()
     published = traced.named(f"apply_async/{task.name}")
@@ -213,6 +162,9 @@ def test_a_task_message_carries_the_trace_to_the_worker(traced):
     assert published.parent.span_id == checkout.get_span_context().span_id
     assert run.parent.span_id == published.context.span_id
     assert run.context.trace_id == checkout.get_span_context().trace_id
+    # The worker's line of the task is in the run's span, so in the trace.
+    [line] = [r for r in caplog.records if r.name == "commerce.tasks"]
+    assert ids_of(line) == ids(run)
 
 
 @pytest.mark.django_db
@@ -237,6 +189,8 @@ def test_traces_off_add_no_extension(settings):
     settings.TRACING = False
     assert OperationSpan not in schema_extensions()
     assert telemetry.setup("commerce-web") is None
+    # No hook on a log line or a response cache answer.
+    assert request_context.span_ids is None and response_cache.trace_hit is None
     app = object()
     assert telemetry.traced_asgi(app, None) is app
     settings.TRACING = True

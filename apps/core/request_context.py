@@ -17,7 +17,7 @@ reaches the line written at the end.
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -80,10 +80,24 @@ def note(**facts: Any) -> None:
         record.facts.update({key: value for key, value in facts.items() if value is not None})
 
 
+# The current span's trace and span ids (32 and 16 lowercase hex digits, as
+# a W3C traceparent prints them), or None outside a span. Set by
+# commerce.telemetry while traces are on; None while they are off, so that
+# a log line then costs one read of it and nothing of OpenTelemetry.
+span_ids: Callable[[], tuple[str, str] | None] | None = None
+
+
 class RequestIdFilter:
     """A logging filter giving every record the current request id, so any
-    line written while a request or task is served can be found with it."""
+    line written while a request or task is served can be found with it;
+    and, while traces are on and a span is current, `trace_id` and
+    `span_id`, which lead from the line to its trace (README "Logs and
+    request ids"). A record outside a span has neither, not empty ones."""
 
     def filter(self, record: Any) -> bool:
         record.request_id = current_request_id()
+        if span_ids is not None:
+            ids = span_ids()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
         return True
