@@ -108,22 +108,26 @@ def test_a_change_made_by_a_task_in_the_celery_worker_shows_here_at_once(worker)
 def test_requests_share_the_processs_redis_connections():
     """Django keeps a cache object per context (each ASGI request is one);
     their connections come from one pool for the process, so a request
-    opens no connection of its own (apps.core.redis_cache)."""
+    opens no connection of its own, and their commands go through one
+    redis-py client, not one made for each (apps.core.redis_cache)."""
     import threading
 
     from django.core.cache import caches
 
-    seen: list[tuple[object, object]] = []
+    seen: list[tuple[object, object, object]] = []
 
     def in_a_context() -> None:
         cache = caches["default"]
-        seen.append((cache, cache._cache._get_connection_pool(False)))
+        cache.set("shared-client", len(seen))
+        seen.append((cache, cache._cache._get_connection_pool(False),
+                     cache._cache.get_client(write=True)))
 
     for _ in range(2):
         thread = threading.Thread(target=in_a_context)
         thread.start()
         thread.join()
-    (first_cache, first_pool), (second_cache, second_pool) = seen
+    (first_cache, first_pool, first_client), (second_cache, second_pool, second_client) = seen
     assert first_cache is not second_cache
-    assert first_pool is second_pool
-    assert caches["default"].get_many(["nothing-here"]) == {}
+    assert first_pool is second_pool and first_client is second_client
+    assert first_client.connection_pool is first_pool
+    assert caches["default"].get_many(["nothing-here", "shared-client"]) == {"shared-client": 1}
