@@ -111,11 +111,12 @@ error_codes = BoundedLabel(lambda: settings.METRICS_MAX_OPERATIONS)
 
 def operation_label(path: str, facts: dict[str, Any]) -> str:
     """The operation's name when its document parsed and validated (only then
-    is a cost noted: by the cost limits before execution, or by the response
-    cache, whose entries come from executed documents), within the bound."""
+    is a cost noted, by the cost limits before execution, or an answer of
+    the response cache, a hit or a 304, whose entries come from executed
+    documents), within the bound."""
     if not path.startswith("/graphql"):
         return NOT_GRAPHQL
-    if "cost" not in facts:
+    if "cost" not in facts and "response_cache" not in facts:
         return INVALID
     name = facts.get("operation")
     return operation_names(name) if name else UNNAMED

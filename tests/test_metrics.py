@@ -6,6 +6,7 @@ The metrics live in the process's registry for its whole life, so each test
 compares a sample before and after what it does: no test depends on
 another's counts or on their order."""
 
+import hashlib
 import importlib
 import os
 import subprocess
@@ -34,6 +35,7 @@ from apps.webhooks.models import WebhookDelivery
 from commerce import metrics
 from tests import contract
 from tests.conftest import Client
+from tests.test_response_cache import PRODUCT_LIST, apq_get, product_list_document
 from tests.factories import ADDRESS, make_cart, make_product, make_shipping_method, make_variant
 from tests.webhook_receiver import listening, receiver  # noqa: F401 - a fixture
 
@@ -151,6 +153,21 @@ def test_a_response_cache_hit_is_counted(metrics_on):
     executed = len(queries)  # read now: the next request resets the log
     assert product_list(Client()) == first
     assert counts.added() == [1, executed]  # the hit made no query
+
+
+def test_a_304_from_an_entry_is_labelled_with_its_operation(metrics_on):
+    make_variant(product=make_product(), stock=3)
+    client = Client()
+    document = product_list_document()
+    client.request("POST", json={"query": document, "variables": PRODUCT_LIST, "extensions": {
+        "persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(document.encode())
+                           .hexdigest()}}})
+    etag = apq_get(client, document, PRODUCT_LIST).headers["ETag"]
+    counts = Counts(("commerce_requests_total", {"operation": "ProductList", "outcome": "ok"}),
+                    ("commerce_requests_total", {"operation": "invalid", "outcome": "ok"}))
+    assert apq_get(client, document, PRODUCT_LIST,
+                   **{"If-None-Match": etag}).status_code == 304
+    assert counts.added() == [1, 0]
 
 
 def test_with_metrics_off_nothing_is_counted_and_there_is_no_metrics_page():
