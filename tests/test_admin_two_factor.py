@@ -94,6 +94,8 @@ def test_a_customer_is_refused_as_a_wrong_password_is():
     browser, response = admin_login(customer.email)
     assert refusal(response) == {"__all__": [NOT_STAFF_OR_WRONG]}
     assert not signed_in(browser)
+    # Its owner sees that someone with their password tried the admin.
+    assert history(customer) == [("NOT_STAFF", False, "admin")]
 
 
 def test_two_factor_on_asks_for_the_code_and_spends_it_once(staff_member, time_machine):
@@ -173,6 +175,8 @@ def test_admin_two_factor_required_refuses_staff_without_it(staff_member, time_m
     # A wrong password is still only that.
     assert refusal(admin_login(staff_member.email, "guess-guess")[1]) == {
         "__all__": [NOT_STAFF_OR_WRONG]}
+    assert history(staff_member) == [("TWO_FACTOR_NOT_ON", False, "admin"),
+                                     ("INVALID_CREDENTIALS", False, "admin")]
     _, recovery = turn_on(staff_member)
     browser, response = admin_login(staff_member.email, code=recovery[0])
     assert response.status_code == 302 and signed_in(browser)

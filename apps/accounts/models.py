@@ -195,6 +195,11 @@ class SignInAttempt(models.Model):
         INACTIVE = "INACTIVE", "Refused: account deactivated"
         TWO_FACTOR_REQUIRED = "TWO_FACTOR_REQUIRED", "Second factor asked for"
         INVALID_TOKEN = "INVALID_TOKEN", "Wrong second-factor code"
+        # The Django admin's login (apps.accounts.services.admin_site), past
+        # the right password: the account is no staff member's, or its
+        # staff member has not turned on the two-factor sign-in it asks for.
+        NOT_STAFF = "NOT_STAFF", "Refused: not a staff account (the admin)"
+        TWO_FACTOR_NOT_ON = "TWO_FACTOR_NOT_ON", "Refused: two-factor sign-in not on (the admin)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_attempts"

@@ -17,7 +17,9 @@ strawberry.enum(
     description="How a sign-in attempt ended: OK (signed in), INVALID_CREDENTIALS (a "
     "wrong password), THROTTLED (refused after too many failures), INACTIVE (the account "
     "is deactivated), TWO_FACTOR_REQUIRED (the second factor was asked for), "
-    "INVALID_TOKEN (a wrong second-factor code).",
+    "INVALID_TOKEN (a wrong second-factor code); for the Django admin's login, NOT_STAFF "
+    "(the right password of an account that is not staff's) and TWO_FACTOR_NOT_ON (staff "
+    "without the two-factor sign-in ADMIN_TWO_FACTOR_REQUIRED asks for).",
 )
 SignInReason = models.SignInAttempt.Reason
 

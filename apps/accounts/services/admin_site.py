@@ -51,14 +51,19 @@ def admin_sign_in(*, email: str, password: str, code: str = "", ip: str = "",
     TOTP or recovery code is checked and spent by `second_factor_spend`,
     tokenAuthTwoFactor's: never accepted twice, wrong ones counted and
     throttled. With ADMIN_TWO_FACTOR_REQUIRED, staff without it on are
-    refused and told to turn it on."""
+    refused and told to turn it on. Each refusal past the right password is
+    in the account's sign-in history too (NOT_STAFF, TWO_FACTOR_NOT_ON)."""
     user = password_proven(email=email, password=password, ip=ip, user_agent=user_agent,
                            method=METHOD)
     if not user.is_staff:
+        sign_in_failed(user=user, ip=ip, user_agent=user_agent, method=METHOD,
+                       reason=SignInAttempt.Reason.NOT_STAFF)
         raise _not_staff()
     device = confirmed_device(user=user)
     if device is None:
         if settings.ADMIN_TWO_FACTOR_REQUIRED:
+            sign_in_failed(user=user, ip=ip, user_agent=user_agent, method=METHOD,
+                           reason=SignInAttempt.Reason.TWO_FACTOR_NOT_ON)
             raise _two_factor_wanted()
         with transaction.atomic():
             return _signed_in(user=user, ip=ip, user_agent=user_agent)

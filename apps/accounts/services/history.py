@@ -28,7 +28,8 @@ def _record(*, user: User, succeeded: bool, reason: str, ip: str, user_agent: st
 def sign_in_failed(*, user: User, ip: str = "", user_agent: str = "", method: str,
                    reason: str) -> SignInAttempt:
     """Record a refused sign-in of `user` (a Reason value: INVALID_CREDENTIALS,
-    THROTTLED, INACTIVE, TWO_FACTOR_REQUIRED, INVALID_TOKEN). Call it outside
+    THROTTLED, INACTIVE, TWO_FACTOR_REQUIRED, INVALID_TOKEN, and the admin's
+    NOT_STAFF and TWO_FACTOR_NOT_ON). Call it outside
     any transaction that the refusal rolls back, or the row goes with it:
     the refusal is exactly what the history must keep."""
     return _record(user=user, succeeded=False, reason=reason, ip=ip, user_agent=user_agent,
