@@ -19,6 +19,10 @@ seeds it), with no server and no load client in the way:
 - `--mode hops`: the thread hops of one request (asgiref's SyncToAsync and
   AsyncToSync calls), counted and listed by the function run on the other
   side; with `--cached`, the response cache is on and the request is a hit.
+- `--mode gc`: N requests (500 unless -n) with the collector watched: each
+  collection's generation and pause, the requests' p50/p99, and how many
+  objects the oldest generation holds as requests go by (what a full
+  collection must walk; the heap frozen at start-up is not in it).
 
 Environment: BENCH_DATABASE_URL and BENCH_REDIS_URL, as bench/run.py.
 `make profile PROFILE_ARGS="--mode callgrind -n 5"`.
@@ -84,12 +88,13 @@ def main() -> None:
     from commerce.asgi import application
 
     request = Requester(application, body, CEILING_PATH if args.ceiling else GRAPHQL_PATH)
-    asyncio.run(count_hops(request) if args.mode == "hops" else profile(request, args))
+    modes = {"hops": lambda: count_hops(request), "gc": lambda: watch_collector(request, args)}
+    asyncio.run(modes.get(args.mode, lambda: profile(request, args))())
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=["time", "callgrind", "hops"], default="time")
+    parser.add_argument("--mode", choices=["time", "callgrind", "hops", "gc"], default="time")
     parser.add_argument("-n", "--requests", type=int, default=0,
                         help="Measured requests (default: 50 timed, 5 under callgrind).")
     parser.add_argument("--warmup", type=int, default=5)
@@ -98,13 +103,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--first", type=int, default=100, help="ProductList's page size.")
     parser.add_argument("--cached", action="store_true",
                         help="Response cache on (GRAPHQL_RESPONSE_CACHE=1): measure a hit.")
+    parser.add_argument("--gc-threshold", metavar="G0,G1,G2",
+                        help="gc.set_threshold for the run, after the app loads (--mode gc).")
     parser.add_argument("--top", type=int, default=25, help="Entries of each listing.")
     parser.add_argument("--save", metavar="FILE",
                         help="Also write cProfile's statistics there (pstats, snakeviz).")
     parser.add_argument("--products", type=int, default=2000,
                         help="Products to seed into an empty bench database.")
     args = parser.parse_args()
-    args.requests = args.requests or (5 if args.mode == "callgrind" else 50)
+    args.requests = args.requests or {"callgrind": 5, "gc": 500}.get(args.mode, 50)
     return args
 
 
@@ -231,6 +238,49 @@ async def count_hops(request: Requester) -> None:
     print(f"{sum(hops.values())} thread hops in one request:")
     for name, count in hops.most_common():
         print(f"{count:4d}  {name}")
+
+
+async def watch_collector(request: Requester, args: argparse.Namespace) -> None:
+    """The collector's pauses during N requests, by generation, beside the
+    requests' own times: whether its collections make the tail."""
+    import gc
+
+    if args.gc_threshold:
+        gc.set_threshold(*(int(n) for n in args.gc_threshold.split(",")))
+    for _ in range(args.warmup):
+        await request()
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started = [0.0]
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses[info["generation"]].append((time.perf_counter() - started[0]) * 1000)
+
+    oldest = [len(gc.get_objects(2))]
+    timings = []
+    gc.callbacks.append(watch)
+    try:
+        for done in range(1, args.requests + 1):
+            began = time.perf_counter()
+            await request()
+            timings.append((time.perf_counter() - began) * 1000)
+            if done % (args.requests // 4 or 1) == 0:
+                oldest.append(len(gc.get_objects(2)))
+    finally:
+        gc.callbacks.remove(watch)
+    timings.sort()
+    p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
+    print(f"{args.requests} requests: p50 {p50:.1f} ms, p99 {p99:.1f} ms (p99/p50 "
+          f"{p99 / p50:.2f}); thresholds {gc.get_threshold()}, {gc.get_freeze_count():,} "
+          "objects frozen")
+    for generation, found in pauses.items():
+        if found:
+            print(f"  generation {generation}: {len(found)} collections, "
+                  f"{sum(found) / args.requests:.2f} ms a request, longest {max(found):.2f} ms")
+    print("  objects in the oldest generation, by quarter of the run: "
+          + " -> ".join(f"{n:,}" for n in oldest))
 
 
 class ThreadProfiles:

@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commerce.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from commerce import error_reports, telemetry  # noqa: E402
@@ -44,3 +45,4 @@ error_reports.setup()
 # only what requests allocate. gunicorn imports this in each worker.
 gc.collect()
 gc.freeze()
+gc.set_threshold(*settings.GC_THRESHOLDS)

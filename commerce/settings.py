@@ -384,6 +384,13 @@ GRAPHQL_APQ_TIMEOUT = env_int("GRAPHQL_APQ_TIMEOUT", 7 * 24 * 3600)
 # nobody asks for. It needs a cache every process shares (REDIS_URL) as soon
 # as more than one process serves or writes.
 GRAPHQL_RESPONSE_CACHE = env_bool("GRAPHQL_RESPONSE_CACHE", True)
+# The collector's thresholds in each web worker (commerce/asgi.py, after the
+# heap is frozen), "young,middle,old". A page keeps a few thousand objects
+# alive while it is built and frees nearly all of them by reference count,
+# so at Python's 700 the young generation was collected about 3 times a
+# ProductList request for nothing; at 5,000 it is once in 20 requests
+# (`make profile PROFILE_ARGS="--mode gc"`: 0.40 -> 0.07 ms a request).
+GC_THRESHOLDS = tuple(int(n) for n in env("GC_THRESHOLDS", "5000,10,10").split(","))
 GRAPHQL_RESPONSE_CACHE_TIMEOUT = env_int("GRAPHQL_RESPONSE_CACHE_TIMEOUT", 24 * 3600)
 # GET answers from the cache tell CDNs to revalidate every time; with a
 # shared max age (seconds, 0 = off) a CDN may serve them that long without

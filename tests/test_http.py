@@ -1,8 +1,13 @@
 """The /graphql/ transport as API.md fixes it: media types, GET, GraphiQL,
 APQ, limits, error codes, and what never leaks."""
 
+import gc
 import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import strawberry
@@ -298,3 +303,17 @@ def test_ssl_redirect_spares_the_health_check(rf):
     middleware = SecurityMiddleware(lambda request: HttpResponse("ok"))
     assert middleware(rf.get("/healthz")).status_code == 200
     assert middleware(rf.post("/graphql/")).status_code == 301
+
+
+def test_a_web_worker_freezes_its_loaded_heap_and_sets_the_collectors_thresholds():
+    """commerce/asgi.py, as gunicorn imports it in each worker (in a process
+    of its own: the freeze and the thresholds are the process's)."""
+    child = ("import gc, commerce.asgi; "
+             "print(*gc.get_threshold(), gc.get_freeze_count() > 10_000)")
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, check=True, timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "commerce.settings_test",
+             "GC_THRESHOLDS": "6000,11,12"})
+    assert done.stdout.split() == ["6000", "11", "12", "True"]
+    assert gc.get_threshold() != (6000, 11, 12)  # this process is left as it was
