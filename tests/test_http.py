@@ -298,7 +298,8 @@ def test_get_with_malformed_json_parameters_is_400(client, params):
 def test_ssl_redirect_spares_the_health_check(rf):
     # SecurityMiddleware reads its settings when it is built, as at start-up.
     from django.http import HttpResponse
-    from django.middleware.security import SecurityMiddleware
+
+    from commerce.middleware import SecurityMiddleware
 
     middleware = SecurityMiddleware(lambda request: HttpResponse("ok"))
     assert middleware(rf.get("/healthz")).status_code == 200

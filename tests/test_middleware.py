@@ -56,3 +56,53 @@ def test_graphql_answers_carry_the_group_s_headers(client):
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+# --- Django's deployment checks, with the stack as it is (apps.core.security_checks) ----------
+
+
+def deployment_warnings() -> set[str]:
+    return {m.id for m in checks.run_checks(include_deployment_checks=True)
+            if not m.is_silenced() and m.id and m.id.split(".")[0] in {"security", "commerce"}}
+
+
+def test_the_security_middleware_s_checks_run_although_it_is_a_subclass(settings):
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SECURE_SSL_REDIRECT = False
+    settings.X_FRAME_OPTIONS = "SAMEORIGIN"
+    found = deployment_warnings()
+    assert {"security.W004", "security.W008", "security.W019"} <= found
+    assert not {"commerce.W001", "commerce.W002", "commerce.W003"} & found
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_SSL_REDIRECT = True
+    settings.X_FRAME_OPTIONS = "DENY"
+    assert not {"security.W004", "security.W008", "security.W019"} & deployment_warnings()
+
+
+def test_a_security_middleware_really_missing_is_said(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "Security" not in m]
+    settings.GROUPED_MIDDLEWARE = [m for m in settings.GROUPED_MIDDLEWARE
+                                   if "clickjacking" not in m and "csrf" not in m]
+    settings.SECURE_HSTS_SECONDS = 0
+    found = deployment_warnings()
+    assert {"commerce.W001", "commerce.W002", "commerce.W003"} <= found
+    assert "security.W004" not in found  # HSTS is the middleware's: nothing sets it
+
+
+def test_the_security_middleware_answers_without_a_thread_hop(client, monkeypatch):
+    """commerce.middleware.SecurityMiddleware: its hooks run in the event
+    loop (the headers set, as Django's own sets them)."""
+    from asgiref import sync
+
+    ran: list[str] = []
+    original = sync.SyncToAsync.__call__
+
+    def counted(self, *args, **kwargs):
+        ran.append(getattr(self.func, "__qualname__", ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sync.SyncToAsync, "__call__", counted)
+    response = client.request("POST", json={"query": "{ __typename }"})
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert ran and not [name for name in ran if "SecurityMiddleware" in name]

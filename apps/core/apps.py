@@ -9,3 +9,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Each app's handlers.py registers its event handlers (apps.core.events).
         autodiscover_modules("handlers")
+        from . import security_checks  # noqa: F401 - registers the deployment checks
