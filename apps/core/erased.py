@@ -7,6 +7,11 @@ this instead, and nothing is sent to it (apps.notifications.delivery)."""
 ERASED_DOMAIN = "erased.invalid"
 
 
+# What an address keeps once its person is erased: the country, which tax
+# reports need (old order records past their retention, the webhooks' log).
+KEPT_OF_ADDRESS = "country"
+
+
 def erased_email(kind: str, pk: int) -> str:
     return f"{kind}-{pk}@{ERASED_DOMAIN}"
 

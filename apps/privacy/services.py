@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.services.checks import invalid_token
 from apps.core import events
-from apps.core.erased import ERASED_DOMAIN, erased_email
+from apps.core.erased import ERASED_DOMAIN, KEPT_OF_ADDRESS, erased_email
 from apps.core.errors import ErrorCode, ServiceError
 from apps.orders.models import Order, OrderStatus
 from apps.webhooks import services as webhooks
@@ -171,7 +171,7 @@ def order_records_anonymise(*, now: datetime | None = None) -> int:
     the country (tax reports) stay, and the webhooks' bodies of those orders
     lose the same. Run daily by beat; how many orders."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ORDER_RECORDS_RETENTION_DAYS)
-    kept = {name: "" for name in SHIPPING_FIELDS if name != "shipping_country"}
+    kept = {name: "" for name in SHIPPING_FIELDS if name != f"shipping_{KEPT_OF_ADDRESS}"}
     named = Q(*[~Q(**{name: ""}) for name in kept], _connector=Q.OR)
     old = Order.objects.filter(user__isnull=True, created_at__lt=cutoff)
     due = list(old.filter(named | ~Q(email__endswith=f"@{ERASED_DOMAIN}"))

@@ -19,7 +19,7 @@ from typing import Any
 
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.core import events
-from apps.core.erased import erased_email, is_erased
+from apps.core.erased import KEPT_OF_ADDRESS, erased_email, is_erased
 from apps.core.money import Money, shop_currency
 from apps.inventory.selectors import variant_quantity_available
 from apps.orders.models import Order
@@ -56,12 +56,8 @@ ADDRESS_FIELDS = {
     "country": "shipping_country",
     "phone": "shipping_phone",
 }
-# What an erased address keeps: the country, as the order past its retention does.
-KEPT_WHEN_ERASED = frozenset({"country"})
-
-
 def _without_person(address: JSON) -> JSON:
-    return {key: value if key in KEPT_WHEN_ERASED else "" for key, value in address.items()}
+    return {key: value if key == KEPT_OF_ADDRESS else "" for key, value in address.items()}
 
 
 def erased_order_data(data: JSON, *, order_id: int) -> JSON:
